@@ -1,0 +1,38 @@
+# The README's commands. Everything runs from a virtual environment made here on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export TZ := Asia/Shanghai
+
+.PHONY: run test test-pg bench lint migrate seed install
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/python server.py migrate
+
+seed: migrate
+	$(BIN)/python server.py seed-demo
+
+run: seed
+	$(BIN)/python server.py
+
+test: install
+	$(BIN)/python -m pytest
+
+# The same suite on PostgreSQL and Redis (what CI's second run does).
+test-pg: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/http.py
+
+lint: install
+	$(BIN)/ruff check .

@@ -1,0 +1,97 @@
+"""Request and response shapes of the citizen routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from api.citizens import idnumber
+
+DELEGATION_SCOPES = ("profile", "applications", "certificates", "licenses", "benefits", "inbox", "codes")
+Scope = Literal["profile", "applications", "certificates", "licenses", "benefits", "inbox", "codes"]
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+
+
+class PlatformLink(BaseModel):
+    platform: Literal["wechat", "alipay"]
+    linked_at: dt.datetime
+    last_login_at: dt.datetime | None = None
+
+
+class CitizenRead(BaseModel):
+    """A citizen as they see themselves: personal data masked unless revealed to the owner."""
+
+    id: str
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    assurance_level: int = Field(description="1 手机号已验证, 2 实名核验, 3 人脸核验")
+    real_name_verified: bool
+    platforms: list[PlatformLink]
+    masked: bool = True
+
+
+class RealNameCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=32)
+    id_number: str = Field(min_length=18, max_length=18)
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        reason = idnumber.problem(value)
+        if reason:
+            raise ValueError(reason)
+        return value.strip().upper()
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class RealNameRead(BaseModel):
+    assurance_level: int
+    citizen: CitizenRead
+
+
+class DelegationCreate(BaseModel):
+    agent_phone: str = Field(pattern=PHONE_PATTERN, description="代办人的手机号")
+    scopes: list[Scope] = Field(min_length=1, description="授权范围: " + ", ".join(DELEGATION_SCOPES))
+    expires_at: dt.datetime = Field(description="授权到期时间（带时区），一年以内")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("时间需带时区")
+        now = dt.datetime.now(dt.timezone.utc)
+        if value <= now:
+            raise ValueError("到期时间必须晚于现在")
+        if value > now + dt.timedelta(days=366):
+            raise ValueError("授权期限不能超过一年")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class DelegationRead(BaseModel):
+    id: str
+    role: Literal["principal", "agent"] = Field(description="我在这份授权中是委托人还是代办人")
+    principal_id: str
+    principal_name: str | None = None
+    agent_phone: str
+    scopes: list[str]
+    status: Literal["pending", "active", "revoked", "expired"]
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None = None
+
+
+class DelegationPage(BaseModel):
+    items: list[DelegationRead]
+    next_cursor: str | None = None

@@ -1,0 +1,166 @@
+"""Citizens: profile, real-name verification against the population registry, delegations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
+from api.citizens.models import Citizen, Delegation, PlatformAccount, PopulationRecord
+from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
+from api.core import pii, ratelimit
+from api.core.errors import Conflict, NotFound
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def get(*, citizen_id: str) -> Citizen:
+    """The citizen, or 404."""
+    citizen = await Citizen.get_or_none(id=citizen_id)
+    if citizen is None:
+        raise NotFound("市民不存在")
+    return citizen
+
+
+async def to_read(*, citizen: Citizen, reveal: bool = False) -> CitizenRead:
+    """The citizen's answer shape; personal data masked unless `reveal`."""
+    c = pii.cipher()
+    name = c.decrypt(citizen.name_enc, context="citizen.name")
+    phone = c.decrypt(citizen.phone_enc, context="citizen.phone")
+    id_number = c.decrypt(citizen.id_number_enc, context="citizen.id_number")
+    if not reveal:
+        name, phone, id_number = pii.mask_name(name), pii.mask_phone(phone), pii.mask_id_number(id_number)
+    accounts = await PlatformAccount.filter(citizen_id=citizen.id).order_by("created_at")
+    return CitizenRead(
+        id=citizen.id, name=name, phone=phone, id_number=id_number, assurance_level=citizen.assurance_level,
+        real_name_verified=citizen.real_name_verified_at is not None, masked=not reveal,
+        platforms=[PlatformLink(platform=a.platform, linked_at=a.created_at, last_login_at=a.last_login_at)
+                   for a in accounts],
+    )
+
+
+async def holds_data(*, citizen: Citizen) -> bool:
+    """True when merging this citizen away would lose something: a phone, a real name, delegations."""
+    if citizen.phone_bidx or citizen.id_number_bidx or citizen.assurance_level >= 2:
+        return True
+    return await Delegation.filter(Q(principal_id=citizen.id) | Q(agent_id=citizen.id)).exists()
+
+
+async def verify_real_name(*, citizen_id: str, name: str, id_number: str, redis, tries_per_day: int) -> Citizen:
+    """Check name + id number against the population registry and raise the citizen to level 2."""
+    today = dt.datetime.now(SHANGHAI).strftime("%Y%m%d")
+    await ratelimit.hit(redis, bucket=f"realname:{citizen_id}:{today}", limit=tries_per_day, window_seconds=86400)
+    c = pii.cipher()
+    id_bidx = c.blind_index(id_number, kind="id_number")
+    record = await PopulationRecord.get_or_none(id_number_bidx=id_bidx)
+    if record is None or c.decrypt(record.name_enc, context="population.name") != name:
+        raise RealNameMismatch()
+    async with in_transaction():
+        citizen = await Citizen.select_for_update().get(id=citizen_id)
+        holder = await Citizen.get_or_none(id_number_bidx=id_bidx)
+        if holder is not None and holder.id != citizen.id:
+            raise IdentityConflict()
+        if citizen.id_number_bidx and citizen.id_number_bidx != id_bidx:
+            raise Conflict("该账号已实名认证为其他证件", code="already_verified")
+        citizen.name_enc = c.encrypt(name, context="citizen.name")
+        citizen.id_number_enc = c.encrypt(id_number, context="citizen.id_number")
+        citizen.id_number_bidx = id_bidx
+        citizen.assurance_level = max(citizen.assurance_level, 2)
+        citizen.real_name_verified_at = citizen.real_name_verified_at or _now()
+        await citizen.save()
+    return citizen
+
+
+def delegation_status(delegation: Delegation) -> str:
+    """`expired` once past its end, else the stored status."""
+    if delegation.status in ("pending", "active") and delegation.expires_at <= _now():
+        return "expired"
+    return delegation.status
+
+
+async def _delegation_read(delegation: Delegation, *, role: str) -> DelegationRead:
+    c = pii.cipher()
+    principal_name = None
+    if role == "agent":
+        # The agent needs to know whom they act for, masked as everywhere else.
+        principal = await Citizen.get(id=delegation.principal_id)
+        principal_name = pii.mask_name(c.decrypt(principal.name_enc, context="citizen.name"))
+    return DelegationRead(
+        id=delegation.id, role=role, principal_id=delegation.principal_id, principal_name=principal_name,
+        agent_phone=pii.mask_phone(c.decrypt(delegation.agent_phone_enc, context="delegation.agent_phone")),
+        scopes=delegation.scopes, status=delegation_status(delegation), expires_at=delegation.expires_at,
+        created_at=delegation.created_at, accepted_at=delegation.accepted_at,
+    )
+
+
+async def create_delegation(*, principal_id: str, agent_phone: str, scopes: list[str],
+                            expires_at: dt.datetime) -> DelegationRead:
+    """Invite the holder of `agent_phone` to act for the principal within `scopes`."""
+    principal = await get(citizen_id=principal_id)
+    if principal.assurance_level < 2:
+        raise AssuranceTooLow("委托他人代办前请先完成实名认证")
+    c = pii.cipher()
+    phone_bidx = c.blind_index(agent_phone, kind="phone")
+    if phone_bidx == principal.phone_bidx:
+        raise Conflict("不能委托自己代办", code="self_delegation")
+    delegation = await Delegation.create(
+        principal_id=principal_id, agent_phone_bidx=phone_bidx,
+        agent_phone_enc=c.encrypt(pii.normalize(agent_phone, kind="phone"), context="delegation.agent_phone"),
+        scopes=scopes, expires_at=expires_at,
+    )
+    return await _delegation_read(delegation, role="principal")
+
+
+async def accept_delegation(*, delegation_id: str, agent_id: str) -> DelegationRead:
+    """The invited agent (by verified phone) accepts; anyone else gets 404."""
+    agent = await get(citizen_id=agent_id)
+    async with in_transaction():
+        delegation = await Delegation.select_for_update().get_or_none(id=delegation_id)
+        if delegation is None or agent.phone_bidx is None or delegation.agent_phone_bidx != agent.phone_bidx:
+            raise NotFound("授权邀请不存在")
+        if delegation.principal_id == agent_id:
+            raise NotFound("授权邀请不存在")
+        status = delegation_status(delegation)
+        if status == "active" and delegation.agent_id == agent_id:
+            return await _delegation_read(delegation, role="agent")
+        if status != "pending":
+            raise Conflict("该授权邀请已失效", code="delegation_not_pending")
+        delegation.status, delegation.agent_id, delegation.accepted_at = "active", agent_id, _now()
+        await delegation.save()
+    return await _delegation_read(delegation, role="agent")
+
+
+async def revoke_delegation(*, delegation_id: str, citizen_id: str) -> DelegationRead:
+    """Either side ends a delegation."""
+    delegation = await Delegation.get_or_none(id=delegation_id)
+    if delegation is None or citizen_id not in (delegation.principal_id, delegation.agent_id):
+        raise NotFound("授权不存在")
+    if delegation.status != "revoked":
+        delegation.status, delegation.revoked_at = "revoked", _now()
+        await delegation.save()
+    role = "principal" if delegation.principal_id == citizen_id else "agent"
+    return await _delegation_read(delegation, role=role)
+
+
+async def list_delegations(*, citizen_id: str) -> list[DelegationRead]:
+    """Delegations I gave and those I accepted, newest first."""
+    rows = await Delegation.filter(Q(principal_id=citizen_id) | Q(agent_id=citizen_id)).order_by("-created_at")
+    return [await _delegation_read(d, role="principal" if d.principal_id == citizen_id else "agent") for d in rows]
+
+
+async def delegated_level(*, principal_id: str, agent_id: str, scope: str) -> int | None:
+    """The principal's assurance level if `agent_id` holds an active delegation covering `scope`."""
+    rows = await Delegation.filter(
+        principal_id=principal_id, agent_id=agent_id, status="active", expires_at__gt=_now()
+    ).prefetch_related("principal")
+    for delegation in rows:
+        if scope in delegation.scopes:
+            return delegation.principal.assurance_level
+    return None

@@ -1,0 +1,94 @@
+"""The citizen's own routes: profile, real name, delegations (亲友代办)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from api.citizens import service
+from api.citizens.schemas import (
+    CitizenRead,
+    DelegationCreate,
+    DelegationPage,
+    DelegationRead,
+    RealNameCreate,
+    RealNameRead,
+)
+from api.core import audit
+from api.core.http import doc, parse, respond
+from auth.guards import citizen_required
+
+bp = Blueprint("citizens", url_prefix="/api/v1")
+
+
+@bp.get("/me")
+@doc("当前市民（个人信息默认脱敏；本人可用 ?reveal=true 查看明文，此次读取会记入审计）", response=CitizenRead,
+     errors=(401, 403), tag="citizens", secured="citizen")
+@citizen_required(scope="profile")
+async def me(request):
+    actor = request.ctx.actor
+    reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
+    citizen = await service.get(citizen_id=actor.citizen_id)
+    if reveal or actor.is_agent:
+        await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=citizen.id,
+                               detail={"revealed": reveal})
+    return respond(await service.to_read(citizen=citizen, reveal=reveal))
+
+
+@bp.post("/me/real-name")
+@doc("实名认证：姓名与身份证号经户籍库核验后 assurance_level 升为 2；每人每天 5 次", body=RealNameCreate,
+     response=RealNameRead, errors=(401, 409, 422, 429), tag="citizens", secured="citizen")
+@citizen_required()
+async def real_name(request):
+    body = parse(request, RealNameCreate)
+    actor, s = request.ctx.actor, request.app.ctx.settings
+    try:
+        citizen = await service.verify_real_name(citizen_id=actor.citizen_id, name=body.name, id_number=body.id_number,
+                                                 redis=request.app.ctx.redis, tries_per_day=s.real_name_tries_per_day)
+    finally:
+        # Every try reads the population registry, so every try is audited, successful or not.
+        await audit.record_for(actor, action="registry.population.verify", target_type="citizen",
+                               target_id=actor.citizen_id)
+    return respond({"assurance_level": citizen.assurance_level, "citizen": await service.to_read(citizen=citizen)})
+
+
+@bp.post("/me/delegations")
+@doc("邀请亲友代办：按手机号邀请，指定授权范围和到期时间", body=DelegationCreate, response=DelegationRead, status=201,
+     errors=(401, 403, 409, 422), tag="citizens", secured="citizen")
+@citizen_required()
+async def create_delegation(request):
+    body = parse(request, DelegationCreate)
+    actor = request.ctx.actor
+    delegation = await service.create_delegation(principal_id=actor.citizen_id, agent_phone=body.agent_phone,
+                                                 scopes=body.scopes, expires_at=body.expires_at)
+    await audit.record_for(actor, action="delegation.create", target_type="delegation", target_id=delegation.id,
+                           detail={"scopes": body.scopes})
+    return respond(delegation, status=201)
+
+
+@bp.get("/me/delegations")
+@doc("我给出的和我接受的代办授权", response=DelegationPage, errors=(401,), tag="citizens", secured="citizen")
+@citizen_required()
+async def list_delegations(request):
+    items = await service.list_delegations(citizen_id=request.ctx.actor.citizen_id)
+    return respond({"items": items, "next_cursor": None})
+
+
+@bp.post("/delegations/<delegation_id:str>/accept")
+@doc("代办人接受授权（须为受邀手机号的本人）；之后以 X-On-Behalf-Of: <市民 id> 代办", response=DelegationRead,
+     errors=(401, 404, 409), tag="citizens", secured="citizen")
+@citizen_required()
+async def accept_delegation(request, delegation_id: str):
+    actor = request.ctx.actor
+    delegation = await service.accept_delegation(delegation_id=delegation_id, agent_id=actor.citizen_id)
+    await audit.record_for(actor, action="delegation.accept", target_type="delegation", target_id=delegation.id)
+    return respond(delegation)
+
+
+@bp.post("/delegations/<delegation_id:str>/revoke")
+@doc("委托人或代办人终止授权", response=DelegationRead, errors=(401, 404), tag="citizens", secured="citizen")
+@citizen_required()
+async def revoke_delegation(request, delegation_id: str):
+    actor = request.ctx.actor
+    delegation = await service.revoke_delegation(delegation_id=delegation_id, citizen_id=actor.citizen_id)
+    await audit.record_for(actor, action="delegation.revoke", target_type="delegation", target_id=delegation.id)
+    return respond(delegation)

@@ -1,0 +1,114 @@
+"""Middleware, error rendering and operational routes (/healthz, /readyz, /metrics, /openapi.json)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from sanic import Blueprint, HTTPResponse
+from sanic.exceptions import SanicException
+from sanic_ext.extensions.openapi import openapi
+
+from api.core import db, metrics
+from api.core.errors import AppError
+from api.core.http import respond
+from api.core.logging import get_logger, request_id_var
+
+log = get_logger("api.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SANIC_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request",
+                408: "request_timeout", 401: "unauthorized", 403: "forbidden", 503: "service_unavailable"}
+
+
+def _error_body(request, code: str, message: str, fields=None) -> dict:
+    body = {"code": code, "message": message, "request_id": getattr(request.ctx, "request_id", None)}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def render_error(request, exc: Exception) -> HTTPResponse:
+    """The one error renderer: stable codes, real statuses, never a stack trace."""
+    if isinstance(exc, AppError):
+        status, body, headers = exc.status, _error_body(request, exc.code, exc.message, exc.fields), exc.headers
+    elif isinstance(exc, SanicException):
+        status = exc.status_code
+        code = _SANIC_CODES.get(status, "http_error")
+        message = {404: "请求的地址不存在", 405: "不支持的请求方法"}.get(status, "请求无法处理")
+        body, headers = _error_body(request, code, message), {}
+    else:
+        log.exception("unhandled_error", path=request.path, error_type=type(exc).__name__)
+        status, body, headers = 500, _error_body(request, "internal_error", "服务器内部错误，请稍后再试"), {}
+    return respond(body, status=status, headers=headers)
+
+
+def install(app) -> None:
+    """Request ids, access logs, metrics and the error handler."""
+
+    @app.on_request(priority=100)
+    async def _start(request):
+        incoming = request.headers.get("x-request-id", "")
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.started = time.perf_counter()
+        request_id_var.set(request.ctx.request_id)
+
+    @app.on_response(priority=100)
+    async def _finish(request, response):
+        rid = getattr(request.ctx, "request_id", None)
+        if rid and response is not None:
+            response.headers["X-Request-ID"] = rid
+        started = getattr(request.ctx, "started", None)
+        if started is None or response is None:
+            return
+        elapsed = time.perf_counter() - started
+        route = request.route.path if request.route else "unmatched"
+        metrics.REQUESTS.labels(request.method, route, str(response.status)).inc()
+        metrics.LATENCY.labels(request.method, route).observe(elapsed)
+        if app.ctx.settings.access_log:
+            log.info("request", method=request.method, route=route, status=response.status,
+                     duration_ms=round(elapsed * 1000, 2))
+
+    app.error_handler.add(Exception, render_error)
+
+
+ops = Blueprint("ops")
+
+
+@ops.get("/healthz")
+@openapi.definition(summary="进程存活", tag="ops")
+async def healthz(request):
+    return respond({"status": "ok"})
+
+
+@ops.get("/readyz")
+@openapi.definition(summary="数据库与 Redis 均可用时就绪", tag="ops")
+async def readyz(request):
+    checks = {}
+    try:
+        await db.ping_db()
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness reports, it does not raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await request.app.ctx.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
+
+
+@ops.get("/metrics")
+@openapi.definition(summary="Prometheus 指标", tag="ops")
+async def prometheus(request):
+    body, content_type = metrics.render()
+    return HTTPResponse(body, content_type=content_type)
+
+
+@ops.get("/openapi.json")
+@openapi.definition(summary="OpenAPI 文档", tag="ops")
+async def openapi_json(request):
+    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+    return respond(SpecificationBuilder().build(request.app).serialize())

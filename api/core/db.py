@@ -1,0 +1,68 @@
+"""Tortoise ORM configuration and lifecycle."""
+
+from __future__ import annotations
+
+from tortoise import Tortoise
+
+from api.core.settings import Settings
+
+MODEL_MODULES = [
+    "api.core.models",
+    "api.citizens.models",
+    "api.admin.models",
+    "auth.models",
+]
+
+
+def _connection(settings: Settings) -> dict | str:
+    url = settings.effective_database_url
+    if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        # Each Sanic worker holds its own pool: workers x maxsize must stay under max_connections.
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}minsize=1&maxsize={settings.db_pool_max}"
+    return url
+
+
+def tortoise_config(settings: Settings) -> dict:
+    """The Tortoise/aerich configuration for these settings."""
+    return {
+        "connections": {"default": _connection(settings)},
+        "apps": {
+            "models": {
+                "models": [*MODEL_MODULES, "aerich.models"],
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "Asia/Shanghai",
+    }
+
+
+async def open_db(settings: Settings) -> None:
+    """Connect Tortoise (the schema is made by migrations, not here)."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    if settings.effective_database_url.startswith("sqlite"):
+        conn = Tortoise.get_connection("default")
+        # WAL lets the reader in a request run beside a writer; busy_timeout rides out short locks.
+        await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
+
+
+async def close_db() -> None:
+    """Close every Tortoise connection."""
+    await Tortoise.close_connections()
+
+
+async def ping_db() -> None:
+    """Raise if the database does not answer."""
+    await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
+def __getattr__(name: str):
+    # aerich's CLI reads `api.core.db.TORTOISE_ORM`; built on demand, not at import.
+    if name == "TORTOISE_ORM":
+        from api.core.settings import load_settings
+
+        return tortoise_config(load_settings())
+    raise AttributeError(name)

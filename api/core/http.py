@@ -1,0 +1,89 @@
+"""Request parsing, JSON answers and OpenAPI documentation shared by every blueprint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json as _json
+from functools import partial
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sanic import HTTPResponse
+from sanic.response import json as sanic_json
+from sanic_ext import openapi
+from sanic_ext.extensions.openapi.definitions import Response
+
+from api.core.errors import AppError, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _default(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+dumps = partial(_json.dumps, ensure_ascii=False, default=_default, separators=(",", ":"))
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Pydantic errors as `{"a.b.0": "problem"}`."""
+    fields = {}
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "$"
+        fields[path] = err["msg"]
+    return fields
+
+
+def parse(request, model: type[M]) -> M:
+    """The JSON body validated against `model`; 422 with the field paths when it does not fit."""
+    raw = request.body or b"{}"
+    try:
+        data = _json.loads(raw)
+    except ValueError:
+        raise AppError("请求体不是合法的 JSON", code="invalid_json", status=400) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(fields=field_errors(exc)) from None
+
+
+def respond(data, status: int = 200, headers: dict | None = None) -> HTTPResponse:
+    """A JSON answer (models are dumped in JSON mode, Chinese kept as is)."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return sanic_json(data, status=status, headers=headers, dumps=dumps)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    request_id: str | None = None
+    fields: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
+        status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
+        tag: str | None = None):
+    """Documents a route in /openapi.json with its request and response shapes and error answers."""
+    responses = [Response({"application/json": response} if response else {}, status=status)]
+    responses += [Response({"application/json": ErrorBody}, status=code) for code in sorted(set(errors))]
+    kwargs = {"summary": summary, "response": responses}
+    if body is not None:
+        kwargs["body"] = {"application/json": body}
+    if description:
+        kwargs["description"] = description
+    if secured:
+        kwargs["secured"] = {secured: []}
+    if tag:
+        kwargs["tag"] = tag
+    return openapi.definition(**kwargs)

@@ -1,0 +1,38 @@
+"""Redis clients: redis.asyncio against REDIS_URL, or fakeredis in process for the embedded run."""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio as aioredis
+
+from api.core.settings import Settings
+
+_fake_server = None
+
+
+def _shared_fake_server():
+    # One in-process server per process, so async and sync clients see the same data.
+    global _fake_server
+    if _fake_server is None:
+        import fakeredis
+
+        _fake_server = fakeredis.FakeServer()
+    return _fake_server
+
+
+def create_async_redis(settings: Settings) -> aioredis.Redis:
+    """The async client the app uses (call inside the worker's event loop)."""
+    if settings.redis_url:
+        return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+    import fakeredis
+
+    return fakeredis.FakeAsyncRedis(server=_shared_fake_server(), decode_responses=True)
+
+
+def create_sync_redis(settings: Settings) -> redis.Redis:
+    """A synchronous client for SDK code that runs in threads (wechatpy's session storage)."""
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    import fakeredis
+
+    return fakeredis.FakeRedis(server=_shared_fake_server(), decode_responses=True)

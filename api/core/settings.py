@@ -1,0 +1,129 @@
+"""Settings read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that ship with the code: fine on a laptop, refused in production.
+DEV_PII_KEYS = "dev1:ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy0wMDAwMDA="
+DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
+DEV_WECHAT_SECRET = "sandbox-wechat-secret"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run in the mode it asks for."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; each field is an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    port: int = 8000
+    host: str = "127.0.0.1"
+    workers: int = 1
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    db_pool_max: int = 10
+    public_base_url: str | None = None
+    log_level: str = "INFO"
+    access_log: bool = True
+    trusted_proxies: int = 0
+
+    # Personal data at rest: "kid:base64(32 bytes),kid2:..." and the id that encrypts new data.
+    pii_keys: str = DEV_PII_KEYS
+    pii_active_key_id: str = "dev1"
+    blind_index_key: str = DEV_BLIND_INDEX_KEY
+
+    # Access tokens (Ed25519). PEM text; empty means a key generated under DATA_DIR/keys.
+    jwt_private_key: str = ""
+    jwt_issuer: str = "gov-miniapp"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    admin_refresh_token_ttl_seconds: int = 12 * 3600
+
+    # The mini-program platforms.
+    miniapp_sandbox: bool = True
+    wechat_appid: str = "wx0000sandbox0000"
+    wechat_secret: str = DEV_WECHAT_SECRET
+    wechat_api_base: str | None = None
+    alipay_appid: str = "2021000000000000"
+    alipay_gateway: str | None = None
+    alipay_app_private_key: str = ""
+    alipay_public_key: str = ""
+    alipay_aes_key: str = ""
+    # The sandbox Alipay's own signing key (never used in production).
+    sandbox_alipay_private_key: str = ""
+    platform_timeout_seconds: float = 5.0
+    platform_max_threads: int = 16
+
+    # Rate limits (requests per window).
+    login_rate_per_ip: int = 120
+    login_rate_per_account: int = 20
+    login_rate_window_seconds: int = 60
+    real_name_tries_per_day: int = 5
+    admin_max_failed_logins: int = 5
+    admin_lock_minutes: int = 15
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if self.public_base_url is None:
+            self.public_base_url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    @property
+    def production(self) -> bool:
+        """True when running as the live province service."""
+        return self.app_env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, or the embedded SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'app.sqlite3').resolve()}"
+
+    @property
+    def wechat_base(self) -> str:
+        """Base URL of the WeChat API (the sandbox unless set)."""
+        return (self.wechat_api_base or f"{self.public_base_url}/sandbox/wechat/").rstrip("/") + "/"
+
+    @property
+    def alipay_gateway_url(self) -> str:
+        """The Alipay gateway URL (the sandbox unless set)."""
+        return self.alipay_gateway or f"{self.public_base_url}/sandbox/alipay/gateway.do"
+
+    def check_production(self) -> None:
+        """Refuse to run production with the sandbox, default secrets or embedded stores."""
+        if not self.production:
+            return
+        problems = []
+        if self.miniapp_sandbox:
+            problems.append("MINIAPP_SANDBOX must be 0 in production")
+        if not self.database_url:
+            problems.append("DATABASE_URL is required in production")
+        if not self.redis_url:
+            problems.append("REDIS_URL is required in production")
+        if self.pii_keys == DEV_PII_KEYS or "dev1:" in self.pii_keys:
+            problems.append("PII_KEYS holds the development key")
+        if self.blind_index_key == DEV_BLIND_INDEX_KEY:
+            problems.append("BLIND_INDEX_KEY is the development default")
+        if self.wechat_secret == DEV_WECHAT_SECRET:
+            problems.append("WECHAT_SECRET is the sandbox default")
+        for name in ("jwt_private_key", "alipay_app_private_key", "alipay_public_key", "alipay_aes_key"):
+            if not getattr(self, name):
+                problems.append(f"{name.upper()} must be set in production")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests)."""
+    return Settings(**overrides)
+

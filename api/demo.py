@@ -1,0 +1,50 @@
+"""Demo data for `make run`: synthetic people (Faker zh_CN, valid id numbers) and a staff account."""
+
+from __future__ import annotations
+
+import random
+
+from faker import Faker
+
+from api.admin import service as admin_service
+from api.citizens import idnumber, registry
+from api.core.settings import Settings
+
+DEMO_ADMIN = ("admin", "demo-admin-2026")
+DEMO_PERSON = {"id_number": "110101199003074477", "name": "张三", "phone": "13800138000"}
+
+
+def synthetic_people(count: int, *, seed: int = 2026) -> list[dict]:
+    """`count` synthetic population rows, the same ones on every run."""
+    fake = Faker("zh_CN")
+    Faker.seed(seed)
+    rnd = random.Random(seed)
+    rows = [{**DEMO_PERSON, "gender": "男", "birth_date": "1990-03-07", "hukou_region": "110101",
+             "address": "北京市东城区东华门街道 1 号"}]
+    while len(rows) < count:
+        id_number = fake.ssn(min_age=1, max_age=95)
+        if not idnumber.is_valid(id_number):
+            continue
+        rows.append({
+            "id_number": id_number, "name": fake.name(), "gender": idnumber.gender(id_number),
+            "birth_date": idnumber.birth_date(id_number).isoformat(),
+            "phone": f"1{rnd.choice('3456789')}{rnd.randrange(10**9):09d}",
+            "hukou_region": id_number[:6], "address": fake.address(),
+        })
+    return rows
+
+
+async def seed(settings: Settings, *, people: int = 200) -> None:
+    """Fill the population registry and create the demo admin; print how to log in."""
+    report = await registry.import_population(synthetic_people(people))
+    await admin_service.create_or_update(username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], roles=["super_admin"],
+                                         depts=[])
+    base = settings.public_base_url
+    print(f"population: {report.inserted} inserted, {report.updated} updated")
+    print(f"admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  (POST {base}/api/v1/admin/auth/login)")
+    print("WeChat login through the sandbox:")
+    print(f"  curl -s -XPOST {base}/sandbox/wechat/codes -d '{{\"phone\": \"{DEMO_PERSON['phone']}\"}}'")
+    print(f"  curl -s -XPOST {base}/api/v1/auth/wechat/login "
+          "-d '{\"code\": \"<code>\", \"phone_code\": \"<phone_code>\"}'")
+    print(f"Real name for the demo person: {DEMO_PERSON['name']} {DEMO_PERSON['id_number']}"
+          f" (POST {base}/api/v1/me/real-name)")

@@ -1,0 +1,109 @@
+"""Request guards: who is calling (citizen, agent for a citizen, admin) and what they may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from api.core.errors import Forbidden, Unauthorized
+from auth import tokens
+
+CITIZEN_AUDIENCE = "citizen"
+ADMIN_AUDIENCE = "admin"
+
+
+@dataclass
+class Actor:
+    """The caller of a request, as the audit log records them."""
+
+    kind: str  # citizen, agent, admin
+    actor_id: str
+    session_id: str
+    citizen_id: str | None = None  # whose data the request touches (the principal, for an agent)
+    on_behalf_of: str | None = None
+    assurance_level: int = 0
+    roles: list[str] = field(default_factory=list)
+    depts: list[str] = field(default_factory=list)
+    request_id: str | None = None
+    ip: str | None = None
+
+    @property
+    def is_agent(self) -> bool:
+        """True when a relative or helper acts for the citizen."""
+        return self.on_behalf_of is not None
+
+
+class DelegationDenied(Forbidden):
+    code, message = "delegation_denied", "未获得该市民在此事项上的代办授权"
+
+
+def _bearer(request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+async def _claims(request, audience: str) -> dict:
+    claims = request.app.ctx.tokens.decode_access(_bearer(request), audience=audience)
+    if await tokens.session_revoked(redis=request.app.ctx.redis, session_id=claims["sid"]):
+        raise tokens.InvalidToken("该登录会话已退出，请重新登录")
+    return claims
+
+
+async def authenticate_citizen(request, *, scope: str | None) -> Actor:
+    """The citizen (or agent within `scope`) behind a citizen access token."""
+    from api.citizens import service as citizens_service
+
+    claims = await _claims(request, CITIZEN_AUDIENCE)
+    actor = Actor(kind="citizen", actor_id=claims["sub"], session_id=claims["sid"], citizen_id=claims["sub"],
+                  assurance_level=claims.get("lvl", 0), request_id=request.ctx.request_id, ip=request.remote_addr
+                  or request.ip)
+    principal = request.headers.get("x-on-behalf-of")
+    if principal and principal != actor.actor_id:
+        if scope is None:
+            raise DelegationDenied("此操作不能代办")
+        level = await citizens_service.delegated_level(principal_id=principal, agent_id=actor.actor_id, scope=scope)
+        if level is None:
+            raise DelegationDenied()
+        actor.kind, actor.citizen_id, actor.on_behalf_of, actor.assurance_level = "agent", principal, principal, level
+    return actor
+
+
+async def authenticate_admin(request, *, roles: tuple[str, ...]) -> Actor:
+    """The staff member behind an admin access token, holding one of `roles` (any role if empty)."""
+    claims = await _claims(request, ADMIN_AUDIENCE)
+    held = claims.get("roles", [])
+    if roles and not (set(roles) & set(held)):
+        raise Forbidden("当前账号的角色无权执行此操作")
+    return Actor(kind="admin", actor_id=claims["sub"], session_id=claims["sid"], roles=held,
+                 depts=claims.get("depts", []), request_id=request.ctx.request_id, ip=request.remote_addr or request.ip)
+
+
+def citizen_required(scope: str | None = None):
+    """Guard a route for citizens; agents may call it with X-On-Behalf-Of only when `scope` is named."""
+
+    def decorate(handler):
+        @wraps(handler)
+        async def guarded(request, *args, **kwargs):
+            request.ctx.actor = await authenticate_citizen(request, scope=scope)
+            return await handler(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def admin_required(*roles: str):
+    """Guard a route for staff holding one of `roles` (any staff member if none are named)."""
+
+    def decorate(handler):
+        @wraps(handler)
+        async def guarded(request, *args, **kwargs):
+            request.ctx.actor = await authenticate_admin(request, roles=roles)
+            return await handler(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate

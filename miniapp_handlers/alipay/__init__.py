@@ -1,0 +1,1 @@
+"""Alipay mini-program client (python-alipay-sdk) and the phone envelope crypto."""

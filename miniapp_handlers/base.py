@@ -1,0 +1,113 @@
+"""The one interface both mini-program platforms sit behind, and the thread pool their SDKs run in."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+from requests.adapters import HTTPAdapter
+
+from api.core import metrics
+from api.core.errors import AppError, UpstreamUnavailable
+from api.core.settings import Settings
+
+log = logging.getLogger("miniapp_handlers")
+
+
+@dataclass(frozen=True)
+class PlatformIdentity:
+    """Who a login code belongs to on one platform."""
+
+    platform: str  # wechat, alipay
+    platform_uid: str  # WeChat openid; Alipay user_id or open_id
+    unionid: str | None
+    appid: str
+
+
+class InvalidPhoneCredential(AppError):
+    status, code, message = 401, "invalid_phone_credential", "手机号授权凭证无效或已过期，请重新授权"
+
+
+class MessageRejected(AppError):
+    """The platform refused one message for a reason retrying will not fix (or not today)."""
+
+    status, code = 502, "message_rejected"
+
+    def __init__(self, platform_code: str, reason: str):
+        super().__init__(f"平台拒收消息: {reason} ({platform_code})")
+        self.platform_code, self.reason = str(platform_code), reason
+
+
+class Platform(abc.ABC):
+    """A mini-program platform: login codes, phone numbers, messages."""
+
+    name: str
+
+    @abc.abstractmethod
+    async def exchange_login_code(self, code: str) -> PlatformIdentity:
+        """The account behind a login code (wx.login / my.getAuthCode); codes are single-use."""
+
+    @abc.abstractmethod
+    async def fetch_phone(self, credential) -> str:
+        """The verified phone number behind a getPhoneNumber credential."""
+
+    @abc.abstractmethod
+    async def send_message(self, *, to: str, template_id: str, page: str | None, data: dict) -> dict:
+        """Send a subscribe/template message; MessageRejected when the platform refuses it."""
+
+    async def close(self) -> None:  # noqa: B027 - most platforms hold nothing to release
+        """Release the platform's resources."""
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """A requests adapter that applies a default timeout: the SDKs leave some calls without one."""
+
+    def __init__(self, timeout: float, pool_size: int):
+        self._timeout = timeout
+        super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
+
+    def send(self, request, **kwargs):
+        """Send with the default timeout unless the caller set one."""
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
+
+
+class ThreadedPlatform(Platform):
+    """Runs a synchronous SDK in a bounded thread pool, with a timeout, timing and outcome logging."""
+
+    def __init__(self, settings: Settings):
+        self.timeout = settings.platform_timeout_seconds
+        self._pool = ThreadPoolExecutor(max_workers=settings.platform_max_threads,
+                                        thread_name_prefix=f"{self.name}-sdk")
+
+    async def call(self, operation: str, fn, *args, **kwargs):
+        """Run `fn` in the pool; AppErrors pass through, anything else becomes UpstreamUnavailable."""
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._pool, partial(fn, *args, **kwargs)),
+                                          timeout=self.timeout)
+        except asyncio.TimeoutError as exc:
+            outcome = "timeout"
+            raise UpstreamUnavailable() from exc
+        except AppError as exc:
+            outcome = exc.code
+            raise
+        except Exception as exc:  # an SDK failure we did not classify: the platform is not answering sanely
+            outcome = f"error:{type(exc).__name__}"
+            raise UpstreamUnavailable() from exc
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.UPSTREAM.labels(self.name, operation, "ok" if outcome == "ok" else "error").observe(elapsed)
+            log.info("platform call %s.%s %s in %.1f ms", self.name, operation, outcome, elapsed * 1000)
+
+    async def close(self) -> None:
+        """Stop the pool without waiting for calls that are stuck (their own timeout ends them)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,167 @@
+"""A WeChat-compatible upstream: cgi-bin/token, jscode2session, getuserphonenumber, subscribe/send."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from sanic import Blueprint, HTTPResponse, text
+
+from api.core.http import doc, parse, respond
+from miniapp_handlers.sandbox import state
+from miniapp_handlers.sandbox.schemas import Messages, Stats, WeChatCodes, WeChatCodesRequest
+
+P = "wechat"
+TOKEN_TTL = 7200
+USER_TTL = 30 * 24 * 3600
+_FAULT_ERRCODES = {"busy": (-1, "system error"), "rate_limit": (45011, "api minute-quota reach limit"),
+                   "token_invalid": (40001, "invalid credential, access_token is invalid or not latest"),
+                   "user_refused": (43101, "user refuse to accept the msg"),
+                   "quota": (45009, "reach max api daily quota limit")}
+
+
+def _err(errcode: int, errmsg: str) -> HTTPResponse:
+    # WeChat answers its errors with HTTP 200 and an errcode.
+    return respond({"errcode": errcode, "errmsg": errmsg})
+
+
+async def _fault(request, *, applies_to: tuple[str, ...]) -> HTTPResponse | None:
+    mode = await state.apply_faults(request.app.ctx.redis, P, applies_to=("down", *applies_to))
+    if mode == "down":
+        return text("upstream down (sandbox fault)", status=503)
+    if mode:
+        return _err(*_FAULT_ERRCODES[mode])
+    return None
+
+
+async def _check_token(request) -> HTTPResponse | None:
+    token = request.args.get("access_token")
+    if not token:
+        return _err(41001, "access_token missing")
+    held = await state.recall(request.app.ctx.redis, P, "token", token)
+    if held is None:
+        return _err(40001, "invalid credential, access_token is invalid or not latest")
+    if held["expires_at"] < time.time():
+        return _err(42001, "access_token expired")
+    return None
+
+
+def _check_app(request) -> HTTPResponse | None:
+    s = request.app.ctx.settings
+    if request.args.get("appid") != s.wechat_appid:
+        return _err(40013, "invalid appid")
+    if request.args.get("secret") != s.wechat_secret:
+        return _err(40125, "invalid appsecret")
+    return None
+
+
+def create_wechat_blueprint() -> Blueprint:
+    """The WeChat twin and its helpers, under /sandbox/wechat."""
+    bp = Blueprint("sandbox_wechat", url_prefix="/sandbox/wechat")
+
+    @bp.get("/cgi-bin/token")
+    @doc("沙箱：获取 access_token（同微信 cgi-bin/token）", tag="sandbox")
+    async def token(request):
+        if failed := await _fault(request, applies_to=("busy", "rate_limit")):
+            return failed
+        if request.args.get("grant_type") != "client_credential":
+            return _err(40002, "invalid grant_type")
+        if bad := _check_app(request):
+            return bad
+        access_token = secrets.token_urlsafe(48)
+        await state.remember(request.app.ctx.redis, P, "token", access_token,
+                             {"expires_at": time.time() + TOKEN_TTL}, TOKEN_TTL + 600)
+        await state.count(request.app.ctx.redis, P, "token_fetches")
+        return respond({"access_token": access_token, "expires_in": TOKEN_TTL})
+
+    @bp.get("/sns/jscode2session")
+    @doc("沙箱：code 换 openid（同微信 sns/jscode2session）", tag="sandbox")
+    async def jscode2session(request):
+        if failed := await _fault(request, applies_to=("busy", "rate_limit")):
+            return failed
+        if bad := _check_app(request):
+            return bad
+        outcome, user = await state.redeem(request.app.ctx.redis, P, "code", request.args.get("js_code", ""))
+        if outcome == "used":
+            return _err(40163, "code been used")
+        if outcome != "ok":
+            return _err(40029, "invalid code")
+        if user.get("risky"):
+            return _err(40226, "high risk user")
+        await state.remember(request.app.ctx.redis, P, "user", user["openid"], {"openid": user["openid"]}, USER_TTL)
+        answer = {"openid": user["openid"], "session_key": user["session_key"]}
+        if user.get("unionid"):
+            answer["unionid"] = user["unionid"]
+        return respond(answer)
+
+    @bp.post("/wxa/business/getuserphonenumber")
+    @doc("沙箱：手机号 code 换手机号（同微信 wxa/business/getuserphonenumber）", tag="sandbox")
+    async def getuserphonenumber(request):
+        if failed := await _fault(request, applies_to=("busy", "rate_limit", "token_invalid")):
+            return failed
+        if bad := await _check_token(request):
+            return bad
+        try:
+            code = json.loads(request.body or b"{}").get("code")
+        except (ValueError, AttributeError):
+            return _err(47001, "data format error")
+        outcome, held = await state.redeem(request.app.ctx.redis, P, "phone", code or "")
+        if outcome != "ok":
+            return _err(40029, "invalid code")
+        phone = held["phone"]
+        return respond({"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+            "watermark": {"timestamp": int(time.time()), "appid": request.app.ctx.settings.wechat_appid}}})
+
+    @bp.post("/cgi-bin/message/subscribe/send")
+    @doc("沙箱：发送订阅消息（同微信 cgi-bin/message/subscribe/send）", tag="sandbox")
+    async def subscribe_send(request):
+        if failed := await _fault(request, applies_to=("busy", "token_invalid", "user_refused", "quota")):
+            return failed
+        if bad := await _check_token(request):
+            return bad
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return _err(47001, "data format error")
+        if not isinstance(body, dict):
+            return _err(47001, "data format error")
+        if not body.get("template_id"):
+            return _err(40037, "invalid template_id")
+        if not body.get("touser") or not await state.recall(request.app.ctx.redis, P, "user", str(body["touser"])):
+            return _err(40003, "invalid openid")
+        data = body.get("data")
+        if not isinstance(data, dict) or not data or not all(
+                isinstance(v, dict) and isinstance(v.get("value"), str) and 0 < len(v["value"]) <= 64
+                for v in data.values()):
+            return _err(47003, "argument invalid! data.value invalid")
+        message = {k: body.get(k) for k in ("touser", "template_id", "page", "data", "miniprogram_state", "lang")}
+        await state.log_message(request.app.ctx.redis, P, {**message, "received_at": int(time.time())})
+        return respond({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbits(48)})
+
+    @bp.post("/codes")
+    @doc("沙箱助手：生成 wx.login 与 getPhoneNumber 的 code", body=WeChatCodesRequest, response=WeChatCodes,
+         errors=(422,), tag="sandbox")
+    async def codes(request):
+        body = parse(request, WeChatCodesRequest)
+        redis = request.app.ctx.redis
+        openid = body.openid or "o" + secrets.token_urlsafe(20)
+        user = {"openid": openid, "unionid": body.unionid, "risky": body.risky,
+                "session_key": secrets.token_urlsafe(16)}
+        code = await state.mint(redis, P, "code", user, body.ttl_seconds)
+        phone_code = await state.mint(redis, P, "phone", {"phone": body.phone}, body.ttl_seconds) if body.phone \
+            else None
+        return respond({"code": code, "phone_code": phone_code, "openid": openid})
+
+    @bp.get("/messages")
+    @doc("沙箱助手：已接收的订阅消息", response=Messages, tag="sandbox")
+    async def messages(request):
+        return respond({"items": await state.messages(request.app.ctx.redis, P)})
+
+    @bp.get("/stats")
+    @doc("沙箱助手：调用计数", response=Stats, tag="sandbox")
+    async def stats(request):
+        return respond({"token_fetches": await state.counted(request.app.ctx.redis, P, "token_fetches")})
+
+    return bp

@@ -1,0 +1,1 @@
+"""WeChat mini-program client (wechatpy)."""

@@ -1,0 +1,135 @@
+"""The application factory and the command line: run | migrate | worker | seed-demo | import | create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+os.environ.setdefault("TZ", "Asia/Shanghai")  # both platform SDKs stamp requests with local time
+
+from sanic import Sanic  # noqa: E402
+
+from api.core import db, pii  # noqa: E402
+from api.core.keys import ensure_keys  # noqa: E402
+from api.core.logging import configure_logging  # noqa: E402
+from api.core.redis import create_async_redis  # noqa: E402
+from api.core.settings import Settings, load_settings  # noqa: E402
+
+API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）。错误体统一为 {"error": {"code", "message", "request_id"}}，
+校验错误为 422 并附 fields。列表分页用 ?limit=（默认 20，最多 100）与 ?cursor=。个人信息在应答中默认脱敏。
+JWKS for citizen and admin access tokens: /api/v1/auth/jwks.json."""
+
+
+def create_app(settings: Settings | None = None) -> Sanic:
+    """Build the Sanic app for these settings (from the environment when omitted); no I/O happens here."""
+    settings = settings or load_settings()
+    settings.check_production()
+    configure_logging(settings.log_level)
+    app = Sanic(f"gov_miniapp_{os.getpid()}_{id(settings)}", dumps=None)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.PROXIES_COUNT = settings.trusted_proxies
+    app.config.REQUEST_MAX_SIZE = 12 * 1024 * 1024
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_UI_REDOC = False
+    app.config.OAS_AUTODOC = False
+    app.config.API_TITLE = "政务服务小程序 API"
+    app.config.API_VERSION = "1.0"
+    app.config.API_DESCRIPTION = API_DESCRIPTION
+    app.config.CORS_ORIGINS = "*"
+    app.ctx.settings = settings
+    _register(app, settings)
+    return app
+
+
+def _register(app: Sanic, settings: Settings) -> None:
+    from sanic_ext import Extend
+
+    from api.admin.views import bp as admin_bp
+    from api.citizens.views import bp as citizens_bp
+    from api.core import app_setup
+    from auth.views import bp as auth_bp
+
+    Extend(app)
+    app.ext.openapi.add_security_scheme("citizen", "http", scheme="bearer", bearer_format="JWT")
+    app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
+    app_setup.install(app)
+    for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp):
+        app.blueprint(bp)
+    if settings.miniapp_sandbox:
+        from miniapp_handlers.sandbox import create_sandbox_blueprint
+
+        app.blueprint(create_sandbox_blueprint(settings))
+    app.before_server_start(_open)
+    app.after_server_stop(_close)
+
+
+async def _open(app: Sanic) -> None:
+    from auth.tokens import TokenService
+    from miniapp_handlers import create_platforms
+
+    settings = ensure_keys(app.ctx.settings)
+    app.ctx.settings = settings
+    pii.configure(settings)
+    await db.open_db(settings)
+    app.ctx.redis = create_async_redis(settings)
+    app.ctx.tokens = TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
+                                  access_ttl=settings.access_token_ttl_seconds)
+    app.ctx.platforms = create_platforms(settings)
+
+
+async def _close(app: Sanic) -> None:
+    from miniapp_handlers import close_platforms
+
+    await close_platforms(app.ctx.platforms)
+    await app.ctx.redis.aclose()
+    await db.close_db()
+
+
+def _serve(settings: Settings) -> None:
+    from sanic.worker.loader import AppLoader
+
+    loader = AppLoader(factory=create_app)
+    app = loader.load()
+    print(f"API docs: {settings.public_base_url}/docs   OpenAPI: {settings.public_base_url}/openapi.json")
+    if settings.miniapp_sandbox:
+        print(f"Sandbox: POST {settings.public_base_url}/sandbox/wechat/codes, "
+              f"POST {settings.public_base_url}/sandbox/alipay/codes, GET .../messages")
+    app.prepare(host=settings.host, port=settings.port, workers=settings.workers, single_process=settings.workers == 1,
+                access_log=False, motd=False)
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line."""
+    from api import cli
+
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="serve the API (the default)")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("worker", help="run the background job worker")
+    seed = sub.add_parser("seed-demo", help="fill the registries with synthetic people and an admin")
+    seed.add_argument("--people", type=int, default=200)
+    imp = sub.add_parser("import", help="import a registry dataset from CSV")
+    imp.add_argument("dataset")
+    imp.add_argument("file")
+    adm = sub.add_parser("create-admin", help="create or update a staff account")
+    adm.add_argument("--username", required=True)
+    adm.add_argument("--password", required=True)
+    adm.add_argument("--role", required=True, action="append")
+    adm.add_argument("--dept", action="append", default=[])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.command in (None, "run"):
+        _serve(settings)
+        return 0
+    if args.command == "worker":
+        return cli.run_worker(settings)
+    return asyncio.run(cli.dispatch(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Production refuses to start in a shape that would endanger citizens' data."""
+
+import base64
+import os
+
+import pytest
+
+from api.core.settings import ConfigError, load_settings
+from server import create_app
+
+SAFE = dict(
+    app_env="production", miniapp_sandbox=False, database_url="postgres://db/gov", redis_url="redis://r:6379/0",
+    pii_keys="k2:" + base64.b64encode(os.urandom(32)).decode(), pii_active_key_id="k2", blind_index_key="x" * 32,
+    wechat_secret="real-secret", jwt_private_key="pem", alipay_app_private_key="pem", alipay_public_key="pem",
+    alipay_aes_key="aes",
+)
+
+
+def test_a_complete_production_configuration_is_accepted():
+    load_settings(**SAFE).check_production()
+
+
+@pytest.mark.parametrize("override,needle", [
+    ({"miniapp_sandbox": True}, "MINIAPP_SANDBOX"),
+    ({"database_url": None}, "DATABASE_URL"),
+    ({"redis_url": None}, "REDIS_URL"),
+    ({"pii_keys": load_settings().pii_keys, "pii_active_key_id": "dev1"}, "PII_KEYS"),
+    ({"blind_index_key": load_settings().blind_index_key}, "BLIND_INDEX_KEY"),
+    ({"wechat_secret": load_settings().wechat_secret}, "WECHAT_SECRET"),
+    ({"jwt_private_key": ""}, "JWT_PRIVATE_KEY"),
+])
+def test_production_refuses_unsafe_settings(override, needle):
+    with pytest.raises(ConfigError, match=needle):
+        create_app(load_settings(**{**SAFE, **override}))
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    for name in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "WECHAT_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    assert s.port == 8123 and s.data_dir == tmp_path
+    assert s.effective_database_url == f"sqlite://{tmp_path.resolve() / 'app.sqlite3'}"
+    assert s.wechat_base == "http://127.0.0.1:8123/sandbox/wechat/"

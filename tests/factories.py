@@ -1,0 +1,81 @@
+"""Small factories: people in the population registry, and citizens logged in through the sandbox."""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from api.citizens import idnumber, registry
+
+_REGIONS = ("110101", "310104", "440305", "330106", "510107", "420106", "320102")
+
+
+def random_phone() -> str:
+    """A fresh mainland mobile number."""
+    return f"1{random.choice('3456789')}{random.randrange(10**9):09d}"
+
+
+def random_id_number(born: str = "19850615") -> str:
+    """A valid 18-digit id number (GB 11643 check digit)."""
+    first17 = f"{random.choice(_REGIONS)}{born}{random.randrange(1000):03d}"
+    return first17 + idnumber.check_digit(first17)
+
+
+async def registered_person(*, name: str = "李四", phone: str | None = None, born: str = "19850615") -> dict:
+    """A person in the population registry (imported the way the CLI imports)."""
+    row = {"id_number": random_id_number(born), "name": name, "gender": "", "birth_date": "",
+           "phone": phone or random_phone(), "hukou_region": "", "address": "测试路 1 号"}
+    report = await registry.import_population([row])
+    assert report.inserted == 1, report.as_dict()
+    return row
+
+
+def bearer(tokens: dict) -> dict:
+    """The Authorization header for a token answer."""
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def wechat_codes(client, *, phone: str | None = None, openid: str | None = None,
+                       unionid: str | None = None) -> dict:
+    """Codes from the WeChat sandbox, as wx.login and getPhoneNumber would give them."""
+    body = {k: v for k, v in {"phone": phone, "openid": openid, "unionid": unionid}.items() if v}
+    r = await client.post("/sandbox/wechat/codes", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def wechat_login(client, *, phone: str | None = None, openid: str | None = None,
+                       unionid: str | None = None, expect: int = 200) -> dict:
+    """Log in through the WeChat sandbox; the token answer."""
+    codes = await wechat_codes(client, phone=phone, openid=openid or f"o{secrets.token_hex(12)}", unionid=unionid)
+    body = {"code": codes["code"]}
+    if phone:
+        body["phone_code"] = codes["phone_code"]
+    r = await client.post("/api/v1/auth/wechat/login", json=body)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def alipay_login(client, *, phone: str | None = None, user_id: str | None = None, expect: int = 200) -> dict:
+    """Log in through the Alipay sandbox; the token answer."""
+    body = {k: v for k, v in {"phone": phone, "user_id": user_id or f"2088{random.randrange(10**12):012d}"}.items()
+            if v}
+    r = await client.post("/sandbox/alipay/codes", json=body)
+    assert r.status_code == 200, r.text
+    codes = r.json()
+    login = {"auth_code": codes["auth_code"]}
+    if phone:
+        login["phone_response"] = codes["phone_response"]
+    r = await client.post("/api/v1/auth/alipay/login", json=login)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def verified_citizen(client, *, name: str = "王五") -> tuple[dict, dict]:
+    """A citizen logged in on WeChat with a phone and real name checked (level 2), and their registry row."""
+    person = await registered_person(name=name)
+    tokens = await wechat_login(client, phone=person["phone"])
+    r = await client.post("/api/v1/me/real-name", json={"name": name, "id_number": person["id_number"]},
+                          headers=bearer(tokens))
+    assert r.status_code == 200, r.text
+    return tokens, person
