@@ -51,6 +51,13 @@ class AlipayPlatform(ThreadedPlatform):
             raise _AlipayFailure(answer)
         return answer
 
+    def _api(self, method: str, biz_content: dict | None = None, **params) -> dict:
+        """`_server_api` for callers with no failure of their own to single out."""
+        try:
+            return self._server_api(method, biz_content, **params)
+        except _AlipayFailure as failure:
+            raise failure.as_app_error() from failure
+
     def _oauth(self, code: str) -> dict:
         try:
             return self._server_api("alipay.system.oauth.token", grant_type="authorization_code", code=code)

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                                 reason="several workers share state through Redis; the embedded store is per process")
 
 
-def _wait(port: int, proc: subprocess.Popen) -> None:
+def _wait(port: int, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
-        assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+        assert proc.poll() is None, log.read_text()[-3000:]
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -36,10 +36,12 @@ async def test_two_workers_serve_logins_and_refreshes(live, tmp_path):
     env = {**os.environ, "PORT": str(port), "WORKERS": "2", "DATA_DIR": str(live.settings.data_dir),
            "DATABASE_URL": live.settings.database_url, "REDIS_URL": live.settings.redis_url,
            "ACCESS_LOG": "false", "LOG_LEVEL": "WARNING", "TZ": "Asia/Shanghai"}
-    proc = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    log = tmp_path / "server.log"
+    # Its own session: Sanic's manager kills a stuck worker's whole process group, which must not be ours.
+    proc = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        await asyncio.to_thread(_wait, port, proc)
+        await asyncio.to_thread(_wait, port, proc, log)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             for i in range(12):
@@ -58,6 +60,7 @@ async def test_two_workers_serve_logins_and_refreshes(live, tmp_path):
     finally:
         proc.terminate()
         try:
-            proc.wait(15)
+            assert proc.wait(15) == 0, log.read_text()[-3000:]  # a clean shutdown on SIGTERM
         except subprocess.TimeoutExpired:
             proc.kill()
+            raise
