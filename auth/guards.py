@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import wraps
 
+from api.citizens import profile_cache
 from api.core.errors import Forbidden, Unauthorized
 from auth import tokens
 
@@ -45,22 +46,30 @@ def _bearer(request) -> str:
     return token.strip()
 
 
-async def _claims(request, audience: str) -> dict:
+async def _claims(request, audience: str, *, also_read=None) -> tuple[dict, str | None]:
+    """The token's claims once its session is known to be live, and the Redis value at `also_read(claims)`,
+    fetched in the same round trip."""
     claims = request.app.ctx.tokens.decode_access(_bearer(request), audience=audience)
-    if await tokens.session_revoked(redis=request.app.ctx.redis, session_id=claims["sid"]):
+    keys = [tokens.REVOKED_SESSION_KEY.format(claims["sid"])]
+    if also_read is not None:
+        keys.append(also_read(claims))
+    values = await request.app.ctx.redis.mget(keys)
+    if values[0]:
         raise tokens.InvalidToken("该登录会话已退出，请重新登录")
-    return claims
+    return claims, values[1] if also_read is not None else None
 
 
 async def authenticate_citizen(request, *, scope: str | None) -> Actor:
     """The citizen (or agent within `scope`) behind a citizen access token."""
     from api.citizens import service as citizens_service
 
-    claims = await _claims(request, CITIZEN_AUDIENCE)
+    principal = request.headers.get("x-on-behalf-of")
+    # The profile of whoever the request is about comes along with the revocation check; /me needs nothing more.
+    claims, request.ctx.cached_profile = await _claims(
+        request, CITIZEN_AUDIENCE, also_read=lambda claims: profile_cache.key(principal or claims["sub"]))
     actor = Actor(kind="citizen", actor_id=claims["sub"], session_id=claims["sid"], citizen_id=claims["sub"],
                   assurance_level=claims.get("lvl", 0), request_id=request.ctx.request_id, ip=request.remote_addr
                   or request.ip)
-    principal = request.headers.get("x-on-behalf-of")
     if principal and principal != actor.actor_id:
         if scope is None:
             raise DelegationDenied("此操作不能代办")
@@ -73,7 +82,7 @@ async def authenticate_citizen(request, *, scope: str | None) -> Actor:
 
 async def authenticate_admin(request, *, roles: tuple[str, ...]) -> Actor:
     """The staff member behind an admin access token, holding one of `roles` (any role if empty)."""
-    claims = await _claims(request, ADMIN_AUDIENCE)
+    claims, _ = await _claims(request, ADMIN_AUDIENCE)
     held = claims.get("roles", [])
     if roles and not (set(roles) & set(held)):
         raise Forbidden("当前账号的角色无权执行此操作")

@@ -7,6 +7,7 @@ import datetime as dt
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from api.citizens import profile_cache
 from api.citizens import service as citizens_service
 from api.citizens.errors import IdentityConflict
 from api.citizens.models import Citizen, PlatformAccount
@@ -40,7 +41,7 @@ async def _attach_phone(citizen: Citizen, phone: str, phone_bidx: str) -> None:
     await citizen.save()
 
 
-async def _resolve(identity: PlatformIdentity, phone: str | None) -> tuple[Citizen, bool]:
+async def _resolve(identity: PlatformIdentity, phone: str | None, touched: list[str]) -> tuple[Citizen, bool]:
     phone_bidx = pii.cipher().blind_index(phone, kind="phone") if phone else None
     async with in_transaction():
         account = await _find_account(identity)
@@ -64,19 +65,25 @@ async def _resolve(identity: PlatformIdentity, phone: str | None) -> tuple[Citiz
                 # This platform account's citizen is an empty shell: move the account to the phone's owner.
                 await PlatformAccount.filter(citizen_id=citizen.id).update(citizen_id=by_phone.id)
                 await citizen.delete()
+                touched.append(citizen.id)
                 citizen = by_phone
             elif phone and citizen.phone_bidx != phone_bidx:
                 # A new number for the same account (the old one may be gone): the verified one wins.
                 await _attach_phone(citizen, phone, phone_bidx)
         await PlatformAccount.filter(id=account.id).update(
             last_login_at=_now(), unionid=identity.unionid or account.unionid)
+    touched.append(citizen.id)
     return citizen, created
 
 
-async def resolve_login(*, identity: PlatformIdentity, phone: str | None) -> tuple[Citizen, bool]:
+async def resolve_login(*, identity: PlatformIdentity, phone: str | None, redis) -> tuple[Citizen, bool]:
     """The one citizen behind a platform login (created on first sight) and whether it was created."""
+    touched: list[str] = []
     try:
-        return await _resolve(identity, phone)
-    except IntegrityError:
-        # Two first logins of the same person raced; the other one created the rows, so read them.
-        return await _resolve(identity, phone)
+        try:
+            return await _resolve(identity, phone, touched)
+        except IntegrityError:
+            # Two first logins of the same person raced; the other one created the rows, so read them.
+            return await _resolve(identity, phone, touched)
+    finally:
+        await profile_cache.forget(redis=redis, citizen_ids=touched)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -19,6 +20,7 @@ from auth.models import RefreshToken
 
 ALGORITHM = "EdDSA"
 REVOKED_SESSION_KEY = "auth:revoked_sid:{}"
+VERIFIED_CACHE_SIZE = 20_000
 
 
 class TokenReused(Unauthorized):
@@ -65,6 +67,22 @@ class TokenService:
         self.issuer = issuer
         self.access_ttl = access_ttl
         self.verifying = {k.kid: k.public_key for k in [self.key, *extra_public]}
+        # Tokens already verified by this worker: a phone sends the same token many times in its 15 minutes.
+        self._verified: OrderedDict[tuple[str, str], dict] = OrderedDict()
+
+    def decode_access(self, token: str, *, audience: str) -> dict:
+        """The claims of a valid token for `audience`; 401 for anything else."""
+        cache_key = (token, audience)
+        claims = self._verified.get(cache_key)
+        if claims is None:
+            claims = self._verify(token, audience=audience)
+            self._verified[cache_key] = claims
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        elif claims["exp"] <= time.time():
+            self._verified.pop(cache_key, None)
+            raise TokenExpired()
+        return claims
 
     def issue_access(self, *, subject: str, audience: str, session_id: str, claims: dict | None = None) -> str:
         """A signed access token for `audience` (`citizen` or `admin`)."""
@@ -75,8 +93,7 @@ class TokenService:
         }
         return jwt.encode(payload, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid})
 
-    def decode_access(self, token: str, *, audience: str) -> dict:
-        """The claims of a valid token for `audience`; 401 for anything else."""
+    def _verify(self, token: str, *, audience: str) -> dict:
         try:
             header = jwt.get_unverified_header(token)
             key = self.verifying.get(header.get("kid"))
@@ -139,8 +156,3 @@ async def revoke_family(*, family_id: str, redis, access_ttl: int) -> None:
     async with in_transaction():
         await RefreshToken.filter(family_id=family_id, revoked_at=None).update(revoked_at=_now())
     await redis.set(REVOKED_SESSION_KEY.format(family_id), "1", ex=access_ttl + 60)
-
-
-async def session_revoked(*, redis, session_id: str) -> bool:
-    """True after logout or reuse detection revoked the session."""
-    return bool(await redis.exists(REVOKED_SESSION_KEY.format(session_id)))

@@ -31,12 +31,13 @@ async def _finish_login(request, platform_identity, phone) -> dict:
     s, ctx = request.app.ctx.settings, request.app.ctx
     await ratelimit.hit(ctx.redis, bucket=f"login:acct:{platform_identity.platform}:{platform_identity.platform_uid}",
                         limit=s.login_rate_per_account, window_seconds=s.login_rate_window_seconds)
-    citizen, created = await identity.resolve_login(identity=platform_identity, phone=phone)
+    citizen, created = await identity.resolve_login(identity=platform_identity, phone=phone, redis=ctx.redis)
     pair = await sessions.citizen_pair(app_ctx=ctx, settings=s, citizen=citizen)
     await audit.record(actor_type="citizen", actor_id=citizen.id, action="citizen.login", target_type="citizen",
                        target_id=citizen.id, request_id=request.ctx.request_id, ip=client_ip(request),
                        detail={"platform": platform_identity.platform, "created": created})
-    return {**pair, "citizen": await citizens_service.to_read(citizen=citizen), "created": created}
+    profile = await citizens_service.profile(citizen_id=citizen.id, redis=ctx.redis)
+    return {**pair, "citizen": profile, "created": created}
 
 
 @bp.post("/wechat/login")

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from api.citizens import profile_cache
 from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
-from api.citizens.models import Citizen, Delegation, PlatformAccount, PopulationRecord
+from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
 from api.core import pii, ratelimit
 from api.core.errors import Conflict, NotFound
@@ -29,20 +30,21 @@ async def get(*, citizen_id: str) -> Citizen:
     return citizen
 
 
-async def to_read(*, citizen: Citizen, reveal: bool = False) -> CitizenRead:
-    """The citizen's answer shape; personal data masked unless `reveal`."""
+async def profile(*, citizen_id: str, redis, reveal: bool = False, cached: str | None = None) -> CitizenRead:
+    """The citizen as they see themselves; personal data masked unless `reveal`; 404 if gone."""
+    snapshot = await profile_cache.load(redis=redis, citizen_id=citizen_id, cached=cached)
+    if snapshot is None:
+        raise NotFound("市民不存在")
     c = pii.cipher()
-    name = c.decrypt(citizen.name_enc, context="citizen.name")
-    phone = c.decrypt(citizen.phone_enc, context="citizen.phone")
-    id_number = c.decrypt(citizen.id_number_enc, context="citizen.id_number")
+    name = c.decrypt(snapshot["name_enc"], context="citizen.name")
+    phone = c.decrypt(snapshot["phone_enc"], context="citizen.phone")
+    id_number = c.decrypt(snapshot["id_number_enc"], context="citizen.id_number")
     if not reveal:
         name, phone, id_number = pii.mask_name(name), pii.mask_phone(phone), pii.mask_id_number(id_number)
-    accounts = await PlatformAccount.filter(citizen_id=citizen.id).order_by("created_at")
     return CitizenRead(
-        id=citizen.id, name=name, phone=phone, id_number=id_number, assurance_level=citizen.assurance_level,
-        real_name_verified=citizen.real_name_verified_at is not None, masked=not reveal,
-        platforms=[PlatformLink(platform=a.platform, linked_at=a.created_at, last_login_at=a.last_login_at)
-                   for a in accounts],
+        id=snapshot["id"], name=name, phone=phone, id_number=id_number, assurance_level=snapshot["assurance_level"],
+        real_name_verified=snapshot["real_name_verified"], masked=not reveal,
+        platforms=[PlatformLink(**link) for link in snapshot["platforms"]],
     )
 
 
@@ -75,6 +77,7 @@ async def verify_real_name(*, citizen_id: str, name: str, id_number: str, redis,
         citizen.assurance_level = max(citizen.assurance_level, 2)
         citizen.real_name_verified_at = citizen.real_name_verified_at or _now()
         await citizen.save()
+    await profile_cache.forget(redis=redis, citizen_ids=[citizen_id])
     return citizen
 
 

@@ -27,11 +27,12 @@ bp = Blueprint("citizens", url_prefix="/api/v1")
 async def me(request):
     actor = request.ctx.actor
     reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
-    citizen = await service.get(citizen_id=actor.citizen_id)
+    answer = await service.profile(citizen_id=actor.citizen_id, redis=request.app.ctx.redis, reveal=reveal,
+                                   cached=request.ctx.cached_profile)
     if reveal or actor.is_agent:
-        await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=citizen.id,
+        await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=answer.id,
                                detail={"revealed": reveal})
-    return respond(await service.to_read(citizen=citizen, reveal=reveal))
+    return respond(answer)
 
 
 @bp.post("/me/real-name")
@@ -48,7 +49,8 @@ async def real_name(request):
         # Every try reads the population registry, so every try is audited, successful or not.
         await audit.record_for(actor, action="registry.population.verify", target_type="citizen",
                                target_id=actor.citizen_id)
-    return respond({"assurance_level": citizen.assurance_level, "citizen": await service.to_read(citizen=citizen)})
+    answer = await service.profile(citizen_id=citizen.id, redis=request.app.ctx.redis)
+    return respond({"assurance_level": citizen.assurance_level, "citizen": answer})
 
 
 @bp.post("/me/delegations")

@@ -1,10 +1,12 @@
 """Access tokens that must not open anything, and refresh rotation with reuse detection."""
 
+import asyncio
 import base64
 import json
 import time
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.factories import bearer, random_phone, wechat_login
@@ -107,3 +109,15 @@ async def test_jwks_verifies_issued_tokens(client):
     claims = jwt.decode(tokens["access_token"], key.key, algorithms=["EdDSA"], audience="citizen")
     assert claims["sub"] == tokens["citizen"]["id"] and claims["jti"]
     assert claims["exp"] - claims["iat"] == 900
+
+
+async def test_a_token_verified_before_still_expires_on_time(live):
+    from auth.tokens import TokenExpired, TokenService
+
+    service = TokenService(private_key_pem=live.app.ctx.settings.jwt_private_key, issuer="gov-miniapp", access_ttl=1)
+    token = service.issue_access(subject="cit_x", audience="citizen", session_id="ses_x")
+    assert service.decode_access(token, audience="citizen")["sub"] == "cit_x"
+    assert service.decode_access(token, audience="citizen")["sub"] == "cit_x"  # from the verified cache
+    await asyncio.sleep(2.1)
+    with pytest.raises(TokenExpired):
+        service.decode_access(token, audience="citizen")
