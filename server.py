@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     settings = settings or load_settings()
     settings.check_production()
     configure_logging(settings.log_level)
-    app = Sanic("gov_miniapp", dumps=None)  # workers look the app up by this name
+    app = Sanic("gov_miniapp", dumps=None, configure_logging=False)  # workers look the app up by this name
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.PROXIES_COUNT = settings.trusted_proxies
     app.config.REQUEST_MAX_SIZE = 12 * 1024 * 1024
