@@ -27,7 +27,15 @@ async def _limit_ip(request) -> None:
                         limit=s.login_rate_per_ip, window_seconds=s.login_rate_window_seconds)
 
 
-async def _finish_login(request, platform_identity, phone) -> dict:
+async def _login(request, platform_name: str, code: str, phone_credential) -> dict:
+    """Exchange the code (and the phone credential, at the same time) and sign the citizen in."""
+    await _limit_ip(request)
+    platform = request.app.ctx.platforms[platform_name]
+    if phone_credential:
+        platform_identity, phone = await asyncio.gather(platform.exchange_login_code(code),
+                                                        platform.fetch_phone(phone_credential))
+    else:
+        platform_identity, phone = await platform.exchange_login_code(code), None
     s, ctx = request.app.ctx.settings, request.app.ctx
     await ratelimit.hit(ctx.redis, bucket=f"login:acct:{platform_identity.platform}:{platform_identity.platform_uid}",
                         limit=s.login_rate_per_account, window_seconds=s.login_rate_window_seconds)
@@ -41,34 +49,20 @@ async def _finish_login(request, platform_identity, phone) -> dict:
 
 
 @bp.post("/wechat/login")
-@doc("微信一键登录", body=WeChatLogin, response=CitizenTokens, errors=(401, 422, 429, 503), tag="auth",
+@doc("微信一键登录", body=WeChatLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth",
      description="code 换取 openid；带 phone_code 时取得已验证手机号（assurance_level 1），"
                  "同一手机号在微信、支付宝登录为同一市民。"
                  "两个都已有数据的账号不会被静默合并：409 identity_conflict，需用原账号登录或到大厅申请合并。")
 async def wechat_login(request):
     body = parse(request, WeChatLogin)
-    await _limit_ip(request)
-    platform = request.app.ctx.platforms["wechat"]
-    if body.phone_code:
-        ident, phone = await asyncio.gather(platform.exchange_login_code(body.code),
-                                            platform.fetch_phone(body.phone_code))
-    else:
-        ident, phone = await platform.exchange_login_code(body.code), None
-    return respond(await _finish_login(request, ident, phone))
+    return respond(await _login(request, "wechat", body.code, body.phone_code))
 
 
 @bp.post("/alipay/login")
-@doc("支付宝一键登录", body=AlipayLogin, response=CitizenTokens, errors=(401, 422, 429, 503), tag="auth")
+@doc("支付宝一键登录", body=AlipayLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth")
 async def alipay_login(request):
     body = parse(request, AlipayLogin)
-    await _limit_ip(request)
-    platform = request.app.ctx.platforms["alipay"]
-    if body.phone_response:
-        ident, phone = await asyncio.gather(platform.exchange_login_code(body.auth_code),
-                                            platform.fetch_phone(body.phone_response))
-    else:
-        ident, phone = await platform.exchange_login_code(body.auth_code), None
-    return respond(await _finish_login(request, ident, phone))
+    return respond(await _login(request, "alipay", body.auth_code, body.phone_response))
 
 
 @bp.post("/refresh")
