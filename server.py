@@ -48,15 +48,20 @@ def _register(app: Sanic, settings: Settings) -> None:
     from sanic_ext import Extend
 
     from api.admin.views import bp as admin_bp
+    from api.applications.admin_views import bp as applications_admin_bp
+    from api.applications.views import bp as applications_bp
+    from api.catalog.views import bp as catalog_bp
     from api.citizens.views import bp as citizens_bp
     from api.core import app_setup
     from auth.views import bp as auth_bp
+    from notifications.views import bp as inbox_bp
 
     Extend(app)
     app.ext.openapi.add_security_scheme("citizen", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
     app_setup.install(app)
-    for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp):
+    for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
+               inbox_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         from miniapp_handlers.sandbox import create_sandbox_blueprint
@@ -67,6 +72,7 @@ def _register(app: Sanic, settings: Settings) -> None:
 
 
 async def _open(app: Sanic) -> None:
+    from api.applications.storage import LocalDiskStorage
     from auth.tokens import TokenService
     from miniapp_handlers import create_platforms
 
@@ -78,6 +84,7 @@ async def _open(app: Sanic) -> None:
     app.ctx.tokens = TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
                                   access_ttl=settings.access_token_ttl_seconds)
     app.ctx.platforms = create_platforms(settings)
+    app.ctx.storage = LocalDiskStorage(settings.data_dir / "uploads")
 
 
 async def _close(app: Sanic) -> None:
@@ -116,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="import a registry dataset from CSV")
     imp.add_argument("dataset")
     imp.add_argument("file")
+    cat = sub.add_parser("load-catalogue", help="load the service catalogue (items, bundles) from its JSON file")
+    cat.add_argument("file", nargs="?", help="default: api/catalog/data/catalogue.json")
     adm = sub.add_parser("create-admin", help="create or update a staff account")
     adm.add_argument("--username", required=True)
     adm.add_argument("--password", required=True)

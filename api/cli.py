@@ -1,4 +1,4 @@
-"""The command line's work: migrate, seed-demo, import, create-admin, worker."""
+"""The command line's work: migrate, seed-demo, import, load-catalogue, create-admin, worker."""
 
 from __future__ import annotations
 
@@ -72,6 +72,15 @@ async def _dispatch(args, settings: Settings) -> int:
         async def work(_):
             report = await importer(registry.read_csv(args.file, required=columns))
             print(json.dumps(report.as_dict(), ensure_ascii=False))
+
+        await _with_db(settings, work)
+        return 0
+    if args.command == "load-catalogue":
+        from api.catalog import loader
+
+        async def work(s):
+            print(json.dumps(await loader.load_file(settings=s, path=Path(args.file) if args.file else None),
+                             ensure_ascii=False))
 
         await _with_db(settings, work)
         return 0

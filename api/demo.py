@@ -7,10 +7,12 @@ import random
 from faker import Faker
 
 from api.admin import service as admin_service
+from api.catalog import loader
 from api.citizens import idnumber, registry
 from api.core.settings import Settings
 
 DEMO_ADMIN = ("admin", "demo-admin-2026")
+DEMO_REVIEWER = ("reviewer", "demo-reviewer-2026", ("gongan", "weijian", "yibao", "renshe"))
 DEMO_PERSON = {"id_number": "110101199003074477", "name": "张三", "phone": "13800138000"}
 
 
@@ -37,11 +39,16 @@ def synthetic_people(count: int, *, seed: int = 2026) -> list[dict]:
 async def seed(settings: Settings, *, people: int = 200) -> None:
     """Fill the population registry and create the demo admin; print how to log in."""
     report = await registry.import_population(synthetic_people(people))
+    catalogue = await loader.load_file(settings=settings)
+    await admin_service.create_or_update(username=DEMO_REVIEWER[0], password=DEMO_REVIEWER[1], roles=["reviewer"],
+                                         depts=list(DEMO_REVIEWER[2]))
     await admin_service.create_or_update(username=DEMO_ADMIN[0], password=DEMO_ADMIN[1], roles=["super_admin"],
                                          depts=[])
     base = settings.public_base_url
     print(f"population: {report.inserted} inserted, {report.updated} updated")
+    print(f"catalogue: {catalogue['items']} items, {catalogue['bundles']} bundles ({base}/api/v1/items?q=出生)")
     print(f"admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  (POST {base}/api/v1/admin/auth/login)")
+    print(f"reviewer: {DEMO_REVIEWER[0]} / {DEMO_REVIEWER[1]}  (departments: {', '.join(DEMO_REVIEWER[2])})")
     print("WeChat login through the sandbox:")
     print(f"  curl -s -XPOST {base}/sandbox/wechat/codes -d '{{\"phone\": \"{DEMO_PERSON['phone']}\"}}'")
     print(f"  curl -s -XPOST {base}/api/v1/auth/wechat/login "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import shutil
 import subprocess
 import time
@@ -21,21 +22,40 @@ def wrk_rps(url: str, *, seconds: int, connections: int, headers: dict[str, str]
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-async def _worker(host: str, port: int, request: bytes, deadline: float, counts: list[int]) -> None:
+async def _worker(host: str, port: int, request, deadline: float, counts: list[int], expect: int = 200) -> None:
+    """Send requests on one keep-alive connection until the deadline; `request` is bytes or makes them."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline:
-            writer.write(request)
+            writer.write(request() if callable(request) else request)
             await writer.drain()
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-            await reader.readexactly(length)
-            if status != 200:
-                raise RuntimeError(f"status {status} under load")
+            body = await reader.readexactly(length)
+            if status != expect:
+                raise RuntimeError(f"status {status} under load: {body[:300]!r}")
             counts[0] += 1
     finally:
         writer.close()
+
+
+async def post_rate(host: str, port: int, path: str, *, body: bytes, headers: dict[str, str], seconds: int,
+                    connections: int, expect: int = 201) -> float:
+    """Successful POSTs per second, each with a fresh Idempotency-Key (a new thing created every time)."""
+    head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive",
+            "Content-Type: application/json", f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    prefix = "\r\n".join(head)
+
+    def request() -> bytes:
+        return f"{prefix}\r\nIdempotency-Key: {secrets.token_hex(12)}\r\n\r\n".encode() + body
+
+    counts = [0]
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(_worker(host, port, request, deadline, counts, expect) for _ in range(connections)))
+    return counts[0] / (time.perf_counter() - started)
 
 
 async def _python_rps(host: str, port: int, path: str, *, seconds: int, connections: int,

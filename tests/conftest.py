@@ -134,6 +134,16 @@ async def client(live):
         yield c
 
 
+@pytest_asyncio.fixture(scope="session")
+async def test_catalogue(live):
+    """The tests' own small catalogue, loaded once (see tests/applications/catalogue_fixture.py)."""
+    from api.catalog import service as catalog
+    from tests.applications.catalogue_fixture import CATALOGUE
+
+    await catalog.load_catalogue(data=CATALOGUE, redis=live.app.ctx.redis)
+    return CATALOGUE
+
+
 @pytest.fixture
 def redis(live):
     """The app's async Redis client."""

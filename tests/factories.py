@@ -15,13 +15,14 @@ def random_phone() -> str:
     return f"1{random.choice('3456789')}{random.randrange(10**9):09d}"
 
 
-def random_id_number(born: str = "19850615") -> str:
-    """A valid 18-digit id number (GB 11643 check digit)."""
+def random_id_number(born: str | None = None) -> str:
+    """A valid 18-digit id number (GB 11643 check digit), born on `born` (YYYYMMDD) or a random day."""
+    born = born or f"{random.randrange(1950, 2006)}{random.randrange(1, 13):02d}{random.randrange(1, 29):02d}"
     first17 = f"{random.choice(_REGIONS)}{born}{random.randrange(1000):03d}"
     return first17 + idnumber.check_digit(first17)
 
 
-async def registered_person(*, name: str = "李四", phone: str | None = None, born: str = "19850615") -> dict:
+async def registered_person(*, name: str = "李四", phone: str | None = None, born: str | None = None) -> dict:
     """A person in the population registry (imported the way the CLI imports)."""
     row = {"id_number": random_id_number(born), "name": name, "gender": "", "birth_date": "",
            "phone": phone or random_phone(), "hukou_region": "", "address": "测试路 1 号"}

@@ -11,6 +11,9 @@ MODEL_MODULES = [
     "api.citizens.models",
     "api.admin.models",
     "auth.models",
+    "api.catalog.models",
+    "api.applications.models",
+    "notifications.models",
 ]
 
 

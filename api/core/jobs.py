@@ -24,6 +24,15 @@ async def purge_expired_refresh_tokens(ctx) -> int:
     return deleted
 
 
+async def scan_deadlines(ctx) -> dict:
+    """Move open cases to `warning`/`overdue` and tell their departments (each notice once per case and state)."""
+    from api.applications import staff
+
+    result = await staff.scan_deadlines()
+    log.info("scanned_deadlines", **result)
+    return result
+
+
 async def _startup(ctx) -> None:
     settings = ensure_keys(load_settings())
     configure_logging(settings.log_level)
@@ -38,8 +47,9 @@ async def _shutdown(ctx) -> None:
 def worker_settings(settings: Settings) -> dict:
     """The arq worker configuration for these settings."""
     return {
-        "functions": [purge_expired_refresh_tokens],
-        "cron_jobs": [cron(purge_expired_refresh_tokens, minute={17}, max_tries=3, unique=True)],
+        "functions": [purge_expired_refresh_tokens, scan_deadlines],
+        "cron_jobs": [cron(purge_expired_refresh_tokens, minute={17}, max_tries=3, unique=True),
+                      cron(scan_deadlines, minute={2, 17, 32, 47}, max_tries=3, unique=True)],
         "on_startup": _startup,
         "on_shutdown": _shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -1,4 +1,4 @@
-"""Cross-domain tables: the audit log."""
+"""Cross-domain tables: the audit log and idempotency records."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -23,3 +23,19 @@ class AuditLog(Model):
 
     class Meta:
         table = "audit_log"
+
+
+class IdempotencyRecord(Model):
+    """The first answer to a create request, replayed for the same key and body."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("idm"))
+    scope = fields.CharField(max_length=96)
+    key = fields.CharField(max_length=128)
+    body_hash = fields.CharField(max_length=64)
+    status = fields.SmallIntField()
+    response = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_record"
+        unique_together = (("scope", "key"),)

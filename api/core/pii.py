@@ -42,6 +42,19 @@ class PiiCipher:
         raw = base64.urlsafe_b64decode(body)
         return AESGCM(self.keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode()
 
+    def encrypt_bytes(self, data: bytes, *, context: str) -> bytes:
+        """Binary ciphertext `v1:<kid>:` + nonce + ct, for uploaded files (scans of id cards are personal data)."""
+        nonce = os.urandom(12)
+        ct = AESGCM(self.keys[self.active_key_id]).encrypt(nonce, data, context.encode())
+        return f"{_FORMAT}:{self.active_key_id}:".encode() + nonce + ct
+
+    def decrypt_bytes(self, blob: bytes, *, context: str) -> bytes:
+        """The plaintext of a blob made by `encrypt_bytes`."""
+        fmt, kid, raw = blob.split(b":", 2)
+        if fmt.decode() != _FORMAT or kid.decode() not in self.keys:
+            raise ValueError("unknown personal-data key")
+        return AESGCM(self.keys[kid.decode()]).decrypt(raw[:12], raw[12:], context.encode())
+
     def blind_index(self, value: str | None, *, kind: str) -> str | None:
         """A keyed HMAC of the normalised value, to find a row without decrypting every row."""
         if value is None:

@@ -1,0 +1,75 @@
+"""Staff routes: the department queue, a case, the workflow actions, rectifications and notices."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from api.applications import ratings, staff
+from api.applications.schemas import ApplicationRead, QueuePage, RectificationPage, StaffActionIn
+from api.core import audit
+from api.core.http import doc, parse, respond
+from api.core.pagination import encode_cursor, page_params
+from auth.guards import admin_required
+from notifications import service as notifications
+
+bp = Blueprint("applications_admin", url_prefix="/api/v1/admin")
+STAFF = ("reviewer", "super_admin")
+
+
+@bp.get("/applications")
+@doc("办件队列（仅本人所在部门），按到期日排序；可按 dept、status、sla_state 筛选", response=QueuePage,
+     errors=(401, 403, 422), tag="admin", secured="admin")
+@admin_required(*STAFF)
+async def queue(request):
+    limit, cursor = page_params(request.args)
+    items, after = await staff.queue(actor=request.ctx.actor, dept=request.args.get("dept"),
+                                     status=request.args.get("status"), sla_state=request.args.get("sla_state"),
+                                     limit=limit, after=cursor)
+    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+
+
+@bp.get("/applications/<case_id:str>")
+@doc("办件详情（含明文表单，读取记入审计）", response=ApplicationRead, errors=(401, 403, 404), tag="admin",
+     secured="admin")
+@admin_required(*STAFF)
+async def read_case(request, case_id: str):
+    answer = await staff.read_case(actor=request.ctx.actor, case_id=case_id)
+    await audit.record_for(request.ctx.actor, action="application.read", target_type="application",
+                           target_id=case_id)
+    return respond(answer)
+
+
+@bp.post("/applications/<case_id:str>/actions")
+@doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 tracking_no）、deliver；"
+     "工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
+     errors=(401, 403, 404, 409, 422), tag="admin", secured="admin",
+     description="deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note。")
+@admin_required(*STAFF)
+async def act(request, case_id: str):
+    body = parse(request, StaffActionIn)
+    answer = await staff.act(actor=request.ctx.actor, case_id=case_id, action=body.action, note=body.note,
+                             tracking_no=body.tracking_no)
+    await audit.record_for(request.ctx.actor, action=f"application.{body.action}", target_type="application",
+                           target_id=case_id)
+    return respond(answer)
+
+
+@bp.get("/rectifications")
+@doc("差评整改单（本部门；超级管理员看全部）", response=RectificationPage, errors=(401, 403), tag="admin",
+     secured="admin")
+@admin_required(*STAFF)
+async def rectifications(request):
+    items = await ratings.rectifications(depts=staff.visible_depts(request.ctx.actor),
+                                         status=request.args.get("status"))
+    return respond({"items": items})
+
+
+@bp.get("/notices")
+@doc("部门通知（办件即将到期、已超期等）", errors=(401, 403), tag="admin", secured="admin")
+@admin_required(*STAFF)
+async def notices(request):
+    limit, _ = page_params(request.args)
+    rows = await notifications.staff_notices(depts=staff.visible_depts(request.ctx.actor), limit=limit)
+    return respond({"items": [{"id": r.id, "dept": r.dept, "title": r.title, "body": r.body,
+                               "ref": {"kind": r.ref_kind, "id": r.ref_id}, "created_at": r.created_at}
+                              for r in rows]})

@@ -1,0 +1,83 @@
+"""How applications look to their owner (masked unless revealed) and to staff."""
+
+from __future__ import annotations
+
+import json
+
+from api.applications.models import Application, Rating, TimelineEntry
+from api.core import pii
+
+
+def _mask_value(key: str, value):
+    if not isinstance(value, str):
+        return value
+    k = key.lower()
+    if "id_number" in k:
+        return pii.mask_id_number(value)
+    if "phone" in k:
+        return pii.mask_phone(value)
+    if k.endswith("name") and not k.startswith(("company", "school", "shop")):
+        return pii.mask_name(value)
+    if "address" in k or "bank_account" in k:
+        return value[:6] + "****" if len(value) > 6 else "****"
+    return value
+
+
+def mask_form(form: dict) -> dict:
+    """A form with names, id numbers, phones, addresses and accounts masked."""
+    return {k: _mask_value(k, v) for k, v in form.items()}
+
+
+def form_of(row: Application) -> dict:
+    """The decrypted form of a case."""
+    return json.loads(pii.cipher().decrypt(row.form_enc, context="application.form"))
+
+
+def seal_form(form: dict) -> str:
+    """The form, encrypted for storage."""
+    return pii.cipher().encrypt(json.dumps(form, ensure_ascii=False), context="application.form")
+
+
+def summary(row: Application) -> dict:
+    """The list entry of an application."""
+    return {"id": row.id, "title": row.title, "item_code": row.item_code, "bundle_code": row.bundle_code,
+            "status": row.status, "due_date": row.due_date, "sla_state": row.sla_state, "created_at": row.created_at}
+
+
+def _material(entry: dict) -> dict:
+    return {k: entry.get(k) for k in ("material_code", "name", "way", "file_id", "license_id", "commitment_text",
+                                      "committed_at", "owed")}
+
+
+def sub_case(row: Application) -> dict:
+    """A bundle's per-department case."""
+    return {"id": row.id, "dept": row.dept, "title": row.title, "item_codes": row.item_codes, "status": row.status,
+            "due_date": row.due_date, "sla_state": row.sla_state, "tracking_no": row.tracking_no}
+
+
+async def full(row: Application, *, children: list[Application], reveal: bool,
+               timeline: list[TimelineEntry] | None = None, new: bool = False) -> dict:
+    """An application with its form, materials, sub-cases, timeline and rating (`new`: just made, so the
+    given timeline is all of it and there is no rating yet)."""
+    if timeline is None:
+        ids = [row.id, *(c.id for c in children)]
+        timeline = await TimelineEntry.filter(application_id__in=ids).order_by("at", "id")
+    rating = None if new else await Rating.get_or_none(application_id=row.id)
+    form = form_of(row)
+    address = pii.cipher().decrypt(row.delivery_address_enc, context="application.address")
+    tracking = row.tracking_no or next((c.tracking_no for c in children if c.tracking_no), None)
+    return {
+        **summary(row), "dept": row.dept, "form": form if reveal else mask_form(form), "masked": not reveal,
+        "materials": [_material(e) for e in row.materials],
+        "delivery": {"method": row.delivery_method,
+                     "address": address if reveal else _mask_value("address", address) if address else None,
+                     "tracking_no": tracking},
+        "applicant_region": row.applicant_region, "handling_region": row.handling_region,
+        "receiving_region": row.receiving_region, "cross_province": row.cross_province,
+        "sub_cases": [sub_case(c) for c in children],
+        "timeline": [{"at": t.at, "actor_type": t.actor_type, "action": t.action, "from_status": t.from_status,
+                      "to_status": t.to_status, "note": t.note, "case_id": t.application_id} for t in timeline],
+        "rating": ({"score": rating.score, "comment": rating.comment, "created_at": rating.created_at}
+                   if rating else None),
+        "parent_id": row.parent_id, "version": row.version,
+    }

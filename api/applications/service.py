@@ -1,0 +1,222 @@
+"""Citizens' side of applications: submit (idempotent), read, list, supplement (补正), withdraw."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from api.applications import materials as materials_mod
+from api.applications import moves, reads, workflow
+from api.applications.errors import FormInvalid, NotCrossProvince
+from api.applications.models import Application, Draft, TimelineEntry
+from api.applications.schemas import ApplicationCreate, ApplicationRead, SupplementIn
+from api.catalog import service as catalog
+from api.citizens.errors import AssuranceTooLow
+from api.citizens.models import Citizen
+from api.core import idempotency, pii, workdays
+from api.core.errors import NotFound, ValidationFailed
+from notifications import service as notifications
+
+HOME_REGION = "430000"  # the province this deployment serves (its own GB/T 2260 province code)
+
+
+@dataclass
+class Target:
+    """What is applied for: one item, or a bundle's items grouped by department."""
+
+    code: str
+    title: str
+    is_bundle: bool
+    groups: list[tuple[str, list]]  # (dept, items)
+    materials: list[dict]
+    validator: object
+    min_assurance_level: int
+    delivery_methods: list[str]
+    cross_province: bool
+
+
+async def _target(body, *, redis) -> Target:
+    cat = await catalog.current(redis=redis)
+    if body.item_code:
+        item = cat.items.get(body.item_code)
+        if item is None:
+            raise ValidationFailed(fields={"item_code": "事项不存在"})
+        return Target(item.code, item.name, False, [(item.dept, [item])], item.materials, item.validator,
+                      item.min_assurance_level, item.delivery_methods, item.cross_province)
+    bundle = cat.bundles.get(body.bundle_code)
+    if bundle is None:
+        raise ValidationFailed(fields={"bundle_code": "一件事不存在"})
+    groups = [(d, [i for i in bundle.items if i.dept == d]) for d in bundle.depts]
+    return Target(bundle.code, bundle.name, True, groups, bundle.materials, bundle.validator,
+                  bundle.min_assurance_level, bundle.delivery_methods, bundle.cross_province)
+
+
+def check_form(validator, form: dict) -> None:
+    """422 `form_invalid` with every broken field's path."""
+    errors = sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path))
+    if errors:
+        fields = {}
+        for e in errors:
+            path = ".".join(str(p) for p in ("form", *e.absolute_path))
+            if e.validator == "required":
+                path = f"form.{e.message.split(chr(39))[1]}" if "'" in e.message else path
+            fields.setdefault(path, e.message)
+        raise FormInvalid(fields=fields)
+
+
+async def _level(actor, needed: int) -> int:
+    if actor.is_agent or actor.assurance_level >= needed:
+        return actor.assurance_level
+    # The token's level may predate a real-name check made minutes ago: the citizen row is the truth.
+    citizen = await Citizen.get_or_none(id=actor.citizen_id)
+    return citizen.assurance_level if citizen else 0
+
+
+async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None, raw: dict, redis) -> tuple[int, dict]:
+    """Check and store an application (and a bundle's sub-cases) once per Idempotency-Key."""
+    target = await _target(body, redis=redis)
+    if await _level(actor, target.min_assurance_level) < target.min_assurance_level:
+        raise AssuranceTooLow(f"该事项需要实名等级 {target.min_assurance_level}，请先完成实名认证")
+    check_form(target.validator, body.form)
+    handling = body.handling_region or HOME_REGION
+    cross = body.applicant_region[:2] != handling[:2]
+    if cross and not target.cross_province:
+        raise NotCrossProvince()
+    if body.delivery.method not in target.delivery_methods:
+        methods = ", ".join(target.delivery_methods)
+        raise ValidationFailed(fields={"delivery.method": f"该事项支持的送达方式：{methods}"})
+    entries = await materials_mod.resolve(wanted=target.materials, given=body.materials, citizen_id=actor.citizen_id)
+    draft = None
+    if body.draft_id:
+        draft = await Draft.get_or_none(id=body.draft_id, citizen_id=actor.citizen_id)
+        if draft is None:
+            raise NotFound("草稿不存在")
+
+    async def create() -> tuple[int, dict]:
+        today = workdays.today()
+        common = dict(citizen_id=actor.citizen_id, submitted_by=actor.actor_id, form_enc=reads.seal_form(body.form),
+                      delivery_method=body.delivery.method, status="submitted",
+                      delivery_address_enc=pii.cipher().encrypt(body.delivery.address, context="application.address"),
+                      applicant_region=body.applicant_region, handling_region=handling,
+                      receiving_region=body.receiving_region or body.applicant_region, cross_province=cross)
+        promised = max(i.promised_days for _, group in target.groups for i in group)
+        top = await Application.create(
+            **common, item_code=None if target.is_bundle else target.code,
+            bundle_code=target.code if target.is_bundle else None, title=target.title,
+            item_codes=[i.code for _, g in target.groups for i in g],
+            dept=None if target.is_bundle else target.groups[0][0], materials=entries, promised_days=promised,
+            due_date=workdays.add_working_days(today, promised))
+        cases = [top]
+        if target.is_bundle:
+            for dept, group in target.groups:
+                codes = {m["code"] for i in group for m in i.materials}
+                days = max(i.promised_days for i in group)
+                cases.append(await Application.create(
+                    **common, parent_id=top.id, bundle_code=target.code, item_codes=[i.code for i in group],
+                    title="、".join(i.name for i in group)[:128], dept=dept, promised_days=days,
+                    materials=[e for e in entries if e["material_code"] in codes],
+                    due_date=workdays.add_working_days(today, days)))
+        submitted = [TimelineEntry(application_id=case.id, actor_type="agent" if actor.is_agent else "citizen",
+                                 actor_id=actor.actor_id, action="submit", from_status=None, to_status="submitted",
+                                 at=dt.datetime.now(dt.timezone.utc)) for case in cases]
+        await TimelineEntry.bulk_create(submitted)
+        await notifications.notify_citizen(
+            citizen_id=actor.citizen_id, topic="application_status", title=f"{target.title}：已提交",
+            body=f"您的申请“{target.title}”已提交，承诺 {promised} 个工作日内办结。", ref_kind="application",
+            ref_id=top.id, event_key=f"submitted:{top.id}", page=f"pages/applications/detail?id={top.id}",
+            data={"thing1": target.title[:20], "phrase2": "已提交"})
+        if draft is not None:
+            await Draft.filter(id=draft.id).delete()
+        answer = await reads.full(top, children=cases[1:], reveal=False, timeline=submitted, new=True)
+        return 201, ApplicationRead.model_validate(answer).model_dump(mode="json")  # stored for replays
+
+    return await idempotency.run_once(scope=f"{actor.citizen_id}:applications", key=idempotency_key, body=raw,
+                                      create=create)
+
+
+async def own_case(*, citizen_id: str, application_id: str) -> Application:
+    """The citizen's application or sub-case; 404 for anyone else's."""
+    row = await Application.get_or_none(id=application_id, citizen_id=citizen_id)
+    if row is None:
+        raise NotFound("办件不存在")
+    return row
+
+
+async def read(*, citizen_id: str, application_id: str, reveal: bool) -> dict:
+    """One application with its timeline, sub-cases and SLA state."""
+    row = await own_case(citizen_id=citizen_id, application_id=application_id)
+    children = await Application.filter(parent_id=row.id).order_by("id")
+    return await reads.full(row, children=children, reveal=reveal)
+
+
+async def list_mine(*, citizen_id: str, limit: int, before: dict | None,
+                    status: str | None) -> tuple[list, dict | None]:
+    """The citizen's applications (bundles as one entry), newest first."""
+    query = Application.filter(citizen_id=citizen_id, parent_id=None)
+    if status:
+        query = query.filter(status=status)
+    if before:
+        at = dt.datetime.fromisoformat(before["t"])
+        query = query.filter(created_at__lte=at).exclude(created_at=at, id__gte=before["i"])
+    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [reads.summary(r) for r in rows], ({"t": rows[-1].created_at.isoformat(), "i": rows[-1].id}
+                                               if more else None)
+
+
+def _actor_type(actor) -> str:
+    return "agent" if actor.is_agent else "citizen"
+
+
+async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -> dict:
+    """补正: hand in what was asked (or what was deferred); cases waiting for it move on, their clock resumes."""
+    from tortoise.transactions import in_transaction
+
+    row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
+    top = row if row.parent_id is None else await Application.get(id=row.parent_id)
+    cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]
+    open_cases = [c for c in cases if c.status in workflow.UNDECIDED]
+    if not open_cases:
+        raise workflow.InvalidTransition("supplement", top.status)
+    target = await _target(top, redis=redis)
+    updates = await materials_mod.resolve(wanted=target.materials, given=body.materials,
+                                          citizen_id=actor.citizen_id, partial=True)
+    form = {**reads.form_of(top), **body.form}
+    check_form(target.validator, form)
+    async with in_transaction():
+        for case in [top, *(c for c in open_cases if c is not top)]:
+            codes = {m["code"] for code in case.item_codes for m in _item_materials(target, code)}
+            mine = updates if case is top else [u for u in updates if u["material_code"] in codes]
+            await Application.filter(id=case.id).update(
+                form_enc=reads.seal_form(form), materials=materials_mod.merge(case.materials, mine))
+            case.materials = materials_mod.merge(case.materials, mine)
+            if case.status == "supplement_requested":
+                await moves.move(case, to_status="supplemented", action="supplement", actor_type=_actor_type(actor),
+                                 actor_id=actor.actor_id, note=body.note)
+            elif case is not top or not top.bundle_code:
+                await TimelineEntry.create(application_id=case.id, actor_type=_actor_type(actor),
+                                           actor_id=actor.actor_id, action="supplement", from_status=case.status,
+                                           to_status=case.status, note=body.note)
+    return await read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
+
+
+def _item_materials(target: Target, item_code: str) -> list[dict]:
+    return next((i.materials for _, group in target.groups for i in group if i.code == item_code), [])
+
+
+async def withdraw(*, actor, application_id: str, note: str | None = None) -> dict:
+    """Withdraw every case not yet decided; 409 when there is none."""
+    from tortoise.transactions import in_transaction
+
+    row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
+    top = row if row.parent_id is None else await Application.get(id=row.parent_id)
+    cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]
+    open_cases = [c for c in cases if c.status in workflow.UNDECIDED]
+    if not open_cases:
+        raise workflow.InvalidTransition("withdraw", top.status)
+    async with in_transaction():
+        for case in open_cases:
+            await moves.move(case, to_status="withdrawn", action="withdraw", actor_type=_actor_type(actor),
+                             actor_id=actor.actor_id, note=note or "申请人撤回")
+    return await read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)

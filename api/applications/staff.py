@@ -1,0 +1,105 @@
+"""Staff side: department-scoped queues and the workflow actions."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from api.applications import materials as materials_mod
+from api.applications import moves, reads, workflow
+from api.applications.errors import MaterialsOwed, TrackingRequired
+from api.applications.models import Application
+from api.core import workdays
+from api.core.errors import NotFound, ValidationFailed
+
+
+def visible_depts(actor) -> list[str] | None:
+    """The departments a staff member sees: all for a super admin, their own for a reviewer."""
+    return None if "super_admin" in actor.roles else list(actor.depts)
+
+
+async def case_for_staff(*, actor, case_id: str) -> Application:
+    """A case in one of the staff member's departments; 404 for any other (they cannot see it at all)."""
+    row = await Application.get_or_none(id=case_id, dept__not_isnull=True)
+    depts = visible_depts(actor)
+    if row is None or (depts is not None and row.dept not in depts):
+        raise NotFound("办件不存在")
+    return row
+
+
+async def queue(*, actor, dept: str | None, status: str | None, sla_state: str | None, limit: int,
+                after: dict | None) -> tuple[list[dict], dict | None]:
+    """Cases of the staff member's departments, most urgent (earliest due) first."""
+    depts = visible_depts(actor)
+    query = Application.filter(dept__not_isnull=True)
+    if depts is not None:
+        if dept and dept not in depts:
+            return [], None
+        query = query.filter(dept__in=[dept] if dept else depts)
+    elif dept:
+        query = query.filter(dept=dept)
+    if status:
+        query = query.filter(status=status)
+    if sla_state:
+        query = query.filter(sla_state=sla_state)
+    if after:
+        query = query.filter(due_date__gte=after["d"]).exclude(due_date=after["d"], id__lte=after["i"])
+    rows = await query.order_by("due_date", "id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    entries = [{"id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
+                "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
+                "handling_region": r.handling_region, "receiving_region": r.receiving_region,
+                "created_at": r.created_at, "version": r.version} for r in rows]
+    return entries, ({"d": rows[-1].due_date.isoformat(), "i": rows[-1].id} if more and rows[-1].due_date else None)
+
+
+async def read_case(*, actor, case_id: str) -> dict:
+    """A case with its form in clear (staff review it); the caller audits the read."""
+    row = await case_for_staff(actor=actor, case_id=case_id)
+    return await reads.full(row, children=[], reveal=True)
+
+
+async def act(*, actor, case_id: str, action: str, note: str | None, tracking_no: str | None) -> dict:
+    """Apply a staff action; 409 `invalid_transition` when the workflow (or a colleague, first) forbids it."""
+    row = await case_for_staff(actor=actor, case_id=case_id)
+    to_status = workflow.next_status(workflow.STAFF_MOVES, action, row.status)
+    extra = {}
+    if action == "approve" and materials_mod.owed(row.materials):
+        raise MaterialsOwed(f"容缺材料尚未补齐：{', '.join(materials_mod.owed(row.materials))}")
+    if action == "ship":
+        if row.delivery_method != "express":
+            raise ValidationFailed("该办件不是邮寄送达", fields={"action": "仅邮寄送达的办件可以寄出"})
+        if not tracking_no:
+            raise TrackingRequired()
+        extra["tracking_no"] = tracking_no
+    if action in ("reject", "deny", "request_supplement") and not note:
+        raise ValidationFailed(fields={"note": "不予受理、不予批准或要求补正时须写明理由"})
+    async with in_transaction():
+        await moves.move(row, to_status=to_status, action=action, actor_type="staff", actor_id=actor.actor_id,
+                         note=note, extra=extra)
+    return await reads.full(row, children=[], reveal=True)
+
+
+async def scan_deadlines() -> dict:
+    """Recompute SLA states of open cases; tell the department when one turns `warning` or `overdue`."""
+    from notifications import service as notifications
+
+    today = workdays.today()
+    changed = notified = 0
+    rows = await Application.filter(dept__not_isnull=True, status__in=workflow.UNDECIDED, paused_on=None,
+                                    due_date__lte=today)
+    for row in rows:
+        state = workdays.sla_state(due_date=row.due_date, on=today, paused=False)
+        if state == row.sla_state:
+            continue
+        async with in_transaction():
+            await Application.filter(id=row.id, version=row.version).update(sla_state=state)
+            if row.parent_id:
+                await moves.sync_parent(row.parent_id)
+            text = "今天是最后一个工作日" if state == "warning" else "已超过承诺办结时限"
+            notified += await notifications.notify_staff(
+                dept=row.dept, title=f"办件{'即将到期' if state == 'warning' else '已超期'}：{row.title}",
+                body=f"办件 {row.id}（{row.title}）{text}，到期日 {row.due_date.isoformat()}。",
+                ref_kind="application", ref_id=row.id, event_key=f"sla:{row.id}:{state}:{row.due_date.isoformat()}")
+        changed += 1
+    return {"changed": changed, "notified": notified}

@@ -1,0 +1,255 @@
+"""The catalogue: loading it from its file, and reading it from a per-worker copy kept in step through Redis."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+from pydantic import ValidationError
+from tortoise.transactions import in_transaction
+
+from api.catalog.models import Bundle, Department, ServiceItem
+from api.catalog.schemas import CatalogueFile, Material
+from api.core.errors import NotFound, ValidationFailed
+from api.core.http import field_errors
+
+VERSION_KEY = "catalog:version"
+RECHECK_SECONDS = 2.0
+
+
+@dataclass
+class Item:
+    """One service item, as the application flow needs it."""
+
+    code: str
+    name: str
+    dept: str
+    dept_name: str
+    type: str
+    theme: str
+    keywords: list[str]
+    legal_basis: str
+    legal_days: int
+    promised_days: int
+    online_depth: str
+    cross_province: bool
+    levels: list[str]
+    min_assurance_level: int
+    fees: str
+    delivery_methods: list[str]
+    materials: list[dict]
+    form_schema: dict
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """The compiled form validator."""
+        return Draft202012Validator(self.form_schema, format_checker=FormatChecker())
+
+    def summary(self) -> dict:
+        """The list entry."""
+        return {k: getattr(self, k) for k in ("code", "name", "dept", "dept_name", "theme", "type", "legal_days",
+                                               "promised_days", "online_depth", "cross_province",
+                                               "min_assurance_level")}
+
+    def guide(self) -> dict:
+        """办事指南: everything a citizen needs before applying."""
+        return {**self.summary(), "keywords": self.keywords, "legal_basis": self.legal_basis, "levels": self.levels,
+                "fees": self.fees, "delivery_methods": self.delivery_methods, "materials": self.materials,
+                "form_schema": self.form_schema}
+
+
+@dataclass
+class BundleEntry:
+    """一件事 with its items, merged form and merged material list."""
+
+    code: str
+    name: str
+    description: str
+    theme: str
+    keywords: list[str]
+    items: list[Item]
+
+    @property
+    def depts(self) -> list[str]:
+        """The departments involved, in item order."""
+        return list(dict.fromkeys(i.dept for i in self.items))
+
+    @cached_property
+    def form_schema(self) -> dict:
+        """One form: a field several items ask for is asked once."""
+        properties, required = {}, []
+        for item in self.items:
+            for name, prop in item.form_schema.get("properties", {}).items():
+                properties.setdefault(name, prop)
+            required += [r for r in item.form_schema.get("required", []) if r not in required]
+        return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """The compiled merged-form validator."""
+        return Draft202012Validator(self.form_schema, format_checker=FormatChecker())
+
+    @cached_property
+    def materials(self) -> list[dict]:
+        """One list: a material several items need is handed in once, under the strictest terms."""
+        merged: dict[str, dict] = {}
+        for item in self.items:
+            for m in item.materials:
+                seen = merged.get(m["code"])
+                if seen is None:
+                    merged[m["code"]] = dict(m)
+                else:
+                    seen["required"] = seen["required"] or m["required"]
+                    seen["commitment_allowed"] = seen["commitment_allowed"] and m["commitment_allowed"]
+                    seen["deferrable"] = seen["deferrable"] and m["deferrable"]
+                    if seen.get("exempt_by_license_type") != m.get("exempt_by_license_type"):
+                        seen["exempt_by_license_type"] = seen.get("exempt_by_license_type") or m.get(
+                            "exempt_by_license_type")
+        return list(merged.values())
+
+    @property
+    def min_assurance_level(self) -> int:
+        """The strictest level of its items."""
+        return max(i.min_assurance_level for i in self.items)
+
+    @property
+    def delivery_methods(self) -> list[str]:
+        """Methods every item offers."""
+        common = [m for m in ("pickup", "express", "electronic") if all(m in i.delivery_methods for i in self.items)]
+        return common or ["pickup"]
+
+    @property
+    def promised_days(self) -> int:
+        """The bundle is done when its slowest item is."""
+        return max(i.promised_days for i in self.items)
+
+    @property
+    def cross_province(self) -> bool:
+        """Every item can be handled across provinces."""
+        return all(i.cross_province for i in self.items)
+
+    def summary(self) -> dict:
+        """The list entry."""
+        return {"code": self.code, "name": self.name, "description": self.description, "theme": self.theme,
+                "item_codes": [i.code for i in self.items], "depts": self.depts}
+
+    def guide(self) -> dict:
+        """The bundle's guide: its items, one form, one material list."""
+        return {**self.summary(), "keywords": self.keywords, "items": [i.summary() for i in self.items],
+                "materials": self.materials, "form_schema": self.form_schema,
+                "min_assurance_level": self.min_assurance_level, "delivery_methods": self.delivery_methods,
+                "promised_days": self.promised_days}
+
+
+@dataclass
+class Catalogue:
+    """The whole catalogue in memory (a few hundred entries: searching it needs no database)."""
+
+    version: str
+    items: dict[str, Item] = field(default_factory=dict)
+    bundles: dict[str, BundleEntry] = field(default_factory=dict)
+    departments: dict[str, str] = field(default_factory=dict)
+
+    def item(self, code: str) -> Item:
+        """The item, or 404."""
+        try:
+            return self.items[code]
+        except KeyError:
+            raise NotFound("事项不存在") from None
+
+    def bundle(self, code: str) -> BundleEntry:
+        """The bundle, or 404."""
+        try:
+            return self.bundles[code]
+        except KeyError:
+            raise NotFound("一件事不存在") from None
+
+
+_cached: Catalogue | None = None
+_checked_at = 0.0
+
+
+async def current(*, redis) -> Catalogue:
+    """This worker's copy of the catalogue, reloaded when another process loaded a new one."""
+    global _cached, _checked_at
+    now = time.monotonic()
+    if _cached is not None and now - _checked_at < RECHECK_SECONDS:
+        return _cached
+    version = await redis.get(VERSION_KEY) or "0"
+    if _cached is None or _cached.version != version:
+        _cached = await _read(version)
+    _checked_at = now
+    return _cached
+
+
+async def _read(version: str) -> Catalogue:
+    catalogue = Catalogue(version=version)
+    catalogue.departments = {d.code: d.name for d in await Department.all()}
+    for row in await ServiceItem.all().order_by("code"):
+        catalogue.items[row.code] = Item(
+            code=row.code, name=row.name, dept=row.dept, dept_name=catalogue.departments.get(row.dept, row.dept),
+            type=row.type, theme=row.theme, keywords=row.keywords, legal_basis=row.legal_basis,
+            legal_days=row.legal_days, promised_days=row.promised_days, online_depth=row.online_depth,
+            cross_province=row.cross_province, levels=row.levels, min_assurance_level=row.min_assurance_level,
+            fees=row.fees, delivery_methods=row.delivery_methods, materials=row.materials,
+            form_schema=row.form_schema)
+    for row in await Bundle.all().order_by("code"):
+        members = [catalogue.items[c] for c in row.item_codes if c in catalogue.items]
+        catalogue.bundles[row.code] = BundleEntry(code=row.code, name=row.name, description=row.description,
+                                                  theme=row.theme, keywords=row.keywords, items=members)
+    return catalogue
+
+
+def _check(data: CatalogueFile) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    depts = {d.code for d in data.departments}
+    items = {}
+    for n, item in enumerate(data.items):
+        where = f"items.{n}"
+        if item.code in items:
+            problems[f"{where}.code"] = "事项编码重复"
+        items[item.code] = item
+        if item.dept not in depts:
+            problems[f"{where}.dept"] = "未知的部门"
+        if item.theme not in data.themes:
+            problems[f"{where}.theme"] = "未知的主题"
+        if item.promised_days > item.legal_days:
+            problems[f"{where}.promised_days"] = "承诺时限不得长于法定时限"
+        try:
+            Draft202012Validator.check_schema(item.form_schema)
+        except SchemaError as exc:
+            problems[f"{where}.form_schema"] = exc.message
+    for n, bundle in enumerate(data.bundles):
+        missing = [c for c in bundle.items if c not in items]
+        if missing:
+            problems[f"bundles.{n}.items"] = f"不存在的事项: {', '.join(missing)}"
+        elif len({items[c].dept for c in bundle.items}) < 2:
+            problems[f"bundles.{n}.items"] = "一件事须涉及至少两个部门"
+    return problems
+
+
+async def load_catalogue(*, data: dict, redis) -> dict:
+    """Validate a catalogue file and write it in one transaction; every worker picks it up within seconds."""
+    try:
+        parsed = CatalogueFile.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("目录文件格式有误", fields=field_errors(exc)) from None
+    problems = _check(parsed)
+    if problems:
+        raise ValidationFailed("目录文件内容有误", fields=problems)
+    async with in_transaction():
+        for d in parsed.departments:
+            await Department.update_or_create(code=d.code, defaults={"name": d.name})
+        for item in parsed.items:
+            values = item.model_dump(exclude={"code"})
+            values["materials"] = [Material.model_validate(m).model_dump() for m in values["materials"]]
+            await ServiceItem.update_or_create(code=item.code, defaults=values)
+        for b in parsed.bundles:
+            await Bundle.update_or_create(code=b.code, defaults={
+                "name": b.name, "description": b.description, "theme": b.theme, "keywords": b.keywords,
+                "item_codes": b.items})
+    await redis.incr(VERSION_KEY)
+    return {"departments": len(parsed.departments), "items": len(parsed.items), "bundles": len(parsed.bundles)}

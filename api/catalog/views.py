@@ -1,0 +1,79 @@
+"""The catalogue routes: search, item guides, bundles (public: no login needed to read a guide)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from api.catalog import service
+from api.catalog.schemas import BundleGuide, BundlePage, ItemGuide, ItemPage
+from api.catalog.search import score
+from api.core.http import doc, respond
+from api.core.pagination import encode_cursor, page_params
+
+bp = Blueprint("catalog", url_prefix="/api/v1")
+
+
+def _page(entries: list[dict], args) -> tuple[list[dict], str | None]:
+    limit, cursor = page_params(args)
+    offset = int((cursor or {}).get("o", 0))
+    chunk = entries[offset:offset + limit]
+    more = offset + limit < len(entries)
+    return chunk, encode_cursor({"o": offset + limit}) if more else None
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.lower() in ("1", "true", "yes")
+
+
+@bp.get("/items")
+@doc("搜索服务事项（按名称、关键词，支持中文；可按部门、主题、是否跨省通办筛选）", response=ItemPage, errors=(422,),
+     tag="catalog", description="q 中的词按整词和相邻两字匹配，名称命中优先；带 q 时同时返回匹配的一件事（bundles）。")
+async def search_items(request):
+    catalogue = await service.current(redis=request.app.ctx.redis)
+    q = (request.args.get("q") or "").strip()[:50]
+    dept, theme = request.args.get("dept"), request.args.get("theme")
+    cross = _flag(request.args.get("cross_province"))
+    ranked = []
+    for item in catalogue.items.values():
+        if (dept and item.dept != dept) or (theme and item.theme != theme) or (
+                cross is not None and item.cross_province != cross):
+            continue
+        s = score(q, name=item.name, keywords=item.keywords, extra=f"{item.dept_name} {item.theme}") if q else 1.0
+        if s > 0:
+            ranked.append((-s, item.code, item))
+    ranked.sort(key=lambda r: r[:2])
+    chunk, next_cursor = _page([r[2].summary() for r in ranked], request.args)
+    bundles = []
+    if q and not request.args.get("cursor"):
+        bundles = [b.summary() for b in catalogue.bundles.values()
+                   if score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0
+                   and (not dept or dept in b.depts) and (not theme or b.theme == theme)]
+    return respond({"items": chunk, "next_cursor": next_cursor, "bundles": bundles})
+
+
+@bp.get("/items/<code:str>")
+@doc("办事指南：法律依据、材料（告知承诺、容缺、免提交）、表单、送达方式、收费", response=ItemGuide, errors=(404,),
+     tag="catalog")
+async def item_guide(request, code: str):
+    catalogue = await service.current(redis=request.app.ctx.redis)
+    return respond(catalogue.item(code).guide())
+
+
+@bp.get("/bundles")
+@doc("一件事列表（可带 q 搜索）", response=BundlePage, errors=(422,), tag="catalog")
+async def list_bundles(request):
+    catalogue = await service.current(redis=request.app.ctx.redis)
+    q = (request.args.get("q") or "").strip()[:50]
+    entries = [b.summary() for b in catalogue.bundles.values()
+               if not q or score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0]
+    chunk, next_cursor = _page(entries, request.args)
+    return respond({"items": chunk, "next_cursor": next_cursor})
+
+
+@bp.get("/bundles/<code:str>")
+@doc("一件事详情：涉及的事项、合并后的表单和材料清单", response=BundleGuide, errors=(404,), tag="catalog")
+async def bundle_guide(request, code: str):
+    catalogue = await service.current(redis=request.app.ctx.redis)
+    return respond(catalogue.bundle(code).guide())

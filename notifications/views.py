@@ -1,0 +1,35 @@
+"""The citizen's in-app inbox."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from api.core.http import doc, respond
+from api.core.pagination import encode_cursor, page_params
+from auth.guards import citizen_required
+from notifications import service
+from notifications.schemas import InboxPage, InboxRead
+
+bp = Blueprint("inbox", url_prefix="/api/v1")
+
+
+def _read(m) -> dict:
+    return {"id": m.id, "title": m.title, "body": m.body, "topic": m.topic,
+            "ref": {"kind": m.ref_kind, "id": m.ref_id} if m.ref_kind else None, "created_at": m.created_at,
+            "read_at": m.read_at}
+
+
+@bp.get("/inbox")
+@doc("站内消息，最新在前", response=InboxPage, errors=(401, 422), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def inbox(request):
+    limit, cursor = page_params(request.args)
+    rows, after = await service.inbox_page(citizen_id=request.ctx.actor.citizen_id, limit=limit, before=cursor)
+    return respond({"items": [_read(m) for m in rows], "next_cursor": encode_cursor(after) if after else None})
+
+
+@bp.post("/inbox/<message_id:str>/read")
+@doc("标记已读", response=InboxRead, errors=(401, 404), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def mark_read(request, message_id: str):
+    return respond(_read(await service.mark_read(citizen_id=request.ctx.actor.citizen_id, message_id=message_id)))
