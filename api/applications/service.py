@@ -17,8 +17,6 @@ from api.core import idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
 from notifications import service as notifications
 
-HOME_REGION = "430000"  # the province this deployment serves (its own GB/T 2260 province code)
-
 
 @dataclass
 class Target:
@@ -72,13 +70,15 @@ async def _level(actor, needed: int) -> int:
     return citizen.assurance_level if citizen else 0
 
 
-async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None, raw: dict, redis) -> tuple[int, dict]:
-    """Check and store an application (and a bundle's sub-cases) once per Idempotency-Key."""
+async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None, raw: dict, redis,
+                 home_region: str) -> tuple[int, dict]:
+    """Check and store an application (and a bundle's sub-cases) once per Idempotency-Key; cases are handled
+    in `home_region` (this province) unless the body names another handling region."""
     target = await _target(body, redis=redis)
     if await _level(actor, target.min_assurance_level) < target.min_assurance_level:
         raise AssuranceTooLow(f"该事项需要实名等级 {target.min_assurance_level}，请先完成实名认证")
     check_form(target.validator, body.form)
-    handling = body.handling_region or HOME_REGION
+    handling = body.handling_region or home_region
     cross = body.applicant_region[:2] != handling[:2]
     if cross and not target.cross_province:
         raise NotCrossProvince()

@@ -55,7 +55,8 @@ async def submit(request):
     body = parse(request, ApplicationCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     status, answer = await service.submit(actor=request.ctx.actor, body=body, idempotency_key=key,
-                                          raw=json.loads(request.body), redis=request.app.ctx.redis)
+                                          raw=json.loads(request.body), redis=request.app.ctx.redis,
+                                          home_region=request.app.ctx.settings.home_region)
     return respond(answer, status=status)
 
 

@@ -24,6 +24,16 @@ async def purge_expired_refresh_tokens(ctx) -> int:
     return deleted
 
 
+async def purge_idempotency_records(ctx) -> int:
+    """Forget Idempotency-Key answers older than a week (a client retries within minutes, not weeks)."""
+    from api.core.models import IdempotencyRecord
+
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+    deleted = await IdempotencyRecord.filter(created_at__lt=cutoff).delete()
+    log.info("purged_idempotency_records", count=deleted)
+    return deleted
+
+
 async def scan_deadlines(ctx) -> dict:
     """Move open cases to `warning`/`overdue` and tell their departments (each notice once per case and state)."""
     from api.applications import staff
@@ -47,8 +57,9 @@ async def _shutdown(ctx) -> None:
 def worker_settings(settings: Settings) -> dict:
     """The arq worker configuration for these settings."""
     return {
-        "functions": [purge_expired_refresh_tokens, scan_deadlines],
+        "functions": [purge_expired_refresh_tokens, purge_idempotency_records, scan_deadlines],
         "cron_jobs": [cron(purge_expired_refresh_tokens, minute={17}, max_tries=3, unique=True),
+                      cron(purge_idempotency_records, hour={3}, minute={40}, max_tries=3, unique=True),
                       cron(scan_deadlines, minute={2, 17, 32, 47}, max_tries=3, unique=True)],
         "on_startup": _startup,
         "on_shutdown": _shutdown,

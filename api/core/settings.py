@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship with the code: fine on a laptop, refused in production.
@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     sandbox_alipay_private_key: str = ""
     platform_timeout_seconds: float = 5.0
     platform_max_threads: int = 16
+
+    # The province this deployment serves (GB/T 2260 code): the default handling region of applications.
+    home_region: str = Field(default="430000", pattern=r"^[1-8][0-9]0000$")
 
     # Rate limits (requests per window).
     login_rate_per_ip: int = 120

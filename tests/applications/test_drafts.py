@@ -56,3 +56,34 @@ async def test_an_agent_with_the_applications_scope_finishes_a_draft(client, tes
     assert r.status_code == 200
     r = await client.get(f"/api/v1/drafts/{draft['id']}", headers=bearer(agent))
     assert r.status_code == 404  # as themselves, the agent has no such draft
+
+
+async def test_an_agent_submits_for_the_principal_only_within_scope(client, test_catalogue):
+    from api.applications.models import Application
+    from tests.applications.conftest import upload
+
+    person = await registered_person(name="孙奶奶")
+    principal = await wechat_login(client, phone=person["phone"])
+    await client.post("/api/v1/me/real-name", json={"name": "孙奶奶", "id_number": person["id_number"]},
+                      headers=bearer(principal))
+    agent_phone = random_phone()
+    agent = await wechat_login(client, phone=agent_phone)
+    expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7)).isoformat()
+    invite = (await client.post("/api/v1/me/delegations", headers=bearer(principal),
+                                json={"agent_phone": agent_phone, "scopes": ["profile"], "expires_at": expires})).json()
+    await client.post(f"/api/v1/delegations/{invite['id']}/accept", headers=bearer(agent))
+    on_behalf = {"X-On-Behalf-Of": principal["citizen"]["id"]}
+    r = await client.post("/api/v1/files", files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+                          headers={**bearer(agent), **on_behalf})
+    assert r.status_code == 403  # "profile" only: no applications
+    invite = (await client.post("/api/v1/me/delegations", headers=bearer(principal),
+                                json={"agent_phone": agent_phone, "scopes": ["applications"],
+                                      "expires_at": expires})).json()
+    await client.post(f"/api/v1/delegations/{invite['id']}/accept", headers=bearer(agent))
+    f = await upload(client, agent, headers=on_behalf)
+    body = await body_a(client, principal)
+    body["materials"][0]["file_id"] = f["file_id"]
+    app = await submit(client, agent, body, headers=on_behalf)
+    row = await Application.get(id=app["id"])
+    assert row.citizen_id == principal["citizen"]["id"] and row.submitted_by == agent["citizen"]["id"]
+    assert app["timeline"][0]["actor_type"] == "agent"

@@ -16,3 +16,17 @@ async def test_purge_removes_only_long_expired_tokens(live):
     assert await purge_expired_refresh_tokens({}) == 0  # running again changes nothing
     assert not await RefreshToken.exists(id=old.id)
     assert await RefreshToken.exists(id=fresh.id)
+
+
+async def test_purge_forgets_only_old_idempotency_records(live):
+    from api.core.jobs import purge_idempotency_records
+    from api.core.models import IdempotencyRecord
+
+    old = await IdempotencyRecord.create(scope="s", key=f"old-{dt.datetime.now().timestamp()}", body_hash="h",
+                                         status=201, response={})
+    await IdempotencyRecord.filter(id=old.id).update(created_at=dt.datetime.now(dt.timezone.utc)
+                                                     - dt.timedelta(days=8))
+    fresh = await IdempotencyRecord.create(scope="s", key=f"new-{dt.datetime.now().timestamp()}", body_hash="h",
+                                           status=201, response={})
+    assert await purge_idempotency_records({}) >= 1
+    assert not await IdempotencyRecord.exists(id=old.id) and await IdempotencyRecord.exists(id=fresh.id)
