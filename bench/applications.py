@@ -118,7 +118,8 @@ def main() -> int:
     with Stack() as stack:
         catalogue = stack.work / "catalogue.json"
         catalogue.write_text(json.dumps(CATALOGUE, ensure_ascii=False), encoding="utf-8")
-        stack.cli("load-catalogue", str(catalogue))
+        stack.cli("load-catalogue")  # the demo catalogue: what search runs over
+        stack.cli("load-catalogue", str(catalogue))  # and the tests' item that submissions use
         stack.start_api()
         token, citizen_id = asyncio.run(_citizen(stack))
         started = time.perf_counter()

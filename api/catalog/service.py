@@ -13,10 +13,12 @@ from tortoise.transactions import in_transaction
 
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.catalog.schemas import CatalogueFile, Material
+from api.catalog.search import score
 from api.core.errors import NotFound, ValidationFailed
 from api.core.http import field_errors
 
 VERSION_KEY = "catalog:version"
+SEARCH_CACHE_SIZE = 2048
 RECHECK_SECONDS = 2.0
 
 
@@ -152,6 +154,8 @@ class Catalogue:
     items: dict[str, Item] = field(default_factory=dict)
     bundles: dict[str, BundleEntry] = field(default_factory=dict)
     departments: dict[str, str] = field(default_factory=dict)
+    # Answers to recent searches: the same few words are asked all day, and the catalogue rarely changes.
+    searches: dict[tuple, tuple[list[dict], list[dict]]] = field(default_factory=dict)
 
     def item(self, code: str) -> Item:
         """The item, or 404."""
@@ -159,6 +163,34 @@ class Catalogue:
             return self.items[code]
         except KeyError:
             raise NotFound("事项不存在") from None
+
+    def search(self, *, q: str, dept: str | None, theme: str | None, cross: bool | None) -> tuple[list, list]:
+        """Matching item summaries (best first) and bundle summaries; remembered per question."""
+        key = (q, dept, theme, cross)
+        found = self.searches.get(key)
+        if found is None:
+            found = self._search(q=q, dept=dept, theme=theme, cross=cross)
+            if len(self.searches) >= SEARCH_CACHE_SIZE:
+                self.searches.pop(next(iter(self.searches)))
+            self.searches[key] = found
+        return found
+
+    def _search(self, *, q: str, dept: str | None, theme: str | None, cross: bool | None) -> tuple[list, list]:
+        ranked = []
+        for item in self.items.values():
+            if (dept and item.dept != dept) or (theme and item.theme != theme) or (
+                    cross is not None and item.cross_province != cross):
+                continue
+            s = score(q, name=item.name, keywords=item.keywords, extra=f"{item.dept_name} {item.theme}") if q else 1.0
+            if s > 0:
+                ranked.append((-s, item.code, item))
+        ranked.sort(key=lambda r: r[:2])
+        bundles = []
+        if q:
+            bundles = [b.summary() for b in self.bundles.values()
+                       if score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0
+                       and (not dept or dept in b.depts) and (not theme or b.theme == theme)]
+        return [r[2].summary() for r in ranked], bundles
 
     def bundle(self, code: str) -> BundleEntry:
         """The bundle, or 404."""

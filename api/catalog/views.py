@@ -35,22 +35,10 @@ async def search_items(request):
     q = (request.args.get("q") or "").strip()[:50]
     dept, theme = request.args.get("dept"), request.args.get("theme")
     cross = _flag(request.args.get("cross_province"))
-    ranked = []
-    for item in catalogue.items.values():
-        if (dept and item.dept != dept) or (theme and item.theme != theme) or (
-                cross is not None and item.cross_province != cross):
-            continue
-        s = score(q, name=item.name, keywords=item.keywords, extra=f"{item.dept_name} {item.theme}") if q else 1.0
-        if s > 0:
-            ranked.append((-s, item.code, item))
-    ranked.sort(key=lambda r: r[:2])
-    chunk, next_cursor = _page([r[2].summary() for r in ranked], request.args)
-    bundles = []
-    if q and not request.args.get("cursor"):
-        bundles = [b.summary() for b in catalogue.bundles.values()
-                   if score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0
-                   and (not dept or dept in b.depts) and (not theme or b.theme == theme)]
-    return respond({"items": chunk, "next_cursor": next_cursor, "bundles": bundles})
+    items, bundles = catalogue.search(q=q, dept=dept, theme=theme, cross=cross)
+    chunk, next_cursor = _page(items, request.args)
+    return respond({"items": chunk, "next_cursor": next_cursor,
+                    "bundles": [] if request.args.get("cursor") else bundles})
 
 
 @bp.get("/items/<code:str>")
