@@ -45,7 +45,11 @@ async def _citizen(stack: Stack) -> tuple[str, str]:
     conn = await asyncpg.connect(stack.db_url.replace("postgres://", "postgresql://", 1))
     await conn.execute("UPDATE citizen SET assurance_level = 2 WHERE id = $1", tokens["citizen"]["id"])
     await conn.close()
-    return tokens["access_token"], tokens["citizen"]["id"]
+    # As the app does after a real-name check: refresh, so the access token carries level 2.
+    async with httpx.AsyncClient(timeout=10) as client:
+        fresh = (await client.post(f"{stack.api_url}/api/v1/auth/refresh",
+                                   json={"refresh_token": tokens["refresh_token"]})).json()
+    return fresh["access_token"], tokens["citizen"]["id"]
 
 
 async def _seed(stack: Stack, *, rows: int, citizen_id: str) -> None:
