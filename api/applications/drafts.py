@@ -7,7 +7,7 @@ import json
 from api.applications.models import Draft
 from api.applications.schemas import DraftIn
 from api.core import pii
-from api.core.errors import NotFound
+from api.core.errors import Conflict, NotFound
 
 MAX_DRAFTS = 50
 
@@ -27,8 +27,6 @@ async def save(*, citizen_id: str, body: DraftIn, draft_id: str | None = None) -
     """Create a draft, or replace one of the citizen's drafts (404 for anyone else's)."""
     if draft_id is None:
         if await Draft.filter(citizen_id=citizen_id).count() >= MAX_DRAFTS:
-            from api.core.errors import Conflict
-
             raise Conflict(f"草稿最多保存 {MAX_DRAFTS} 份", code="too_many_drafts")
         row = await Draft.create(citizen_id=citizen_id, item_code=body.item_code, bundle_code=body.bundle_code,
                                  content_enc=_seal(body))

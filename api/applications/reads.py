@@ -16,7 +16,7 @@ def _mask_value(key: str, value):
         return pii.mask_id_number(value)
     if "phone" in k:
         return pii.mask_phone(value)
-    if k.endswith("name") and not k.startswith(("company", "school", "shop")):
+    if k.endswith("name") and not k.startswith(("company", "school", "shop", "employer")):
         return pii.mask_name(value)
     if "address" in k or "bank_account" in k:
         return value[:6] + "****" if len(value) > 6 else "****"

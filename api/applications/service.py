@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from api.applications import materials as materials_mod
 from api.applications import moves, reads, workflow
 from api.applications.errors import FormInvalid, NotCrossProvince
@@ -171,8 +173,6 @@ def _actor_type(actor) -> str:
 
 async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -> dict:
     """补正: hand in what was asked (or what was deferred); cases waiting for it move on, their clock resumes."""
-    from tortoise.transactions import in_transaction
-
     row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
     top = row if row.parent_id is None else await Application.get(id=row.parent_id)
     cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]
@@ -207,8 +207,6 @@ def _item_materials(target: Target, item_code: str) -> list[dict]:
 
 async def withdraw(*, actor, application_id: str, note: str | None = None) -> dict:
     """Withdraw every case not yet decided; 409 when there is none."""
-    from tortoise.transactions import in_transaction
-
     row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
     top = row if row.parent_id is None else await Application.get(id=row.parent_id)
     cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]

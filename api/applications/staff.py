@@ -86,8 +86,10 @@ async def scan_deadlines() -> dict:
 
     today = workdays.today()
     changed = notified = 0
-    rows = await Application.filter(dept__not_isnull=True, status__in=workflow.UNDECIDED, paused_on=None,
-                                    due_date__lte=today)
+    open_cases = Application.filter(dept__not_isnull=True, status__in=workflow.UNDECIDED, paused_on=None)
+    # Only cases whose state is about to change: those already marked are not read again every run.
+    rows = [*await open_cases.filter(due_date=today).exclude(sla_state="warning"),
+            *await open_cases.filter(due_date__lt=today).exclude(sla_state="overdue")]
     for row in rows:
         state = workdays.sla_state(due_date=row.due_date, on=today, paused=False)
         if state == row.sla_state:
