@@ -51,6 +51,8 @@ def _register(app: Sanic, settings: Settings) -> None:
     from api.applications.admin_views import bp as applications_admin_bp
     from api.applications.views import bp as applications_bp
     from api.catalog.views import bp as catalog_bp
+    from api.certificates.views import admin_bp as certificates_admin_bp
+    from api.certificates.views import bp as certificates_bp
     from api.citizens.views import bp as citizens_bp
     from api.core import app_setup
     from auth.views import bp as auth_bp
@@ -61,7 +63,7 @@ def _register(app: Sanic, settings: Settings) -> None:
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
     app_setup.install(app)
     for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
-               inbox_bp):
+               inbox_bp, certificates_bp, certificates_admin_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         from miniapp_handlers.sandbox import create_sandbox_blueprint
@@ -72,7 +74,13 @@ def _register(app: Sanic, settings: Settings) -> None:
 
 
 async def _open(app: Sanic) -> None:
+    from api.applications.materials import register_license_check
     from api.applications.storage import LocalDiskStorage
+    from api.certificates.ca import ensure_demo_ca
+    from api.certificates.presentation import PresentationKey
+    from api.certificates.types import all_types
+    from api.certificates.views import utc_now
+    from api.certificates.wallet import license_stands_in
     from auth.tokens import TokenService
     from miniapp_handlers import create_platforms
 
@@ -85,6 +93,11 @@ async def _open(app: Sanic) -> None:
                                   access_ttl=settings.access_token_ttl_seconds)
     app.ctx.platforms = create_platforms(settings)
     app.ctx.storage = LocalDiskStorage(settings.data_dir / "uploads")
+    app.ctx.clock = utc_now
+    app.ctx.presentation_key = PresentationKey(settings.presentation_private_key)
+    if not settings.production:
+        ensure_demo_ca(settings.certificate_ca_dir, {t.dept: t.issuer for t in all_types().values()})
+    register_license_check(license_stands_in)
 
 
 async def _close(app: Sanic) -> None:

@@ -22,10 +22,11 @@ def random_id_number(born: str | None = None) -> str:
     return first17 + idnumber.check_digit(first17)
 
 
-async def registered_person(*, name: str = "李四", phone: str | None = None, born: str | None = None) -> dict:
+async def registered_person(*, name: str = "李四", phone: str | None = None, born: str | None = None,
+                            hukou_region: str = "", address: str = "测试路 1 号") -> dict:
     """A person in the population registry (imported the way the CLI imports)."""
     row = {"id_number": random_id_number(born), "name": name, "gender": "", "birth_date": "",
-           "phone": phone or random_phone(), "hukou_region": "", "address": "测试路 1 号"}
+           "phone": phone or random_phone(), "hukou_region": hukou_region, "address": address}
     report = await registry.import_population([row])
     assert report.inserted == 1, report.as_dict()
     return row
@@ -72,9 +73,9 @@ async def alipay_login(client, *, phone: str | None = None, user_id: str | None 
     return r.json()
 
 
-async def verified_citizen(client, *, name: str = "王五") -> tuple[dict, dict]:
+async def verified_citizen(client, *, name: str = "王五", **person_fields) -> tuple[dict, dict]:
     """A citizen logged in on WeChat with a phone and real name checked (level 2), and their registry row."""
-    person = await registered_person(name=name)
+    person = await registered_person(name=name, **person_fields)
     tokens = await wechat_login(client, phone=person["phone"])
     r = await client.post("/api/v1/me/real-name", json={"name": name, "id_number": person["id_number"]},
                           headers=bearer(tokens))

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "api.catalog.models",
     "api.applications.models",
     "notifications.models",
+    "api.certificates.models",
 ]
 
 

@@ -52,6 +52,12 @@ def ensure_keys(settings: Settings) -> Settings:
         updates["jwt_private_key"] = _load_or_create(
             keys / "jwt_ed25519.pem", lambda: _pem_private(ed25519.Ed25519PrivateKey.generate())
         )
+    if not settings.presentation_private_key:
+        updates["presentation_private_key"] = _load_or_create(
+            keys / "presentation_ed25519.pem", lambda: _pem_private(ed25519.Ed25519PrivateKey.generate())
+        )
+    if settings.certificate_ca_dir is None:
+        updates["certificate_ca_dir"] = keys / "ca"
     rsa_key = lambda: _pem_private(rsa.generate_private_key(public_exponent=65537, key_size=2048))  # noqa: E731
     if not settings.alipay_app_private_key:
         updates["alipay_app_private_key"] = _load_or_create(keys / "alipay_app_private.pem", rsa_key)

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     admin_refresh_token_ttl_seconds: int = 12 * 3600
 
+    # Certificates: the folder of the issuing CA chain and department signing keys (generated as a demo CA
+    # under DATA_DIR/keys/ca in development), and the Ed25519 key that signs licence presentations (亮证).
+    certificate_ca_dir: Path | None = None
+    presentation_private_key: str = ""
+    presentation_ttl_seconds: int = 120
+    verify_rate_per_ip: int = 60
+
     # The mini-program platforms.
     miniapp_sandbox: bool = True
     wechat_appid: str = "wx0000sandbox0000"
@@ -119,7 +126,10 @@ class Settings(BaseSettings):
             problems.append("BLIND_INDEX_KEY is the development default")
         if self.wechat_secret == DEV_WECHAT_SECRET:
             problems.append("WECHAT_SECRET is the sandbox default")
-        for name in ("jwt_private_key", "alipay_app_private_key", "alipay_public_key", "alipay_aes_key"):
+        if self.certificate_ca_dir is None:
+            problems.append("CERTIFICATE_CA_DIR must name the provisioned signing keys in production")
+        for name in ("jwt_private_key", "presentation_private_key", "alipay_app_private_key", "alipay_public_key",
+                     "alipay_aes_key"):
             if not getattr(self, name):
                 problems.append(f"{name.upper()} must be set in production")
         if problems:

@@ -12,7 +12,7 @@ SAFE = dict(
     app_env="production", miniapp_sandbox=False, database_url="postgres://db/gov", redis_url="redis://r:6379/0",
     pii_keys="k2:" + base64.b64encode(os.urandom(32)).decode(), pii_active_key_id="k2", blind_index_key="x" * 32,
     wechat_secret="real-secret", jwt_private_key="pem", alipay_app_private_key="pem", alipay_public_key="pem",
-    alipay_aes_key="aes",
+    alipay_aes_key="aes", presentation_private_key="pem", certificate_ca_dir="/etc/gov-miniapp/ca",
 )
 
 

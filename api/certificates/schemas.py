@@ -1,0 +1,92 @@
+"""Request and response shapes of certificates, the wallet and verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CertificateTypeRead(BaseModel):
+    code: str
+    name: str
+    dept: str
+    purposes: list[str]
+    validity_days: int
+    decided_by: Literal["registry", "reviewer"] = Field(description="registry：依据登记数据即时出具（秒批）")
+
+
+class CertificateTypePage(BaseModel):
+    items: list[CertificateTypeRead]
+
+
+class CertificateCreate(BaseModel):
+    type_code: str = Field(max_length=32)
+    purpose: str = Field(max_length=32)
+
+
+class CertificateRead(BaseModel):
+    id: str
+    type_code: str
+    type_name: str
+    purpose: str
+    status: str = Field(description="issued、pending_review、rejected、revoked、expired")
+    reason: str | None
+    serial: str
+    verify_url: str | None
+    issued_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class CertificatePage(BaseModel):
+    items: list[CertificateRead]
+    next_cursor: str | None = None
+
+
+class CertificateAction(BaseModel):
+    action: Literal["approve", "reject", "revoke"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class LicenseRead(BaseModel):
+    id: str
+    type: str
+    name: str
+    source: str
+    status: str
+    issuer: str
+    issued_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    fields: dict[str, Any]
+
+
+class LicensePage(BaseModel):
+    items: list[LicenseRead]
+
+
+class PresentationCreate(BaseModel):
+    fields: list[str] = Field(min_length=1, max_length=20, description="要出示的字段")
+    ttl_seconds: int | None = Field(default=None, ge=10, le=600, description="有效秒数，默认 120")
+
+
+class PresentationRead(BaseModel):
+    qr_payload: str
+    expires_at: dt.datetime
+
+
+class VerifyRequest(BaseModel):
+    payload: str = Field(min_length=1, max_length=4096, description="亮证二维码内容，或电子证明二维码中的核验地址")
+
+
+class VerifyRead(BaseModel):
+    status: Literal["valid", "revoked", "expired", "invalid"]
+    type: str | None = None
+    issuer: str | None = None
+    issued_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    holder_masked: str | None = None
+    fields: dict[str, Any] | None = None
+    status_since: dt.datetime | None = None
+    checked_at: dt.datetime = Field(description="作出本次判断的时间（状态以此刻为准）")

@@ -1,0 +1,179 @@
+"""Certificates: request (decided at once, by a reviewer, or refused), issue a signed PDF, revoke, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import secrets
+from zoneinfo import ZoneInfo
+
+from api.certificates import ca, pdf, types
+from api.certificates.deciders import DECIDERS
+from api.certificates.models import Certificate
+from api.citizens.errors import AssuranceTooLow
+from api.citizens.models import Citizen
+from api.core import idempotency, pii
+from api.core.errors import Conflict, NotFound, ValidationFailed
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LABELS = {"name": "姓名", "id_number": "公民身份号码", "hukou_region": "户籍地行政区划代码", "address": "居住地址",
+          "gender": "性别", "birth_date": "出生日期"}
+
+
+def mask_fact(key: str, value):
+    """A certified fact as a verifier or a list may see it."""
+    if not isinstance(value, str):
+        return value
+    if key == "name":
+        return pii.mask_name(value)
+    if key == "id_number":
+        return pii.mask_id_number(value)
+    if key == "address":
+        return value[:6] + "****"
+    return value
+
+
+def facts_of(cert: Certificate) -> dict:
+    """The decrypted facts a certificate states."""
+    if cert.facts_enc is None:
+        return {}
+    return json.loads(pii.cipher().decrypt(cert.facts_enc, context="certificate.facts"))
+
+
+def state(cert: Certificate, now: dt.datetime) -> str:
+    """issued certificates past their date read `expired`."""
+    if cert.status == "issued" and cert.expires_at and cert.expires_at <= now:
+        return "expired"
+    return cert.status
+
+
+def verify_url(base_url: str, cert: Certificate) -> str:
+    """The URL printed in the QR code."""
+    return f"{base_url}/api/v1/verify/{cert.serial}?code={cert.verify_code}"
+
+
+def record(cert: Certificate, *, base_url: str, now: dt.datetime) -> dict:
+    """The citizen's view of a certificate request."""
+    kind = types.all_types()[cert.type_code]
+    return {"id": cert.id, "type_code": cert.type_code, "type_name": kind.name, "purpose": cert.purpose,
+            "status": state(cert, now), "reason": cert.reason, "serial": cert.serial,
+            "verify_url": verify_url(base_url, cert) if cert.issued_at else None, "issued_at": cert.issued_at,
+            "expires_at": cert.expires_at, "created_at": cert.created_at}
+
+
+def _render_signed(cert: Certificate, kind: types.CertificateType, facts: dict, *, dept_name: str, base_url: str,
+                   ca_dir) -> bytes:
+    shown = {k: (mask_fact(k, v) if kind.mask_holder else v) for k, v in facts.items()}
+    document = pdf.render(
+        title=kind.name, statement=kind.statement, rows=[(LABELS.get(k, k), str(v)) for k, v in shown.items()],
+        serial=cert.serial, issuer=dept_name, issued_on=cert.issued_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日"),
+        valid_until=cert.expires_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日"), purpose=cert.purpose,
+        verify_url=verify_url(base_url, cert))
+    return pdf.sign(document, ca.signer_for(ca_dir, cert.dept).signer)
+
+
+async def _issue(cert: Certificate, kind, facts: dict, *, now: dt.datetime, ctx) -> None:
+    """Fill the issue fields, render, sign and store the PDF (encrypted: it names the holder)."""
+    cert.issued_at, cert.expires_at = now, now + dt.timedelta(days=kind.validity_days)
+    signed = await asyncio.to_thread(_render_signed, cert, kind, facts, dept_name=kind.issuer,
+                                     base_url=ctx.base_url, ca_dir=ctx.ca_dir)
+    key = f"crt-{secrets.token_hex(16)}"
+    await ctx.storage.put(key, pii.cipher().encrypt_bytes(signed, context="certificate.pdf"))
+    cert.pdf_key, cert.status = key, "issued"
+
+
+def _serial(kind) -> str:
+    return f"{kind.serial_prefix}{dt.datetime.now(SHANGHAI):%Y%m%d}{secrets.token_hex(5).upper()}"
+
+
+async def request(*, actor, type_code: str, purpose: str, idempotency_key: str | None, raw: dict, ctx) -> dict:
+    """A certificate request, decided at once where registry data answers it; idempotent per key."""
+    kind = types.get(type_code)
+    if purpose not in kind.purposes:
+        raise ValidationFailed(fields={"purpose": f"可选用途：{'、'.join(kind.purposes)}"})
+    citizen = await Citizen.get(id=actor.citizen_id)
+    if citizen.assurance_level < 2 or not citizen.id_number_bidx:
+        raise AssuranceTooLow("开具证明须先完成实名认证")
+    decision = await DECIDERS[kind.decided_by](citizen, home_region=ctx.home_region)
+    now = ctx.clock()
+    cert = Certificate(citizen_id=citizen.id, requested_by=actor.actor_id, type_code=kind.code, dept=kind.dept,
+                       purpose=purpose, serial=_serial(kind), verify_code=secrets.token_urlsafe(9),
+                       status={"issue": "issued", "review": "pending_review", "reject": "rejected"}[decision.outcome],
+                       reason=decision.reason,
+                       facts_enc=pii.cipher().encrypt(json.dumps(decision.facts, ensure_ascii=False),
+                                                      context="certificate.facts") if decision.facts else None)
+    if decision.outcome == "issue":
+        await _issue(cert, kind, decision.facts, now=now, ctx=ctx)
+
+    async def create() -> tuple[int, dict]:
+        await cert.save()
+        return 201, json.loads(json.dumps(record(cert, base_url=ctx.base_url, now=now), default=str))
+
+    _, answer = await idempotency.run_once(scope=f"{citizen.id}:certificates", key=idempotency_key, body=raw,
+                                           create=create)
+    return answer
+
+
+async def own(*, citizen_id: str, certificate_id: str) -> Certificate:
+    """The citizen's certificate, or 404."""
+    cert = await Certificate.get_or_none(id=certificate_id, citizen_id=citizen_id)
+    if cert is None:
+        raise NotFound("证明不存在")
+    return cert
+
+
+async def pdf_bytes(*, cert: Certificate, storage) -> bytes:
+    """The signed PDF of an issued (or since revoked) certificate."""
+    if cert.pdf_key is None:
+        raise Conflict("该证明尚未出具", code="not_issued")
+    return pii.cipher().decrypt_bytes(await storage.get(cert.pdf_key), context="certificate.pdf")
+
+
+async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, ctx) -> dict:
+    """approve or reject a pending request, or revoke an issued certificate (effective at once)."""
+    cert = await Certificate.get_or_none(id=certificate_id)
+    if cert is None or ("super_admin" not in actor.roles and cert.dept not in actor.depts):
+        raise NotFound("证明不存在")
+    allowed = {"approve": "pending_review", "reject": "pending_review", "revoke": "issued"}
+    if cert.status != allowed[action]:
+        raise Conflict(f"当前状态（{cert.status}）不允许 {action}", code="invalid_transition")
+    if action in ("reject", "revoke") and not note:
+        raise ValidationFailed(fields={"note": "须写明理由"})
+    now = ctx.clock()
+    before = cert.status
+    if action == "approve":
+        kind = types.all_types()[cert.type_code]
+        await _issue(cert, kind, facts_of(cert), now=now, ctx=ctx)
+        cert.reason = note
+        updates = {"status": "issued", "pdf_key": cert.pdf_key, "issued_at": cert.issued_at,
+                   "expires_at": cert.expires_at, "reason": note}
+    elif action == "reject":
+        updates = {"status": "rejected", "reason": note}
+    else:
+        updates = {"status": "revoked", "revoked_at": now, "reason": note}
+    changed = await Certificate.filter(id=cert.id, status=before).update(**updates, status_changed_at=now)
+    if not changed:
+        raise Conflict("证明状态已被他人更新", code="invalid_transition")
+    for k, v in updates.items():
+        setattr(cert, k, v)
+    return record(cert, base_url=ctx.base_url, now=now)
+
+
+def _invalid(now: dt.datetime) -> dict:
+    return {"status": "invalid", "checked_at": now}
+
+
+async def verify_serial(*, serial: str, code: str, now: dt.datetime) -> dict:
+    """What the QR code's URL proves: the fewest fields a verifier needs, and when we knew them."""
+    cert = await Certificate.get_or_none(serial=serial)
+    if cert is None or not cert.issued_at or not secrets.compare_digest(cert.verify_code, code or ""):
+        return _invalid(now)
+    kind = types.all_types()[cert.type_code]
+    facts = facts_of(cert)
+    status = state(cert, now)
+    return {"status": "valid" if status == "issued" else status, "type": kind.name, "issuer": kind.issuer,
+            "issued_at": cert.issued_at, "expires_at": cert.expires_at,
+            "holder_masked": mask_fact("name", facts.get("name")), "fields": {"serial": cert.serial,
+                                                                              "purpose": cert.purpose},
+            "status_since": cert.revoked_at or cert.issued_at, "checked_at": now}

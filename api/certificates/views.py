@@ -1,0 +1,191 @@
+"""Certificates, the wallet, presentations, and public verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sanic import Blueprint, raw
+
+from api.certificates import service, types, wallet
+from api.certificates.models import Certificate
+from api.certificates.schemas import (
+    CertificateAction,
+    CertificateCreate,
+    CertificatePage,
+    CertificateRead,
+    CertificateTypePage,
+    LicensePage,
+    PresentationCreate,
+    PresentationRead,
+    VerifyRead,
+    VerifyRequest,
+)
+from api.core import audit, idempotency, ratelimit
+from api.core.http import doc, parse, respond
+from auth.guards import admin_required, citizen_required
+from auth.views import client_ip
+
+bp = Blueprint("certificates", url_prefix="/api/v1")
+admin_bp = Blueprint("certificates_admin", url_prefix="/api/v1/admin")
+_URL = re.compile(r"/api/v1/verify/(?P<serial>[A-Z0-9]{6,32})\?code=(?P<code>[A-Za-z0-9_-]{4,32})")
+
+
+@dataclass
+class Ctx:
+    """What the certificate services need from the running app."""
+
+    base_url: str
+    ca_dir: Path
+    storage: object
+    home_region: str
+    clock: object
+
+
+def ctx_of(request) -> Ctx:
+    """The services' context for this request."""
+    app = request.app.ctx
+    return Ctx(base_url=app.settings.public_base_url, ca_dir=app.settings.certificate_ca_dir, storage=app.storage,
+               home_region=app.settings.home_region, clock=app.clock)
+
+
+@bp.get("/certificate-types")
+@doc("可在线开具的证明类型", response=CertificateTypePage, tag="certificates")
+async def certificate_types(request):
+    items = [{**t.model_dump(include={"code", "name", "dept", "purposes", "validity_days"}),
+              "decided_by": "reviewer" if t.decided_by == "reviewer" else "registry"}
+             for t in types.all_types().values()]
+    return respond({"items": items})
+
+
+@bp.post("/certificates")
+@doc("申请电子证明：登记数据能核验的即时出具（issued），否则转人工（pending_review）或说明理由不予出具（rejected）",
+     body=CertificateCreate, response=CertificateRead, status=201, errors=(401, 403, 409, 422), tag="certificates",
+     secured="citizen")
+@citizen_required(scope="certificates")
+async def request_certificate(request):
+    body = parse(request, CertificateCreate)
+    key = idempotency.check_key(request.headers.get("idempotency-key"))
+    answer = await service.request(actor=request.ctx.actor, type_code=body.type_code, purpose=body.purpose,
+                                   idempotency_key=key, raw=json.loads(request.body), ctx=ctx_of(request))
+    return respond(answer, status=201)
+
+
+@bp.get("/certificates")
+@doc("我的证明", response=CertificatePage, errors=(401,), tag="certificates", secured="citizen")
+@citizen_required(scope="certificates")
+async def list_certificates(request):
+    ctx = ctx_of(request)
+    rows = await Certificate.filter(citizen_id=request.ctx.actor.citizen_id).order_by("-created_at").limit(100)
+    return respond({"items": [service.record(c, base_url=ctx.base_url, now=ctx.clock()) for c in rows],
+                    "next_cursor": None})
+
+
+@bp.get("/certificates/<certificate_id:str>")
+@doc("证明详情", response=CertificateRead, errors=(401, 404), tag="certificates", secured="citizen")
+@citizen_required(scope="certificates")
+async def get_certificate(request, certificate_id: str):
+    ctx = ctx_of(request)
+    cert = await service.own(citizen_id=request.ctx.actor.citizen_id, certificate_id=certificate_id)
+    return respond(service.record(cert, base_url=ctx.base_url, now=ctx.clock()))
+
+
+@bp.get("/certificates/<certificate_id:str>/pdf")
+@doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen")
+@citizen_required(scope="certificates")
+async def certificate_pdf(request, certificate_id: str):
+    actor = request.ctx.actor
+    cert = await service.own(citizen_id=actor.citizen_id, certificate_id=certificate_id)
+    data = await service.pdf_bytes(cert=cert, storage=request.app.ctx.storage)
+    await audit.record_for(actor, action="certificate.pdf.read", target_type="certificate", target_id=cert.id)
+    return raw(data, content_type="application/pdf",
+               headers={"Content-Disposition": f'attachment; filename="{cert.serial}.pdf"'})
+
+
+@bp.get("/licenses")
+@doc("电子证照夹：已出具的证明和登记数据中的证照（字段默认脱敏）", response=LicensePage, errors=(401,),
+     tag="certificates", secured="citizen")
+@citizen_required(scope="licenses")
+async def list_licenses(request):
+    entries = await wallet.licenses(citizen_id=request.ctx.actor.citizen_id, now=request.app.ctx.clock())
+    return respond({"items": [wallet.masked(e) for e in entries]})
+
+
+@bp.post("/licenses/<license_id:str>/presentations")
+@doc("亮证：只出示所选字段的短时签名二维码（默认 120 秒）", body=PresentationCreate, response=PresentationRead,
+     status=201, errors=(401, 404, 422), tag="certificates", secured="citizen")
+@citizen_required(scope="licenses")
+async def present(request, license_id: str):
+    body = parse(request, PresentationCreate)
+    s, actor = request.app.ctx.settings, request.ctx.actor
+    answer = await wallet.present(citizen_id=actor.citizen_id, license_id=license_id, fields=body.fields,
+                                  ttl_seconds=body.ttl_seconds or s.presentation_ttl_seconds,
+                                  key=request.app.ctx.presentation_key, now=request.app.ctx.clock())
+    await audit.record_for(actor, action="license.present", target_type="license", target_id=license_id,
+                           detail={"fields": body.fields})
+    return respond(answer, status=201)
+
+
+async def _limit(request) -> None:
+    s = request.app.ctx.settings
+    await ratelimit.hit(request.app.ctx.redis, bucket=f"verify:{client_ip(request)}", limit=s.verify_rate_per_ip,
+                        window_seconds=60)
+
+
+@bp.post("/verify")
+@doc("核验（无需登录，限流）：亮证二维码或电子证明核验地址 → valid、revoked、expired、invalid", body=VerifyRequest,
+     response=VerifyRead, errors=(422, 429), tag="certificates")
+async def verify(request):
+    body = parse(request, VerifyRequest)
+    await _limit(request)
+    now = request.app.ctx.clock()
+    found = _URL.search(body.payload)
+    if found:
+        answer = await service.verify_serial(serial=found["serial"], code=found["code"], now=now)
+    else:
+        answer = await wallet.verify_presentation(payload=body.payload.strip(), key=request.app.ctx.presentation_key,
+                                                  now=now)
+    return respond(VerifyRead.model_validate(answer).model_dump(mode="json", exclude_none=True))
+
+
+@bp.get("/verify/<serial:str>")
+@doc("电子证明二维码中的核验地址（无需登录，限流）", response=VerifyRead, errors=(429,), tag="certificates")
+async def verify_by_serial(request, serial: str):
+    await _limit(request)
+    answer = await service.verify_serial(serial=serial, code=request.args.get("code", ""),
+                                         now=request.app.ctx.clock())
+    return respond(VerifyRead.model_validate(answer).model_dump(mode="json", exclude_none=True))
+
+
+@admin_bp.get("/certificates")
+@doc("待审核和已出具的证明（本部门）", response=CertificatePage, errors=(401, 403), tag="admin", secured="admin")
+@admin_required("reviewer", "super_admin")
+async def staff_certificates(request):
+    actor, ctx = request.ctx.actor, ctx_of(request)
+    query = Certificate.all() if "super_admin" in actor.roles else Certificate.filter(dept__in=actor.depts)
+    if request.args.get("status"):
+        query = query.filter(status=request.args.get("status"))
+    rows = await query.order_by("created_at").limit(100)
+    return respond({"items": [service.record(c, base_url=ctx.base_url, now=ctx.clock()) for c in rows],
+                    "next_cursor": None})
+
+
+@admin_bp.post("/certificates/<certificate_id:str>/actions")
+@doc("审核或撤销证明：approve、reject、revoke（撤销立即生效）", body=CertificateAction, response=CertificateRead,
+     errors=(401, 403, 404, 409, 422), tag="admin", secured="admin")
+@admin_required("reviewer", "super_admin")
+async def staff_action(request, certificate_id: str):
+    body = parse(request, CertificateAction)
+    answer = await service.staff_action(actor=request.ctx.actor, certificate_id=certificate_id, action=body.action,
+                                        note=body.note, ctx=ctx_of(request))
+    await audit.record_for(request.ctx.actor, action=f"certificate.{body.action}", target_type="certificate",
+                           target_id=certificate_id)
+    return respond(answer)
+
+
+def utc_now() -> dt.datetime:
+    """The real clock (tests replace app.ctx.clock)."""
+    return dt.datetime.now(dt.timezone.utc)
