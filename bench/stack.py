@@ -38,6 +38,7 @@ def _keys() -> dict[str, str]:
     platform_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return {
         "JWT_PRIVATE_KEY": pem(ed25519.Ed25519PrivateKey.generate()),
+        "PRESENTATION_PRIVATE_KEY": pem(ed25519.Ed25519PrivateKey.generate()),
         "ALIPAY_APP_PRIVATE_KEY": pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         "SANDBOX_ALIPAY_PRIVATE_KEY": pem(platform_key),
         "ALIPAY_PUBLIC_KEY": platform_key.public_key().public_bytes(
@@ -49,6 +50,7 @@ def _keys() -> dict[str, str]:
         "BLIND_INDEX_KEY": secrets.token_hex(32),
         "LOGIN_RATE_PER_IP": "100000000",
         "LOGIN_RATE_PER_ACCOUNT": "100000000",
+        "VERIFY_RATE_PER_IP": "100000000",
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
         "TZ": "Asia/Shanghai",
@@ -101,6 +103,7 @@ class Stack:
         self.env = {**base, **self.keys, "APP_ENV": "production", "MINIAPP_SANDBOX": "0",
                     "PORT": str(self.api_port), "WORKERS": "1", "DATA_DIR": str(self.work / "api"),
                     "DATABASE_URL": self.db_url, "REDIS_URL": REDIS, "PUBLIC_BASE_URL": self.api_url,
+                    "CERTIFICATE_CA_DIR": str(self.work / "ca"),
                     "WECHAT_API_BASE": f"{self.sandbox_url}/sandbox/wechat/",
                     "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do"}
         self.procs: list[subprocess.Popen] = []
@@ -116,6 +119,11 @@ class Stack:
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
+        # Production expects its signing keys provisioned: the benchmark provisions a demo CA.
+        from api.certificates.ca import ensure_demo_ca
+        from api.certificates.types import all_types
+
+        ensure_demo_ca(self.work / "ca", {t.dept: t.issuer for t in all_types().values()})
         try:
             self.cli("migrate")
             self.procs.append(_start(["bench/hello_app.py", str(self.bare_port)], self.base_env, self.bare_port,

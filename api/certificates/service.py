@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import secrets
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from api.core import idempotency, pii
 from api.core.errors import Conflict, NotFound, ValidationFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CARD_TTL_SECONDS = 3600
 LABELS = {"name": "姓名", "id_number": "公民身份号码", "hukou_region": "户籍地行政区划代码", "address": "居住地址",
           "gender": "性别", "birth_date": "出生日期"}
 
@@ -130,7 +132,7 @@ async def pdf_bytes(*, cert: Certificate, storage) -> bytes:
     return pii.cipher().decrypt_bytes(await storage.get(cert.pdf_key), context="certificate.pdf")
 
 
-async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, ctx) -> dict:
+async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, ctx, redis) -> dict:
     """approve or reject a pending request, or revoke an issued certificate (effective at once)."""
     cert = await Certificate.get_or_none(id=certificate_id)
     if cert is None or ("super_admin" not in actor.roles and cert.dept not in actor.depts):
@@ -157,6 +159,8 @@ async def staff_action(*, actor, certificate_id: str, action: str, note: str | N
         raise Conflict("证明状态已被他人更新", code="invalid_transition")
     for k, v in updates.items():
         setattr(cert, k, v)
+    if cert.issued_at is not None:
+        await publish_card(cert=cert, redis=redis)
     return record(cert, base_url=ctx.base_url, now=now)
 
 
@@ -164,16 +168,45 @@ def _invalid(now: dt.datetime) -> dict:
     return {"status": "invalid", "checked_at": now}
 
 
-async def verify_serial(*, serial: str, code: str, now: dt.datetime) -> dict:
-    """What the QR code's URL proves: the fewest fields a verifier needs, and when we knew them."""
-    cert = await Certificate.get_or_none(serial=serial)
-    if cert is None or not cert.issued_at or not secrets.compare_digest(cert.verify_code, code or ""):
-        return _invalid(now)
+def verify_key(serial: str) -> str:
+    """The Redis key of a certificate's verification card."""
+    return f"cert:verify:{serial}"
+
+
+def _card(cert: Certificate) -> dict:
+    """What verification needs of a certificate, without personal data beyond the masked holder."""
     kind = types.all_types()[cert.type_code]
-    facts = facts_of(cert)
-    status = state(cert, now)
-    return {"status": "valid" if status == "issued" else status, "type": kind.name, "issuer": kind.issuer,
-            "issued_at": cert.issued_at, "expires_at": cert.expires_at,
-            "holder_masked": mask_fact("name", facts.get("name")), "fields": {"serial": cert.serial,
-                                                                              "purpose": cert.purpose},
-            "status_since": cert.revoked_at or cert.issued_at, "checked_at": now}
+    return {"status": cert.status, "code_hash": _code_hash(cert.verify_code), "type": kind.name,
+            "issuer": kind.issuer, "issued_at": cert.issued_at.isoformat(), "expires_at": cert.expires_at.isoformat(),
+            "holder_masked": mask_fact("name", facts_of(cert).get("name")), "serial": cert.serial,
+            "purpose": cert.purpose, "status_since": (cert.revoked_at or cert.issued_at).isoformat()}
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def publish_card(*, cert: Certificate, redis) -> None:
+    """Write a certificate's current card after its status changed (revocation is seen at once, everywhere)."""
+    await redis.set(verify_key(cert.serial), json.dumps(_card(cert), ensure_ascii=False), ex=CARD_TTL_SECONDS)
+
+
+async def verify_serial(*, serial: str, code: str, now: dt.datetime, redis, cached: str | None = None) -> dict:
+    """What the QR code's URL proves: the fewest fields a verifier needs, and when we knew them."""
+    card = json.loads(cached) if cached else None
+    if card is None:
+        cert = await Certificate.get_or_none(serial=serial)
+        if cert is None or not cert.issued_at:
+            return _invalid(now)
+        card = _card(cert)
+        # NX: a status change writes the card itself, and a reader that raced it must not put back the old one.
+        await redis.set(verify_key(serial), json.dumps(card, ensure_ascii=False), ex=CARD_TTL_SECONDS, nx=True)
+    if not secrets.compare_digest(card["code_hash"], _code_hash(code or "")):
+        return _invalid(now)
+    status = card["status"]
+    if status == "issued":
+        status = "expired" if dt.datetime.fromisoformat(card["expires_at"]) <= now else "valid"
+    return {"status": status, "type": card["type"], "issuer": card["issuer"], "issued_at": card["issued_at"],
+            "expires_at": card["expires_at"], "holder_masked": card["holder_masked"],
+            "fields": {"serial": card["serial"], "purpose": card["purpose"]}, "status_since": card["status_since"],
+            "checked_at": now}

@@ -129,10 +129,12 @@ async def present(request, license_id: str):
     return respond(answer, status=201)
 
 
-async def _limit(request) -> None:
+async def _limit(request, serial: str | None = None):
+    """The per-address limit, and the certificate's cached card read in the same round trip."""
     s = request.app.ctx.settings
-    await ratelimit.hit(request.app.ctx.redis, bucket=f"verify:{client_ip(request)}", limit=s.verify_rate_per_ip,
-                        window_seconds=60)
+    return await ratelimit.hit(request.app.ctx.redis, bucket=f"verify:{client_ip(request)}",
+                               limit=s.verify_rate_per_ip, window_seconds=60,
+                               also_get=service.verify_key(serial) if serial else None)
 
 
 @bp.post("/verify")
@@ -140,24 +142,25 @@ async def _limit(request) -> None:
      response=VerifyRead, errors=(422, 429), tag="certificates")
 async def verify(request):
     body = parse(request, VerifyRequest)
-    await _limit(request)
-    now = request.app.ctx.clock()
     found = _URL.search(body.payload)
+    cached = await _limit(request, found["serial"] if found else None)
+    now = request.app.ctx.clock()
     if found:
-        answer = await service.verify_serial(serial=found["serial"], code=found["code"], now=now)
+        answer = await service.verify_serial(serial=found["serial"], code=found["code"], now=now,
+                                             redis=request.app.ctx.redis, cached=cached)
     else:
         answer = await wallet.verify_presentation(payload=body.payload.strip(), key=request.app.ctx.presentation_key,
                                                   now=now)
-    return respond(VerifyRead.model_validate(answer).model_dump(mode="json", exclude_none=True))
+    return respond({k: v for k, v in answer.items() if v is not None})
 
 
 @bp.get("/verify/<serial:str>")
 @doc("电子证明二维码中的核验地址（无需登录，限流）", response=VerifyRead, errors=(429,), tag="certificates")
 async def verify_by_serial(request, serial: str):
-    await _limit(request)
+    cached = await _limit(request, serial)
     answer = await service.verify_serial(serial=serial, code=request.args.get("code", ""),
-                                         now=request.app.ctx.clock())
-    return respond(VerifyRead.model_validate(answer).model_dump(mode="json", exclude_none=True))
+                                         now=request.app.ctx.clock(), redis=request.app.ctx.redis, cached=cached)
+    return respond({k: v for k, v in answer.items() if v is not None})
 
 
 @admin_bp.get("/certificates")
@@ -180,7 +183,7 @@ async def staff_certificates(request):
 async def staff_action(request, certificate_id: str):
     body = parse(request, CertificateAction)
     answer = await service.staff_action(actor=request.ctx.actor, certificate_id=certificate_id, action=body.action,
-                                        note=body.note, ctx=ctx_of(request))
+                                        note=body.note, ctx=ctx_of(request), redis=request.app.ctx.redis)
     await audit.record_for(request.ctx.actor, action=f"certificate.{body.action}", target_type="certificate",
                            target_id=certificate_id)
     return respond(answer)

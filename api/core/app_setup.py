@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 
 from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
@@ -49,7 +49,7 @@ def install(app) -> None:
     @app.on_request(priority=100)
     async def _start(request):
         incoming = request.headers.get("x-request-id", "")
-        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.core.settings import Settings
 
@@ -23,7 +27,10 @@ def _shared_fake_server():
 def create_async_redis(settings: Settings) -> aioredis.Redis:
     """The async client the app uses (call inside the worker's event loop)."""
     if settings.redis_url:
-        return aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+        # A dropped connection is retried on a fresh one (instead of a health check before every command).
+        return aioredis.Redis.from_url(settings.redis_url, decode_responses=True,
+                                       retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+                                       retry_on_error=[RedisConnectionError, RedisTimeoutError])
     import fakeredis
 
     return fakeredis.FakeAsyncRedis(server=_shared_fake_server(), decode_responses=True)
