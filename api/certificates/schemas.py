@@ -15,6 +15,8 @@ class CertificateTypeRead(BaseModel):
     purposes: list[str]
     validity_days: int
     decided_by: Literal["registry", "reviewer"] = Field(description="registry：依据登记数据即时出具（秒批）")
+    registry: str | None = Field(default=None, description="作出判断的登记数据集")
+    registry_note: str | None = None
 
 
 class CertificateTypePage(BaseModel):

@@ -33,6 +33,8 @@ def mask_fact(key: str, value):
         return pii.mask_id_number(value)
     if key == "address":
         return value[:6] + "****"
+    if key == "certificate_no":
+        return value[:4] + "*" * max(len(value) - 6, 2) + value[-2:]
     return value
 
 

@@ -22,6 +22,8 @@ class CertificateType(BaseModel):
     purposes: list[str]
     validity_days: int
     decided_by: str  # a registry decider (population_hukou, population_address) or "reviewer"
+    registry: str | None = None  # the registry dataset that decides it (None: no registry holds the facts)
+    registry_note: str | None = None
     mask_holder: bool
     serial_prefix: str
     statement: str

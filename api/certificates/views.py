@@ -55,7 +55,8 @@ def ctx_of(request) -> Ctx:
 @bp.get("/certificate-types")
 @doc("可在线开具的证明类型", response=CertificateTypePage, tag="certificates")
 async def certificate_types(request):
-    items = [{**t.model_dump(include={"code", "name", "dept", "purposes", "validity_days"}),
+    items = [{**t.model_dump(include={"code", "name", "dept", "purposes", "validity_days", "registry",
+                                      "registry_note"}),
               "decided_by": "reviewer" if t.decided_by == "reviewer" else "registry"}
              for t in types.all_types().values()]
     return respond({"items": items})

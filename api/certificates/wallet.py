@@ -7,7 +7,7 @@ import datetime as dt
 from api.certificates import service, types
 from api.certificates.models import Certificate
 from api.certificates.presentation import PresentationKey
-from api.citizens.models import Citizen, PopulationRecord
+from api.citizens.models import Citizen, DisabilityRecord, PopulationRecord
 from api.core import pii
 from api.core.errors import NotFound, ValidationFailed
 
@@ -40,6 +40,19 @@ async def _registry_licenses(citizen: Citizen) -> list[dict]:
             for kind, (name, source, keys) in REGISTRY_LICENSES.items()]
 
 
+async def _disability_license(citizen: Citizen) -> list[dict]:
+    record = await DisabilityRecord.get_or_none(id_number_bidx=citizen.id_number_bidx)
+    if record is None:
+        return []
+    c = pii.cipher()
+    fields = {"name": c.decrypt(citizen.name_enc, context="citizen.name"),
+              "certificate_no": c.decrypt(record.certificate_no_enc, context="disability.certificate_no"),
+              "disability_type": record.disability_type, "disability_level": record.disability_level}
+    return [{"id": _registry_id(citizen.id, "disability_certificate"), "type": "disability_certificate",
+             "name": "中华人民共和国残疾人证", "source": "disability", "status": "valid", "issuer": "残疾人联合会",
+             "issued_at": record.issued_at, "expires_at": None, "fields": fields}]
+
+
 async def _certificate_licenses(citizen_id: str, now: dt.datetime) -> list[dict]:
     rows = await Certificate.filter(citizen_id=citizen_id, status__in=("issued", "revoked")).order_by("-issued_at")
     entries = []
@@ -55,7 +68,9 @@ async def _certificate_licenses(citizen_id: str, now: dt.datetime) -> list[dict]
 async def licenses(*, citizen_id: str, now: dt.datetime) -> list[dict]:
     """Every licence the citizen holds, with its fields in clear (callers mask them for display)."""
     citizen = await Citizen.get(id=citizen_id)
-    return [*await _certificate_licenses(citizen_id, now), *await _registry_licenses(citizen)]
+    registry = [*await _registry_licenses(citizen), *await _disability_license(citizen)] if citizen.id_number_bidx \
+        else []
+    return [*await _certificate_licenses(citizen_id, now), *registry]
 
 
 def masked(entry: dict) -> dict:

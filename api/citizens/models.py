@@ -81,3 +81,19 @@ class Delegation(Model):
 
     class Meta:
         table = "delegation"
+
+
+class DisabilityRecord(Model):
+    """A row of the disability registry (残疾人证), as delivered by the disabled persons' federation."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dis"))
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    certificate_no_enc = fields.TextField()
+    disability_type = fields.CharField(max_length=16)
+    disability_level = fields.CharField(max_length=8)
+    issued_at = fields.DateField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "disability_record"

@@ -1,4 +1,4 @@
-"""Registry datasets delivered as CSV: the population registry (户籍人口) for now."""
+"""Registry datasets delivered as CSV: population (户籍人口) and disability (残疾人证) so far."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 from tortoise.transactions import in_transaction
 
 from api.citizens import idnumber
-from api.citizens.models import PopulationRecord
+from api.citizens.models import DisabilityRecord, PopulationRecord
 from api.core import pii
 
 POPULATION_COLUMNS = ("id_number", "name", "gender", "birth_date", "phone", "hukou_region", "address")
@@ -118,4 +118,49 @@ def read_csv(path: str, *, required: tuple[str, ...]) -> Iterator[dict]:
         yield from reader
 
 
-DATASETS = {"population": (POPULATION_COLUMNS, import_population)}
+DISABILITY_COLUMNS = ("id_number", "certificate_no", "disability_type", "disability_level", "issued_at")
+DISABILITY_TYPES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
+DISABILITY_LEVELS = ("一级", "二级", "三级", "四级")
+
+
+def _disability_problem(row: dict) -> str | None:
+    reason = idnumber.problem(row.get("id_number") or "")
+    if reason:
+        return reason
+    if not (row.get("certificate_no") or "").strip():
+        return "certificate_no 必填"
+    if row.get("disability_type") not in DISABILITY_TYPES:
+        return f"disability_type 须为 {'、'.join(DISABILITY_TYPES)} 之一"
+    if row.get("disability_level") not in DISABILITY_LEVELS:
+        return f"disability_level 须为 {'、'.join(DISABILITY_LEVELS)} 之一"
+    if row.get("issued_at"):
+        try:
+            dt.date.fromisoformat(row["issued_at"])
+        except ValueError:
+            return "issued_at 须为 YYYY-MM-DD"
+    return None
+
+
+async def import_disability(rows: Iterable[dict]) -> ImportReport:
+    """Insert or update disability records keyed by id number (the bulk importer comes with the policies work)."""
+    report = ImportReport(dataset="disability")
+    c = pii.cipher()
+    for line, row in enumerate(rows, start=2):
+        reason = _disability_problem(row)
+        if reason:
+            report.rejected.append({"line": line, "reason": reason})
+            continue
+        values = {"certificate_no_enc": c.encrypt(row["certificate_no"].strip(), context="disability.certificate_no"),
+                  "disability_type": row["disability_type"], "disability_level": row["disability_level"],
+                  "issued_at": dt.date.fromisoformat(row["issued_at"]) if row.get("issued_at") else None}
+        _, created = await DisabilityRecord.update_or_create(
+            id_number_bidx=c.blind_index(row["id_number"].strip().upper(), kind="id_number"), defaults=values)
+        if created:
+            report.inserted += 1
+        else:
+            report.updated += 1
+    return report
+
+
+DATASETS = {"population": (POPULATION_COLUMNS, import_population),
+            "disability": (DISABILITY_COLUMNS, import_disability)}

@@ -121,3 +121,11 @@ async def test_verification_is_rate_limited(client, live):
     limit = live.app.ctx.settings.verify_rate_per_ip
     codes = [(await client.get("/api/v1/verify/HJ000000?code=x")).status_code for _ in range(limit + 1)]
     assert codes[:limit] == [200] * limit and codes[-1] == 429
+
+
+async def test_the_certificate_types_are_listed_with_who_decides(client):
+    items = {t["code"]: t for t in (await client.get("/api/v1/certificate-types")).json()["items"]}
+    wanted = {"HUKOU", "NO_CRIMINAL_RECORD", "MARRIAGE_RECORD", "SOCIAL_INSURANCE", "RESIDENCE", "TAX_PAYMENT"}
+    assert wanted <= set(items)
+    assert items["HUKOU"]["decided_by"] == "registry" and items["HUKOU"]["registry"] == "population"
+    assert items["NO_CRIMINAL_RECORD"]["decided_by"] == "reviewer" and items["HUKOU"]["validity_days"] > 0

@@ -72,3 +72,22 @@ async def test_a_wallet_licence_stands_in_for_a_material_of_its_type_only(client
     app = await submit(client, tokens, right)
     assert next(m for m in app["materials"] if m["material_code"] == "M_ID_CARD")["way"] == "license"
     assert await upload(client, tokens)  # uploads still work alongside
+
+
+async def test_a_disability_certificate_from_the_registry_joins_the_wallet(client):
+    from api.citizens import registry
+
+    tokens, person = await verified_citizen(client, name="冯四", hukou_region="430104")
+    bad = await registry.import_disability([{"id_number": person["id_number"], "certificate_no": "43010419",
+                                             "disability_type": "飞行", "disability_level": "一级", "issued_at": ""}])
+    assert bad.rejected and bad.inserted == 0
+    row = {"id_number": person["id_number"], "certificate_no": "4301041985061500112", "disability_type": "肢体",
+           "disability_level": "三级", "issued_at": "2020-05-01"}
+    report = await registry.import_disability([row])
+    assert report.inserted == 1
+    card = next(i for i in await _wallet(client, tokens) if i["type"] == "disability_certificate")
+    assert card["fields"]["disability_type"] == "肢体" and card["fields"]["certificate_no"] != "4301041985061500112"
+    r = await client.post(f"/api/v1/licenses/{card['id']}/presentations",
+                          json={"fields": ["disability_type", "disability_level"]}, headers=bearer(tokens))
+    shown = (await client.post("/api/v1/verify", json={"payload": r.json()["qr_payload"]})).json()
+    assert shown["fields"] == {"disability_type": "肢体", "disability_level": "三级"}
