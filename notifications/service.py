@@ -7,6 +7,7 @@ import datetime as dt
 from tortoise.exceptions import IntegrityError
 
 from api.core.errors import NotFound
+from api.core.pagination import newest_first
 from notifications.models import Delivery, InboxMessage, StaffNotice
 
 
@@ -37,14 +38,7 @@ async def notify_staff(*, dept: str, title: str, body: str, ref_kind: str, ref_i
 
 async def inbox_page(*, citizen_id: str, limit: int, before: dict | None) -> tuple[list[InboxMessage], dict | None]:
     """The citizen's messages, newest first."""
-    query = InboxMessage.filter(citizen_id=citizen_id)
-    if before:
-        at = dt.datetime.fromisoformat(before["t"])
-        query = query.filter(created_at__lte=at).exclude(created_at=at, id__gte=before["i"])
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, ({"t": rows[-1].created_at.isoformat(), "i": rows[-1].id} if more else None)
+    return await newest_first(InboxMessage.filter(citizen_id=citizen_id), limit=limit, before=before)
 
 
 async def mark_read(*, citizen_id: str, message_id: str) -> InboxMessage:

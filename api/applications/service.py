@@ -17,6 +17,7 @@ from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
 from api.core import idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
+from api.core.pagination import newest_first
 from notifications import service as notifications
 
 
@@ -157,28 +158,28 @@ async def list_mine(*, citizen_id: str, limit: int, before: dict | None,
     query = Application.filter(citizen_id=citizen_id, parent_id=None)
     if status:
         query = query.filter(status=status)
-    if before:
-        at = dt.datetime.fromisoformat(before["t"])
-        query = query.filter(created_at__lte=at).exclude(created_at=at, id__gte=before["i"])
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [reads.summary(r) for r in rows], ({"t": rows[-1].created_at.isoformat(), "i": rows[-1].id}
-                                               if more else None)
+    rows, after = await newest_first(query, limit=limit, before=before)
+    return [reads.summary(r) for r in rows], after
 
 
 def _actor_type(actor) -> str:
     return "agent" if actor.is_agent else "citizen"
 
 
-async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -> dict:
-    """补正: hand in what was asked (or what was deferred); cases waiting for it move on, their clock resumes."""
+async def _open_cases(*, actor, application_id: str, action: str) -> tuple[Application, list[Application]]:
+    """The application (its top row) and its cases not yet decided; 409 when there are none."""
     row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
     top = row if row.parent_id is None else await Application.get(id=row.parent_id)
     cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]
     open_cases = [c for c in cases if c.status in workflow.UNDECIDED]
     if not open_cases:
-        raise workflow.InvalidTransition("supplement", top.status)
+        raise workflow.InvalidTransition(action, top.status)
+    return top, open_cases
+
+
+async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -> dict:
+    """补正: hand in what was asked (or what was deferred); cases waiting for it move on, their clock resumes."""
+    top, open_cases = await _open_cases(actor=actor, application_id=application_id, action="supplement")
     target = await _target(top, redis=redis)
     updates = await materials_mod.resolve(wanted=target.materials, given=body.materials,
                                           citizen_id=actor.citizen_id, partial=True)
@@ -207,12 +208,7 @@ def _item_materials(target: Target, item_code: str) -> list[dict]:
 
 async def withdraw(*, actor, application_id: str, note: str | None = None) -> dict:
     """Withdraw every case not yet decided; 409 when there is none."""
-    row = await own_case(citizen_id=actor.citizen_id, application_id=application_id)
-    top = row if row.parent_id is None else await Application.get(id=row.parent_id)
-    cases = await Application.filter(parent_id=top.id).order_by("id") if top.bundle_code else [top]
-    open_cases = [c for c in cases if c.status in workflow.UNDECIDED]
-    if not open_cases:
-        raise workflow.InvalidTransition("withdraw", top.status)
+    top, open_cases = await _open_cases(actor=actor, application_id=application_id, action="withdraw")
     async with in_transaction():
         for case in open_cases:
             await moves.move(case, to_status="withdrawn", action="withdraw", actor_type=_actor_type(actor),

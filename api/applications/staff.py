@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tortoise.transactions import in_transaction
 
 from api.applications import materials as materials_mod
@@ -42,7 +44,11 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
     if sla_state:
         query = query.filter(sla_state=sla_state)
     if after:
-        query = query.filter(due_date__gte=after["d"]).exclude(due_date=after["d"], id__lte=after["i"])
+        try:
+            due, last_id = dt.date.fromisoformat(after["d"]), str(after["i"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationFailed(fields={"cursor": "无效的分页游标"}) from None
+        query = query.filter(due_date__gte=due).exclude(due_date=due, id__lte=last_id)
     rows = await query.order_by("due_date", "id").limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -8,14 +8,14 @@ from api.catalog import service
 from api.catalog.schemas import BundleGuide, BundlePage, ItemGuide, ItemPage
 from api.catalog.search import score
 from api.core.http import doc, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import encode_cursor, offset_of, page_params
 
 bp = Blueprint("catalog", url_prefix="/api/v1")
 
 
 def _page(entries: list[dict], args) -> tuple[list[dict], str | None]:
     limit, cursor = page_params(args)
-    offset = int((cursor or {}).get("o", 0))
+    offset = offset_of(cursor)
     chunk = entries[offset:offset + limit]
     more = offset + limit < len(entries)
     return chunk, encode_cursor({"o": offset + limit}) if more else None

@@ -128,3 +128,23 @@ async def test_another_citizens_application_is_404(client, test_catalogue):
     assert r.status_code == 404
     mine = (await client.get("/api/v1/applications", headers=bearer(other))).json()["items"]
     assert all(a["id"] != app["id"] for a in mine)
+
+
+async def test_a_forged_cursor_is_422_not_a_crash(client, test_catalogue):
+    import base64
+    import json
+
+    from tests.applications.conftest import staff_headers
+
+    tokens, _ = await verified_citizen(client)
+    staff = await staff_headers(client)
+    for position in ({"t": "not-a-time", "i": 1}, {"x": 1}, [1, 2], {"o": "many"}, {"d": 5}):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        for path, headers in (("/api/v1/applications", bearer(tokens)), ("/api/v1/inbox", bearer(tokens)),
+                              ("/api/v1/items", {}), ("/api/v1/admin/applications", staff)):
+            r = await client.get(path, params={"cursor": cursor}, headers=headers)
+            assert r.status_code in (200, 422), (path, position, r.text)
+            if r.status_code == 422:
+                assert "cursor" in r.json()["error"]["fields"]
+    r = await client.get("/api/v1/applications", params={"cursor": "%%%"}, headers=bearer(tokens))
+    assert r.status_code == 422
