@@ -7,6 +7,7 @@ development generates a demo CA there on first use. PDFs are signed (PAdES) with
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,13 @@ def _pem_key(key) -> bytes:
 def ensure_demo_ca(folder: Path, depts: dict[str, str]) -> None:
     """Create a demo root and the missing department keys (development and benchmarks only)."""
     folder.mkdir(parents=True, exist_ok=True)
+    # Workers start together: one makes the chain, the others wait and then find it made.
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _make_demo_ca(folder, depts)
+
+
+def _make_demo_ca(folder: Path, depts: dict[str, str]) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     root_pem, root_key_pem = folder / "root.pem", folder / "root.key"
     if not root_pem.exists():
