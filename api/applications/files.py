@@ -79,9 +79,3 @@ async def owned_file(*, file_id: str, owner_id: str) -> StoredFile:
     if row is None:
         raise NotFound("文件不存在")
     return row
-
-
-async def read_file(*, storage: FileStorage, row: StoredFile) -> bytes:
-    """The plaintext bytes of a stored file."""
-    sealed = await storage.get(row.storage_key)
-    return await asyncio.to_thread(pii.cipher().decrypt_bytes, sealed, context="upload")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from api.certificates import ca, pdf, types
 from api.certificates.deciders import DECIDERS
 from api.certificates.models import Certificate
+from api.certificates.schemas import CertificateRead
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
 from api.core import idempotency, pii
@@ -112,11 +113,27 @@ async def request(*, actor, type_code: str, purpose: str, idempotency_key: str |
 
     async def create() -> tuple[int, dict]:
         await cert.save()
-        return 201, json.loads(json.dumps(record(cert, base_url=ctx.base_url, now=now), default=str))
+        # Stored for replays, so in its JSON form (ISO 8601 times, as every answer).
+        return 201, CertificateRead.model_validate(record(cert, base_url=ctx.base_url, now=now)).model_dump(
+            mode="json")
 
     _, answer = await idempotency.run_once(scope=f"{citizen.id}:certificates", key=idempotency_key, body=raw,
                                            create=create)
     return answer
+
+
+async def list_mine(*, citizen_id: str, base_url: str, now: dt.datetime) -> list[dict]:
+    """The citizen's certificate requests, newest first."""
+    rows = await Certificate.filter(citizen_id=citizen_id).order_by("-created_at").limit(100)
+    return [record(c, base_url=base_url, now=now) for c in rows]
+
+
+async def staff_list(*, actor, status: str | None, base_url: str, now: dt.datetime) -> list[dict]:
+    """Requests of the staff member's departments (all for a super admin), oldest first: the review queue."""
+    query = Certificate.all() if "super_admin" in actor.roles else Certificate.filter(dept__in=actor.depts)
+    if status:
+        query = query.filter(status=status)
+    return [record(c, base_url=base_url, now=now) for c in await query.order_by("created_at").limit(100)]
 
 
 async def own(*, citizen_id: str, certificate_id: str) -> Certificate:

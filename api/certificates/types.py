@@ -42,8 +42,3 @@ def get(code: str) -> CertificateType:
     if found is None:
         raise ValidationFailed(fields={"type_code": "不存在的证明类型"})
     return found
-
-
-def by_license_type(license_type: str) -> CertificateType | None:
-    """The certificate type that produces a wallet licence type (免提交)."""
-    return next((t for t in all_types().values() if t.license_type == license_type), None)

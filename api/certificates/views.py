@@ -11,7 +11,6 @@ from pathlib import Path
 from sanic import Blueprint, raw
 
 from api.certificates import service, types, wallet
-from api.certificates.models import Certificate
 from api.certificates.schemas import (
     CertificateAction,
     CertificateCreate,
@@ -80,9 +79,8 @@ async def request_certificate(request):
 @citizen_required(scope="certificates")
 async def list_certificates(request):
     ctx = ctx_of(request)
-    rows = await Certificate.filter(citizen_id=request.ctx.actor.citizen_id).order_by("-created_at").limit(100)
-    return respond({"items": [service.record(c, base_url=ctx.base_url, now=ctx.clock()) for c in rows],
-                    "next_cursor": None})
+    items = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, base_url=ctx.base_url, now=ctx.clock())
+    return respond({"items": items, "next_cursor": None})
 
 
 @bp.get("/certificates/<certificate_id:str>")
@@ -168,13 +166,10 @@ async def verify_by_serial(request, serial: str):
 @doc("待审核和已出具的证明（本部门）", response=CertificatePage, errors=(401, 403), tag="admin", secured="admin")
 @admin_required("reviewer", "super_admin")
 async def staff_certificates(request):
-    actor, ctx = request.ctx.actor, ctx_of(request)
-    query = Certificate.all() if "super_admin" in actor.roles else Certificate.filter(dept__in=actor.depts)
-    if request.args.get("status"):
-        query = query.filter(status=request.args.get("status"))
-    rows = await query.order_by("created_at").limit(100)
-    return respond({"items": [service.record(c, base_url=ctx.base_url, now=ctx.clock()) for c in rows],
-                    "next_cursor": None})
+    ctx = ctx_of(request)
+    items = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
+                                     base_url=ctx.base_url, now=ctx.clock())
+    return respond({"items": items, "next_cursor": None})
 
 
 @admin_bp.post("/certificates/<certificate_id:str>/actions")

@@ -37,6 +37,7 @@ async def test_a_registry_backed_certificate_is_issued_at_once_as_a_signed_pdf(c
     tokens, person = await verified_citizen(client, name="周一", hukou_region="430104")
     cert = await _request(client, tokens)
     assert cert["status"] == "issued" and cert["serial"].startswith("HJ") and cert["verify_url"]
+    assert "T" in cert["issued_at"] and dt.datetime.fromisoformat(cert["issued_at"]).tzinfo is not None  # ISO 8601
     r = await client.get(f"/api/v1/certificates/{cert['id']}/pdf", headers=bearer(tokens))
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     status = await _validate(live, r.content)
