@@ -53,8 +53,11 @@ def _register(app: Sanic, settings: Settings) -> None:
     from api.catalog.views import bp as catalog_bp
     from api.certificates.views import admin_bp as certificates_admin_bp
     from api.certificates.views import bp as certificates_bp
+    from api.citizens.admin_views import bp as registry_admin_bp
     from api.citizens.views import bp as citizens_bp
     from api.core import app_setup
+    from api.policies.admin_views import bp as policies_admin_bp
+    from api.policies.views import bp as policies_bp
     from auth.views import bp as auth_bp
     from notifications.views import bp as inbox_bp
 
@@ -63,7 +66,8 @@ def _register(app: Sanic, settings: Settings) -> None:
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
     app_setup.install(app)
     for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
-               inbox_bp, certificates_bp, certificates_admin_bp):
+               inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
+               policies_bp, policies_admin_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         from miniapp_handlers.sandbox import create_sandbox_blueprint
@@ -79,8 +83,8 @@ async def _open(app: Sanic) -> None:
     from api.certificates.ca import ensure_demo_ca
     from api.certificates.presentation import PresentationKey
     from api.certificates.types import all_types
-    from api.certificates.views import utc_now
     from api.certificates.wallet import license_stands_in
+    from api.core.workdays import utc_now
     from auth.tokens import TokenService
     from miniapp_handlers import create_platforms
 
@@ -98,11 +102,41 @@ async def _open(app: Sanic) -> None:
     if not settings.production:
         ensure_demo_ca(settings.certificate_ca_dir, {t.dept: t.issuer for t in all_types().values()})
     register_license_check(license_stands_in)
+    await _open_jobs(app, settings)
+
+
+async def _open_jobs(app: Sanic, settings: Settings) -> None:
+    from api.core.queue import create_job_queue
+    from notifications.sms import create_sms_client
+
+    app.ctx.jobs = await create_job_queue(settings)
+    app.ctx.sms = create_sms_client(settings)
+    app.ctx.inline_worker = None
+    if settings.works_jobs_inline:
+        start_inline_worker(app)
+
+
+def start_inline_worker(app: Sanic) -> None:
+    """Work the job queue inside this server process, with the app's own connections and clients."""
+    from api.core.jobs import build_context
+    from api.core.queue import InlineWorker
+
+    ctx = app.ctx
+    worker = InlineWorker(ctx.settings, ctx.jobs)
+    build_context(worker.worker.ctx, settings=ctx.settings, redis=ctx.redis, jobs=ctx.jobs, platforms=ctx.platforms,
+                  storage=ctx.storage, sms=ctx.sms)
+    worker.start()
+    ctx.inline_worker = worker
 
 
 async def _close(app: Sanic) -> None:
     from miniapp_handlers import close_platforms
 
+    if app.ctx.inline_worker is not None:
+        await app.ctx.inline_worker.stop()  # closes the job pool with it
+    else:
+        await app.ctx.jobs.close()
+    await app.ctx.sms.close()
     await close_platforms(app.ctx.platforms)
     await app.ctx.redis.aclose()
     await db.close_db()

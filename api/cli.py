@@ -67,10 +67,13 @@ async def _dispatch(args, settings: Settings) -> int:
         if args.dataset not in registry.DATASETS:
             print(f"unknown dataset {args.dataset!r}; known: {', '.join(registry.DATASETS)}", file=sys.stderr)
             return 2
-        columns, importer = registry.DATASETS[args.dataset]
+        spec = registry.DATASETS[args.dataset]
+        rows = registry.read_csv(args.file, required=spec.columns)
 
         async def work(_):
-            report = await importer(registry.read_csv(args.file, required=columns))
+            meter = ProgressMeter(sys.stderr)
+            report = await registry.import_rows(args.dataset, rows, progress=meter.update)
+            meter.done(report)
             print(json.dumps(report.as_dict(), ensure_ascii=False))
 
         await _with_db(settings, work)
@@ -94,6 +97,34 @@ async def _dispatch(args, settings: Settings) -> int:
         await _with_db(settings, lambda s: demo.seed(s, people=args.people))
         return 0
     raise SystemExit(f"unknown command {args.command}")
+
+
+class ProgressMeter:
+    """A progress line on stderr: redrawn in place on a terminal, a line every 50,000 rows otherwise."""
+
+    def __init__(self, stream):
+        import time
+
+        self.stream, self.clock, self.started, self.last_line = stream, time.perf_counter, time.perf_counter(), 0
+
+    def update(self, report) -> None:
+        """Show the rows done so far and the rate."""
+        done = report.processed
+        rate = done / max(self.clock() - self.started, 1e-6)
+        text = f"{report.dataset}: {done:,} rows ({report.rejected_count:,} rejected), {rate:,.0f} rows/s"
+        if self.stream.isatty():
+            self.stream.write("\r" + text)
+            self.stream.flush()
+        elif done - self.last_line >= 50_000:
+            self.stream.write(text + "\n")
+            self.last_line = done
+
+    def done(self, report) -> None:
+        """The final line."""
+        self.last_line = -10**9
+        self.update(report)
+        if self.stream.isatty():
+            self.stream.write("\n")
 
 
 def run_worker(settings: Settings) -> int:

@@ -45,6 +45,7 @@ def _keys() -> dict[str, str]:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
         "ALIPAY_AES_KEY": base64.b64encode(os.urandom(16)).decode(),
         "WECHAT_SECRET": secrets.token_hex(16),
+        "SMS_ACCESS_KEY_SECRET": secrets.token_hex(16),
         "PII_KEYS": f"bench1:{base64.b64encode(os.urandom(32)).decode()}",
         "PII_ACTIVE_KEY_ID": "bench1",
         "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -105,7 +106,8 @@ class Stack:
                     "DATABASE_URL": self.db_url, "REDIS_URL": REDIS, "PUBLIC_BASE_URL": self.api_url,
                     "CERTIFICATE_CA_DIR": str(self.work / "ca"),
                     "WECHAT_API_BASE": f"{self.sandbox_url}/sandbox/wechat/",
-                    "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do"}
+                    "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do",
+                    "SMS_API_BASE": f"{self.sandbox_url}/sandbox/sms/"}
         self.procs: list[subprocess.Popen] = []
 
     def cli(self, *args: str) -> str:
@@ -137,6 +139,14 @@ class Stack:
     def start_api(self) -> None:
         """Serve the project (after any seeding the benchmark does first)."""
         self.procs.append(_start(["server.py"], self.env, self.api_port, self.work / "api.log"))
+
+    def start_worker(self, **env: str) -> subprocess.Popen:
+        """Start one `python server.py worker` process (jobs: campaigns, imports) with extra settings."""
+        proc = subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env={**self.env, **env},
+                                stdout=(self.work / "worker.log").open("a"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
 
     def __exit__(self, *exc) -> None:
         for proc in self.procs:

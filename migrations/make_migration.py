@@ -62,6 +62,17 @@ def _load(path: Path):
     return module
 
 
+def _reset_aerich_state() -> None:
+    # aerich keeps the operators it collects on the Migrate class: clear them between the two dialects.
+    from aerich.migrate import Migrate
+
+    for name in ("upgrade_operators", "downgrade_operators", "_upgrade_fk_m2m_index_operators",
+                 "_downgrade_fk_m2m_index_operators", "_upgrade_m2m", "_downgrade_m2m"):
+        setattr(Migrate, name, [])
+    Migrate._rename_fields, Migrate._rename_models = {}, {}
+    Migrate._last_version_content = None
+
+
 async def _generate(dialect: str, name: str, work: Path) -> Path:
     from aerich import Command
     from tortoise import Tortoise
@@ -87,11 +98,13 @@ async def _generate(dialect: str, name: str, work: Path) -> Path:
               "apps": {"models": {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"}},
               "use_tz": True, "timezone": "Asia/Shanghai"}
     before = set(p.name for p in (location / "models").glob("*.py"))
+    _reset_aerich_state()
     try:
         cmd = Command(tortoise_config=config, app="models", location=str(location))
         if not before:
             await cmd._do_init(safe=True, offline=True)
         else:
+            await Tortoise.init(config=config)  # aerich's offline init reads the connection's dialect
             await cmd.init(offline=True)
             await cmd.migrate(name=name, no_input=True, offline=True)
     finally:

@@ -8,12 +8,11 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 from requests.adapters import HTTPAdapter
 
 from api.core import metrics
-from api.core.errors import AppError, UpstreamUnavailable
+from api.core.errors import AppError, UpstreamOutcomeUnknown, UpstreamUnavailable
 from api.core.settings import Settings
 
 log = logging.getLogger("miniapp_handlers")
@@ -87,22 +86,34 @@ class ThreadedPlatform(Platform):
                                         thread_name_prefix=f"{self.name}-sdk")
 
     async def call(self, operation: str, fn, *args, **kwargs):
-        """Run `fn` in the pool; AppErrors pass through, anything else becomes UpstreamUnavailable."""
+        """Run `fn` in the pool; AppErrors pass through, anything else becomes UpstreamUnavailable.
+
+        The timeout runs from when a thread takes the call, not while it waits for one: a call that times out
+        after it started may have reached the platform (UpstreamOutcomeUnknown), one that never left did not."""
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         outcome = "ok"
+        running = asyncio.Event()
+
+        def run():
+            loop.call_soon_threadsafe(running.set)
+            return fn(*args, **kwargs)
+
+        future = loop.run_in_executor(self._pool, run)
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._pool, partial(fn, *args, **kwargs)),
-                                          timeout=self.timeout)
+            await running.wait()
+            return await asyncio.wait_for(asyncio.shield(future), timeout=self.timeout)
         except asyncio.TimeoutError as exc:
             outcome = "timeout"
-            raise UpstreamUnavailable() from exc
+            raise UpstreamOutcomeUnknown() from exc
         except AppError as exc:
             outcome = exc.code
+            if isinstance(exc, UpstreamUnavailable) and _read_timed_out(exc):
+                raise UpstreamOutcomeUnknown() from exc
             raise
         except Exception as exc:  # an SDK failure we did not classify: the platform is not answering sanely
             outcome = f"error:{type(exc).__name__}"
-            raise UpstreamUnavailable() from exc
+            raise (UpstreamOutcomeUnknown() if _read_timed_out(exc) else UpstreamUnavailable()) from exc
         finally:
             elapsed = time.perf_counter() - started
             metrics.UPSTREAM.labels(self.name, operation, "ok" if outcome == "ok" else "error").observe(elapsed)
@@ -111,3 +122,15 @@ class ThreadedPlatform(Platform):
     async def close(self) -> None:
         """Stop the pool without waiting for calls that are stuck (their own timeout ends them)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """True when a socket read timed out somewhere in the chain: the request itself went out."""
+    import requests
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

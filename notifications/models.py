@@ -24,23 +24,64 @@ class InboxMessage(Model):
         indexes = (("citizen_id", "created_at"),)
 
 
-class Delivery(Model):
-    """One message to send on one channel; the unique key stops a retry or a crash from sending it twice."""
+class OutboxDelivery(Model):
+    """One message to one person on one channel (the outbox): the unique key stops a retry, a crash or a second
+    campaign from sending it twice; the status records how far the send got."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dlv"))
-    dedupe_key = fields.CharField(max_length=160, unique=True)
-    citizen_id = fields.CharField(max_length=40, db_index=True)
-    channel = fields.CharField(max_length=16)  # subscribe (every linked platform), sms
+    dedupe_key = fields.CharField(max_length=200, unique=True)
+    campaign_id = fields.CharField(max_length=40, null=True)
+    person_bidx = fields.CharField(max_length=64, null=True)  # campaign rows: the registry person reached
+    citizen_id = fields.CharField(max_length=40, null=True, db_index=True)
+    channel = fields.CharField(max_length=16)  # wechat, alipay, inbox, sms (subscribe: an application event)
     topic = fields.CharField(max_length=32)
-    payload = fields.JSONField()
-    status = fields.CharField(max_length=16, default="queued", db_index=True)
+    payload = fields.JSONField(null=True)  # campaign rows take their text from the policy
+    # queued, claimed, sending, sent, delivered, failed, skipped, uncertain, cancelled
+    status = fields.CharField(max_length=16, default="queued")
+    reason = fields.CharField(max_length=48, null=True)
     attempts = fields.SmallIntField(default=0)
     last_error = fields.CharField(max_length=128, null=True)
+    claim_id = fields.CharField(max_length=40, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    next_attempt_at = fields.DatetimeField(null=True)
+    provider_ref = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
-        table = "delivery"
+        table = "outbox_delivery"
+        indexes = (("campaign_id", "status", "channel"), ("status", "lease_until"))
+
+
+class Subscription(Model):
+    """What a citizen answered to wx.requestSubscribeMessage (or Alipay's) for one template: the consent to spend."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("sub"))
+    citizen_id = fields.CharField(max_length=40)
+    platform = fields.CharField(max_length=16)
+    template_id = fields.CharField(max_length=64)
+    one_time_remaining = fields.IntField(default=0)
+    long_term = fields.BooleanField(default=False)
+    banned = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "subscription"
+        unique_together = (("citizen_id", "platform", "template_id"),)
+
+
+class NotificationOptOut(Model):
+    """A channel (wechat, alipay, sms) or a topic (policy, benefit ...) a citizen does not want pushes on."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("opt"))
+    citizen_id = fields.CharField(max_length=40)
+    kind = fields.CharField(max_length=8)  # channel, topic
+    value = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notification_opt_out"
+        unique_together = (("citizen_id", "kind", "value"),)
 
 
 class StaffNotice(Model):

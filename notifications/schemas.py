@@ -1,11 +1,11 @@
-"""Shapes of the inbox routes."""
+"""Shapes of the inbox, subscription and notification-preference routes."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class InboxRead(BaseModel):
@@ -21,3 +21,31 @@ class InboxRead(BaseModel):
 class InboxPage(BaseModel):
     items: list[InboxRead]
     next_cursor: str | None = None
+
+
+class SubscriptionCreate(BaseModel):
+    platform: Literal["wechat", "alipay"]
+    template_id: str = Field(min_length=1, max_length=64)
+    result: Literal["accept", "reject", "ban"] = Field(
+        description="wx.requestSubscribeMessage 的结果：accept、reject、ban")
+    kind: Literal["one_time", "long_term"] = "one_time"
+
+
+class SubscriptionRead(BaseModel):
+    platform: str
+    template_id: str
+    one_time_remaining: int = Field(description="尚可发送的一次性订阅次数")
+    long_term: bool
+    banned: bool
+
+
+class PreferencesUpdate(BaseModel):
+    channels: list[Literal["wechat", "alipay", "sms"]] = Field(
+        default=[], max_length=3, description="不再接收推送的渠道（站内信不可退订）")
+    topics: list[Literal["policy", "benefit", "application", "certificate"]] = Field(
+        default=[], max_length=4, description="不再接收推送的主题（仍会写入站内信）")
+
+
+class PreferencesRead(BaseModel):
+    channels: list[str]
+    topics: list[str]

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.core.errors import NotFound
 from api.core.pagination import newest_first
-from notifications.models import Delivery, InboxMessage, StaffNotice
+from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
 
 async def notify_citizen(*, citizen_id: str, topic: str, title: str, body: str, ref_kind: str, ref_id: str,
@@ -21,7 +21,7 @@ async def notify_citizen(*, citizen_id: str, topic: str, title: str, body: str, 
     """
     await InboxMessage.create(citizen_id=citizen_id, topic=topic, title=title, body=body, ref_kind=ref_kind,
                               ref_id=ref_id)
-    await Delivery.bulk_create([Delivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe",
+    await OutboxDelivery.bulk_create([OutboxDelivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe",
                                          topic=topic, payload={"title": title, "page": page, "data": data})],
                                ignore_conflicts=True)
 

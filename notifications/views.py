@@ -1,14 +1,21 @@
-"""The citizen's in-app inbox."""
+"""The citizen's in-app inbox, subscribe-message consents and notification preferences."""
 
 from __future__ import annotations
 
 from sanic import Blueprint
 
-from api.core.http import doc, respond
+from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
 from auth.guards import citizen_required
-from notifications import service
-from notifications.schemas import InboxPage, InboxRead
+from notifications import consent, service
+from notifications.schemas import (
+    InboxPage,
+    InboxRead,
+    PreferencesRead,
+    PreferencesUpdate,
+    SubscriptionCreate,
+    SubscriptionRead,
+)
 
 bp = Blueprint("inbox", url_prefix="/api/v1")
 
@@ -33,3 +40,29 @@ async def inbox(request):
 @citizen_required(scope="inbox")
 async def mark_read(request, message_id: str):
     return respond(_read(await service.mark_read(citizen_id=request.ctx.actor.citizen_id, message_id=message_id)))
+
+
+@bp.post("/subscriptions")
+@doc("记录订阅消息授权结果（wx.requestSubscribeMessage / 支付宝订阅）：一次性授权每条消息消耗一次，长期授权保持",
+     body=SubscriptionCreate, response=SubscriptionRead, errors=(401, 422), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def subscribe(request):
+    body = parse(request, SubscriptionCreate)
+    return respond(await consent.record_subscription(citizen_id=request.ctx.actor.citizen_id, **body.model_dump()))
+
+
+@bp.get("/me/notification-preferences")
+@doc("我退订的推送渠道与主题", response=PreferencesRead, errors=(401,), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def get_preferences(request):
+    return respond(await consent.preferences(citizen_id=request.ctx.actor.citizen_id))
+
+
+@bp.put("/me/notification-preferences")
+@doc("设置退订的推送渠道与主题（整体替换；站内信始终保留）", body=PreferencesUpdate, response=PreferencesRead,
+     errors=(401, 422), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def put_preferences(request):
+    body = parse(request, PreferencesUpdate)
+    return respond(await consent.set_preferences(citizen_id=request.ctx.actor.citizen_id, channels=body.channels,
+                                                 topics=body.topics))

@@ -81,6 +81,7 @@ def make_settings(stores, **overrides):
     values = dict(
         app_env="test", port=port, data_dir=stores["data_dir"], database_url=stores["database_url"],
         redis_url=stores["redis_url"], trusted_proxies=1, platform_timeout_seconds=2.0, log_level="INFO",
+        inline_worker=True,  # campaigns and imports finish inside the test server, on either store
     )
     values.update(overrides)
     return load_settings(**values)

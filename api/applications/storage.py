@@ -19,6 +19,10 @@ class FileStorage(abc.ABC):
     async def get(self, key: str) -> bytes:
         """The bytes stored under `key`."""
 
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove what is stored under `key` (nothing happens when there is nothing)."""
+
 
 class LocalDiskStorage(FileStorage):
     """Files under one folder, sharded by the key's first characters; writes are atomic renames."""
@@ -46,3 +50,7 @@ class LocalDiskStorage(FileStorage):
     async def get(self, key: str) -> bytes:
         """Read in a thread."""
         return await asyncio.to_thread(self._path(key).read_bytes)
+
+    async def delete(self, key: str) -> None:
+        """Remove the file, if it is there."""
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)

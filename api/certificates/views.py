@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -185,6 +184,3 @@ async def staff_action(request, certificate_id: str):
     return respond(answer)
 
 
-def utc_now() -> dt.datetime:
-    """The real clock (tests replace app.ctx.clock)."""
-    return dt.datetime.now(dt.timezone.utc)

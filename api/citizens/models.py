@@ -39,6 +39,7 @@ class PlatformAccount(Model):
     class Meta:
         table = "platform_account"
         unique_together = (("platform", "appid", "platform_uid"),)
+        indexes = (("citizen_id", "platform"),)
 
 
 class PopulationRecord(Model):
@@ -92,8 +93,111 @@ class DisabilityRecord(Model):
     disability_type = fields.CharField(max_length=16)
     disability_level = fields.CharField(max_length=8)
     issued_at = fields.DateField(null=True)
+    extra_enc = fields.TextField(null=True)
     imported_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "disability_record"
+
+
+class SocialInsuranceRecord(Model):
+    """A row of the social insurance registry (社会保险参保): the social security card and its status."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("ssr"))
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    card_no_enc = fields.TextField()
+    status = fields.CharField(max_length=16)
+    insured_since = fields.DateField(null=True)
+    extra_enc = fields.TextField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "social_insurance_record"
+
+
+class HealthCardRecord(Model):
+    """A row of the electronic health card registry (电子健康卡), as delivered by the health commission."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("hcr"))
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    health_card_no_enc = fields.TextField()
+    extra_enc = fields.TextField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "health_card_record"
+
+
+class TransitRecord(Model):
+    """A row of the transit ride-account registry (乘车码账户) and its standing."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("trr"))
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    ride_account_enc = fields.TextField()
+    standing = fields.CharField(max_length=16)
+    extra_enc = fields.TextField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "transit_record"
+
+
+class LowIncomeRecord(Model):
+    """A row of the civil affairs low-income registry (低保, 特困, 低边)."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("lir"))
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    category = fields.CharField(max_length=16)
+    since = fields.DateField(null=True)
+    extra_enc = fields.TextField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "low_income_record"
+
+
+class ImportJob(Model):
+    """An upload of a registry dataset being imported in the background, with its progress and error report."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("imp"))
+    dataset = fields.CharField(max_length=32)
+    status = fields.CharField(max_length=16, default="queued")  # queued, running, completed, failed
+    file_key = fields.CharField(max_length=200, null=True)
+    total_rows = fields.IntField(null=True)
+    processed = fields.IntField(default=0)
+    inserted = fields.IntField(default=0)
+    updated = fields.IntField(default=0)
+    rejected = fields.IntField(default=0)
+    errors = fields.JSONField(default=list)  # [{"line", "reason"}], the first 1000
+    error = fields.CharField(max_length=200, null=True)
+    created_by = fields.CharField(max_length=40)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "import_job"
+
+
+class RegistryCorrection(Model):
+    """A citizen's request to correct or complete registry data (数据纠错), seen by the admins."""
+
+    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("fbk"))
+    citizen_id = fields.CharField(max_length=40, db_index=True)
+    dataset = fields.CharField(max_length=32)
+    field = fields.CharField(max_length=48, null=True)
+    policy_id = fields.CharField(max_length=40, null=True)
+    message_enc = fields.TextField()
+    status = fields.CharField(max_length=16, default="open")  # open, resolved
+    reply = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by = fields.CharField(max_length=40, null=True)
+
+    class Meta:
+        table = "registry_correction"

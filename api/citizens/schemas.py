@@ -95,3 +95,23 @@ class DelegationRead(BaseModel):
 class DelegationPage(BaseModel):
     items: list[DelegationRead]
     next_cursor: str | None = None
+
+
+class ImportJobRead(BaseModel):
+    id: str
+    dataset: str
+    status: str = Field(description="queued, running, completed, failed")
+    total_rows: int | None
+    processed: int
+    inserted: int
+    updated: int
+    rejected: int
+    errors: list[dict] = Field(description="被拒的行：[{line, reason}]（行号含表头，最多 1000 条）")
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class ImportJobPage(BaseModel):
+    items: list[ImportJobRead]
+    next_cursor: str | None

@@ -52,6 +52,10 @@ class UpstreamUnavailable(AppError):
     status, code, message = 503, "upstream_unavailable", "上游平台暂不可用，请稍后再试"
 
 
+class UpstreamOutcomeUnknown(UpstreamUnavailable):
+    """The call timed out after the request went out: the platform may or may not have acted on it."""
+
+
 class UpstreamRejected(AppError):
     """The platform refused the request for a reason the user can act on (risky user, bad data)."""
 

@@ -42,8 +42,15 @@ def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, dict]:
 
 
 async def run_once(*, scope: str, key: str | None, body: dict,
-                   create: Callable[[], Awaitable[tuple[int, dict]]]) -> tuple[int, dict]:
-    """Run `create` (inside one transaction with the record) at most once per scope and key."""
+                   create: Callable[[], Awaitable[tuple[int, dict]]], look_first: bool = False) -> tuple[int, dict]:
+    """Run `create` (inside one transaction with the record) at most once per scope and key.
+
+    `look_first` answers a replay before running `create`: for creations whose checks a replay would fail
+    (publishing refuses while the first request's campaign runs)."""
+    if look_first and key is not None:
+        seen = await IdempotencyRecord.get_or_none(scope=scope, key=key)
+        if seen is not None:
+            return _replay(seen, body_hash(body))
     if key is None:
         async with in_transaction():
             return await create()

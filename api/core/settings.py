@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_PII_KEYS = "dev1:ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy0wMDAwMDA="
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 DEV_WECHAT_SECRET = "sandbox-wechat-secret"
+DEV_SMS_SECRET = "sandbox-sms-secret"
 
 
 class ConfigError(RuntimeError):
@@ -69,6 +70,30 @@ class Settings(BaseSettings):
     sandbox_alipay_private_key: str = ""
     platform_timeout_seconds: float = 5.0
     platform_max_threads: int = 16
+    # The SMS provider (Aliyun dysmsapi SendSms compatible).
+    sms_api_base: str | None = None
+    sms_access_key_id: str = "sandbox-sms-key"
+    sms_access_key_secret: str = DEV_SMS_SECRET
+    sms_sign_name: str = "政务服务"
+    sms_template_policy: str = "SMS_POLICY_0001"
+
+    # Background jobs (arq). The embedded run works them inside the server process; production runs
+    # `python server.py worker` processes (INLINE_WORKER=1 also works them in each server process).
+    job_queue: str = "arq:queue"
+    inline_worker: bool | None = None
+
+    # The push fan-out: rows a sender claims at once, calls in flight per sender (the most a crash can leave
+    # uncertain), how long a claim holds, and each channel's rate shared by every worker (messages per second).
+    push_senders: int = 2
+    push_batch_size: int = 500
+    push_concurrency: int = 50
+    delivery_lease_seconds: int = 60
+    push_rate_wechat: int = 2000
+    push_rate_alipay: int = 1000
+    push_rate_sms: int = 200
+    wechat_template_policy: str = "sandbox-tpl-policy"
+    alipay_template_policy: str = "sandbox-tpl-policy"
+    policy_page: str = "pages/policy/detail"
 
     # The province this deployment serves (GB/T 2260 code): the default handling region of applications.
     home_region: str = Field(default="430000", pattern=r"^[1-8][0-9]0000$")
@@ -86,6 +111,11 @@ class Settings(BaseSettings):
         if self.public_base_url is None:
             self.public_base_url = f"http://127.0.0.1:{self.port}"
         return self
+
+    @property
+    def works_jobs_inline(self) -> bool:
+        """True when this server process also works the job queue (the embedded default)."""
+        return self.inline_worker if self.inline_worker is not None else not self.redis_url
 
     @property
     def production(self) -> bool:
@@ -109,6 +139,11 @@ class Settings(BaseSettings):
         """The Alipay gateway URL (the sandbox unless set)."""
         return self.alipay_gateway or f"{self.public_base_url}/sandbox/alipay/gateway.do"
 
+    @property
+    def sms_base(self) -> str:
+        """Base URL of the SMS provider's API (the sandbox unless set)."""
+        return (self.sms_api_base or f"{self.public_base_url}/sandbox/sms/").rstrip("/") + "/"
+
     def check_production(self) -> None:
         """Refuse to run production with the sandbox, default secrets or embedded stores."""
         if not self.production:
@@ -126,6 +161,8 @@ class Settings(BaseSettings):
             problems.append("BLIND_INDEX_KEY is the development default")
         if self.wechat_secret == DEV_WECHAT_SECRET:
             problems.append("WECHAT_SECRET is the sandbox default")
+        if self.sms_access_key_secret == DEV_SMS_SECRET:
+            problems.append("SMS_ACCESS_KEY_SECRET is the sandbox default")
         if self.certificate_ca_dir is None:
             problems.append("CERTIFICATE_CA_DIR must name the provisioned signing keys in production")
         for name in ("jwt_private_key", "presentation_private_key", "alipay_app_private_key", "alipay_public_key",

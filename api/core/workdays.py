@@ -24,6 +24,11 @@ def is_working_day(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+def utc_now() -> dt.datetime:
+    """The current time, in UTC (what the database stores)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def today() -> dt.date:
     """Today in China."""
     return dt.datetime.now(SHANGHAI).date()

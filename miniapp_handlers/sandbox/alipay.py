@@ -6,8 +6,10 @@ import datetime as dt
 import json
 import secrets
 import time
+from typing import Annotated
 
-from sanic import Blueprint, HTTPResponse, text
+from pydantic import BaseModel, Field
+from sanic import Blueprint, HTTPResponse, empty, text
 
 from api.core.http import doc, parse, respond
 from api.core.keys import public_pem_of
@@ -20,6 +22,11 @@ TOKEN_TTL = 15 * 24 * 3600
 USER_TTL = 30 * 24 * 3600
 TIMESTAMP_SKEW = dt.timedelta(minutes=15)
 REQUIRED = ("app_id", "method", "charset", "sign_type", "sign", "timestamp", "version")
+
+
+class UserIds(BaseModel):
+    user_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=state.BULK_LIMIT, description="user_id 或 open_id")
 
 
 class _Failure(Exception):
@@ -111,8 +118,11 @@ async def _templatemessage_send(request, params: dict, biz: dict) -> dict:
     if mode == "quota":
         raise _business("SEND_LIMIT_EXCEEDED", "发送次数超限")
     to = biz.get("to_user_id") or biz.get("to_open_id")
-    if not to or not await state.recall(request.app.ctx.redis, P, "user", str(to)):
+    known, refusing = await state.recipient(request.app.ctx.redis, P, str(to)) if to else (False, False)
+    if not known:
         raise _business("USER_NOT_EXIST", "用户不存在")
+    if refusing:
+        raise _business("USER_NOT_SUBSCRIBED", "用户未订阅该消息")
     if not biz.get("user_template_id"):
         raise _business("TEMPLATE_NOT_EXIST", "模板不存在")
     try:
@@ -181,5 +191,31 @@ def create_alipay_blueprint() -> Blueprint:
     @doc("沙箱助手：已接收的小程序模板消息", response=Messages, tag="sandbox")
     async def messages(request):
         return respond({"items": await state.messages(request.app.ctx.redis, P)})
+
+    @bp.delete("/messages")
+    @doc("沙箱助手：清空已接收的消息与计数", status=204, tag="sandbox")
+    async def clear_messages(request):
+        await state.clear_messages(request.app.ctx.redis, P)
+        return empty()
+
+    @bp.get("/stats")
+    @doc("沙箱助手：消息计数", response=state.MessageStats, tag="sandbox")
+    async def stats(request):
+        return respond(await state.counters(request.app.ctx.redis, P, state.ACCEPTED))
+
+    @bp.post("/users")
+    @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=UserIds, response=state.Added, errors=(422,),
+         tag="sandbox")
+    async def users(request):
+        body = parse(request, UserIds)
+        return respond({"added": await state.register_users(request.app.ctx.redis, P, body.user_ids,
+                                                            field="user_id", ttl_seconds=USER_TTL)})
+
+    @bp.post("/refusals")
+    @doc("沙箱助手：这些用户拒收模板消息（USER_NOT_SUBSCRIBED）", body=UserIds, response=state.Added,
+         errors=(422,), tag="sandbox")
+    async def refusals(request):
+        body = parse(request, UserIds)
+        return respond({"added": await state.add_refusals(request.app.ctx.redis, P, body.user_ids)})
 
     return bp

@@ -38,6 +38,3 @@ class AlipayCodes(BaseModel):
 class Messages(BaseModel):
     items: list[dict[str, Any]]
 
-
-class Stats(BaseModel):
-    token_fetches: int = Field(description="cgi-bin/token 被调用的次数")

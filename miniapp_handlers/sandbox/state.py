@@ -1,4 +1,4 @@
-"""The sandbox platforms' memory, in the app's Redis: codes, tokens, accepted messages and injected faults."""
+"""The sandbox platforms' memory, in the app's Redis: codes, tokens, users, accepted messages and faults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 CODE_TTL_SECONDS = 300  # both platforms: a login code lives 5 minutes and is good for one exchange
 MESSAGE_LOG_LIMIT = 10_000
+BULK_LIMIT = 10_000  # ids per users/refusals helper call
+ACCEPTED = "messages_accepted"
 FAIL_MODES = ("down", "busy", "rate_limit", "token_invalid", "user_refused", "quota", "bad_signature")
 
 
@@ -22,6 +24,18 @@ class Faults(BaseModel):
                                          "token_invalid: access_token 失效 (40001); user_refused: 用户拒收消息; "
                                          "quota: 消息额度用尽; bad_signature: 应答签名错误 (支付宝)")
     remaining: int | None = Field(default=None, ge=1, description="故障生效的调用次数，空为一直生效")
+
+
+class Added(BaseModel):
+    """The answer of a bulk helper."""
+
+    added: int = Field(description="本次登记的数量")
+
+
+class MessageStats(BaseModel):
+    """A platform's message counter."""
+
+    messages_accepted: int = Field(description="沙箱接收的消息数（自上次清空起）")
 
 
 def _key(platform: str, *parts: str) -> str:
@@ -102,11 +116,49 @@ async def counted(redis, platform: str, counter: str) -> int:
     return int(await redis.get(_key(platform, "count", counter)) or 0)
 
 
-async def log_message(redis, platform: str, message: dict) -> None:
-    """Record an accepted message (newest last, capped)."""
+async def counters(redis, platform: str, *names: str) -> dict[str, int]:
+    """Several counters' values, in one round trip."""
+    values = await redis.mget([_key(platform, "count", name) for name in names])
+    return {name: int(value or 0) for name, value in zip(names, values, strict=True)}
+
+
+async def log_message(redis, platform: str, *messages: dict) -> None:
+    """Record accepted messages (newest last, capped) and count them, in one round trip."""
     key = _key(platform, "messages")
-    await redis.rpush(key, json.dumps(message, ensure_ascii=False))
-    await redis.ltrim(key, -MESSAGE_LOG_LIMIT, -1)
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(key, *(json.dumps(m, ensure_ascii=False) for m in messages))
+    pipe.ltrim(key, -MESSAGE_LOG_LIMIT, -1)
+    pipe.incrby(_key(platform, "count", ACCEPTED), len(messages))
+    await pipe.execute()
+
+
+async def clear_messages(redis, platform: str) -> None:
+    """Empty the message log and its counter."""
+    await redis.delete(_key(platform, "messages"), _key(platform, "count", ACCEPTED))
+
+
+async def register_users(redis, platform: str, ids: list[str], *, field: str, ttl_seconds: int) -> int:
+    """Make users known to the platform, as if each had logged in (`{field: id}` kept like `remember`)."""
+    pipe = redis.pipeline(transaction=False)
+    for uid in ids:
+        pipe.set(_key(platform, "user", uid), json.dumps({field: uid}), ex=ttl_seconds)
+    await pipe.execute()
+    return len(ids)
+
+
+async def add_refusals(redis, platform: str, ids: list[str]) -> int:
+    """Users who refuse every message from now on."""
+    await redis.sadd(_key(platform, "refusals"), *ids)
+    return len(ids)
+
+
+async def recipient(redis, platform: str, uid: str) -> tuple[bool, bool]:
+    """(known, refusing) for a message's recipient, in one round trip."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.exists(_key(platform, "user", uid))
+    pipe.sismember(_key(platform, "refusals"), uid)
+    known, refusing = await pipe.execute()
+    return bool(known), bool(refusing)
 
 
 async def messages(redis, platform: str) -> list[dict]:

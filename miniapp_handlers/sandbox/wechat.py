@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from typing import Annotated
 
-from sanic import Blueprint, HTTPResponse, text
+from pydantic import BaseModel, Field
+from sanic import Blueprint, HTTPResponse, empty, text
 
 from api.core.http import doc, parse, respond
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.schemas import Messages, Stats, WeChatCodes, WeChatCodesRequest
+from miniapp_handlers.sandbox.schemas import Messages, WeChatCodes, WeChatCodesRequest
 
 P = "wechat"
 TOKEN_TTL = 7200
@@ -19,6 +21,15 @@ _FAULT_ERRCODES = {"busy": (-1, "system error"), "rate_limit": (45011, "api minu
                    "token_invalid": (40001, "invalid credential, access_token is invalid or not latest"),
                    "user_refused": (43101, "user refuse to accept the msg"),
                    "quota": (45009, "reach max api daily quota limit")}
+
+
+class OpenIds(BaseModel):
+    openids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=state.BULK_LIMIT)
+
+
+class WeChatStats(state.MessageStats):
+    token_fetches: int = Field(description="cgi-bin/token 被调用的次数")
 
 
 def _err(errcode: int, errmsg: str) -> HTTPResponse:
@@ -129,8 +140,12 @@ def create_wechat_blueprint() -> Blueprint:
             return _err(47001, "data format error")
         if not body.get("template_id"):
             return _err(40037, "invalid template_id")
-        if not body.get("touser") or not await state.recall(request.app.ctx.redis, P, "user", str(body["touser"])):
+        known, refusing = await state.recipient(request.app.ctx.redis, P, str(body["touser"])) \
+            if body.get("touser") else (False, False)
+        if not known:
             return _err(40003, "invalid openid")
+        if refusing:
+            return _err(*_FAULT_ERRCODES["user_refused"])
         data = body.get("data")
         if not isinstance(data, dict) or not data or not all(
                 isinstance(v, dict) and isinstance(v.get("value"), str) and 0 < len(v["value"]) <= 64
@@ -159,9 +174,30 @@ def create_wechat_blueprint() -> Blueprint:
     async def messages(request):
         return respond({"items": await state.messages(request.app.ctx.redis, P)})
 
+    @bp.delete("/messages")
+    @doc("沙箱助手：清空已接收的消息与计数", status=204, tag="sandbox")
+    async def clear_messages(request):
+        await state.clear_messages(request.app.ctx.redis, P)
+        return empty()
+
     @bp.get("/stats")
-    @doc("沙箱助手：调用计数", response=Stats, tag="sandbox")
+    @doc("沙箱助手：调用计数", response=WeChatStats, tag="sandbox")
     async def stats(request):
-        return respond({"token_fetches": await state.counted(request.app.ctx.redis, P, "token_fetches")})
+        return respond(await state.counters(request.app.ctx.redis, P, "token_fetches", state.ACCEPTED))
+
+    @bp.post("/users")
+    @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=OpenIds, response=state.Added, errors=(422,),
+         tag="sandbox")
+    async def users(request):
+        body = parse(request, OpenIds)
+        return respond({"added": await state.register_users(request.app.ctx.redis, P, body.openids,
+                                                            field="openid", ttl_seconds=USER_TTL)})
+
+    @bp.post("/refusals")
+    @doc("沙箱助手：这些用户拒收订阅消息（43101）", body=OpenIds, response=state.Added, errors=(422,),
+         tag="sandbox")
+    async def refusals(request):
+        body = parse(request, OpenIds)
+        return respond({"added": await state.add_refusals(request.app.ctx.redis, P, body.openids)})
 
     return bp

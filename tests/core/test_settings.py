@@ -13,6 +13,7 @@ SAFE = dict(
     pii_keys="k2:" + base64.b64encode(os.urandom(32)).decode(), pii_active_key_id="k2", blind_index_key="x" * 32,
     wechat_secret="real-secret", jwt_private_key="pem", alipay_app_private_key="pem", alipay_public_key="pem",
     alipay_aes_key="aes", presentation_private_key="pem", certificate_ca_dir="/etc/gov-miniapp/ca",
+    sms_access_key_secret="real-sms-secret",
 )
 
 
@@ -28,6 +29,7 @@ def test_a_complete_production_configuration_is_accepted():
     ({"blind_index_key": load_settings().blind_index_key}, "BLIND_INDEX_KEY"),
     ({"wechat_secret": load_settings().wechat_secret}, "WECHAT_SECRET"),
     ({"jwt_private_key": ""}, "JWT_PRIVATE_KEY"),
+    ({"sms_access_key_secret": load_settings().sms_access_key_secret}, "SMS_ACCESS_KEY_SECRET"),
 ])
 def test_production_refuses_unsafe_settings(override, needle):
     with pytest.raises(ConfigError, match=needle):

@@ -1,0 +1,212 @@
+"""Policies: drafts, preview, publishing into campaigns, campaign control and figures."""
+
+from __future__ import annotations
+
+import time
+
+from api.core import audit, idempotency, pii
+from api.core.errors import NotFound
+from api.core.pagination import newest_first
+from api.core.workdays import today, utc_now
+from api.policies import facts, rules
+from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
+from api.policies.models import Campaign, Policy
+from notifications import outbox
+from notifications.channels import EXTERNAL, Message
+
+ACTIVE = ("queued", "running", "paused")
+
+
+async def create(*, actor, data: dict) -> Policy:
+    """A new draft policy; its rule is checked against the attribute registry (422 with the path)."""
+    benefit = data.get("benefit")
+    # Stored as an object: a bare string is its name (a JSON column would read a string back as JSON text).
+    data = {**data, "rule": rules.validate(data["rule"]),
+            "benefit": {"name": benefit} if isinstance(benefit, str) else benefit}
+    policy = await Policy.create(**data, created_by=actor.actor_id)
+    await audit.record_for(actor, action="policy.create", target_type="policy", target_id=policy.id)
+    return policy
+
+
+async def get(policy_id: str) -> Policy:
+    """A policy by id (404 when there is none)."""
+    policy = await Policy.get_or_none(id=policy_id)
+    if policy is None:
+        raise NotFound("政策不存在")
+    return policy
+
+
+async def page(*, limit: int, before: dict | None, status: str | None) -> tuple[list[Policy], dict | None]:
+    """Policies, newest first."""
+    query = Policy.filter(status=status) if status else Policy.all()
+    return await newest_first(query, limit=limit, before=before)
+
+
+async def preview(*, actor, policy_id: str, sample_size: int = 5) -> dict:
+    """How many people the rule matches today, a masked sample, and how long the count took."""
+    policy = await get(policy_id)
+    as_of = today()
+    started = time.perf_counter()
+    matched = await facts.count_matching(policy.rule, as_of=as_of)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    c = pii.cipher()
+    sample = [{"name": pii.mask_name(c.decrypt(r["name_enc"], context="population.name")),
+               "id_number": pii.mask_id_number(c.decrypt(r["id_number_enc"], context="population.id_number")),
+               "hukou_region": r["hukou_region"],
+               "age": rules.age_on(r["birth_date"], as_of) if r["birth_date"] else None}
+              for r in await facts.sample_matching(policy.rule, as_of=as_of, limit=sample_size)]
+    # A preview shows (masked) people from the registries: that is a personal-data read.
+    await audit.record_for(actor, action="policy.preview", target_type="policy", target_id=policy.id,
+                           detail={"matched": matched, "sampled": len(sample)})
+    return {"matched": matched, "sample": sample, "elapsed_ms": elapsed_ms, "as_of": as_of}
+
+
+async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: dict, jobs, queue_name: str) -> dict:
+    """Publish (or run again) a policy: a campaign is queued; matching and sending run in the background."""
+
+    async def create_campaign():
+        policy = await Policy.select_for_update().get_or_none(id=policy_id)
+        if policy is None:
+            raise NotFound("政策不存在")
+        if policy.status == "archived":
+            raise PolicyArchived()
+        if await Campaign.filter(policy_id=policy.id, status__in=ACTIVE).exists():
+            raise CampaignActive()
+        if policy.status == "draft":
+            policy.status, policy.published_at = "published", utc_now()
+            await policy.save(update_fields=["status", "published_at", "updated_at"])
+        campaign = await Campaign.create(policy_id=policy.id, queue_name=queue_name, as_of=today(),
+                                         created_by=actor.actor_id)
+        await audit.record_for(actor, action="policy.publish", target_type="campaign", target_id=campaign.id,
+                               detail={"policy_id": policy.id})
+        return 202, {"campaign_id": campaign.id}
+
+    status, answer = await idempotency.run_once(scope=f"policy-publish:{policy_id}", key=idempotency_key,
+                                                body=raw, create=create_campaign, look_first=True)
+    # Enqueued after the commit; were this lost, the watchdog queues campaigns left waiting.
+    await jobs.enqueue("run_campaign", answer["campaign_id"])
+    return answer
+
+
+async def archive(*, actor, policy_id: str) -> Policy:
+    """Archive a policy: no more campaigns; grants already made stand."""
+    policy = await get(policy_id)
+    if await Campaign.filter(policy_id=policy.id, status__in=ACTIVE).exists():
+        raise CampaignActive()
+    if policy.status != "archived":
+        policy.status, policy.archived_at = "archived", utc_now()
+        await policy.save(update_fields=["status", "archived_at", "updated_at"])
+        await audit.record_for(actor, action="policy.archive", target_type="policy", target_id=policy.id)
+    return policy
+
+
+async def get_campaign(campaign_id: str) -> Campaign:
+    """A campaign by id (404 when there is none)."""
+    campaign = await Campaign.get_or_none(id=campaign_id)
+    if campaign is None:
+        raise NotFound("推送批次不存在")
+    return campaign
+
+
+async def campaign_figures(campaign_id: str) -> dict:
+    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason."""
+    campaign = await get_campaign(campaign_id)
+    sent, delivered = {}, {}
+    failed: dict[str, dict[str, int]] = {}
+    skipped: dict[str, dict[str, int]] = {}
+    uncertain = pending = 0
+    for row in await outbox.figures(campaign_id):
+        ch, status, n = row["channel"], row["status"], int(row["n"])
+        if status == "sent":
+            sent[ch] = sent.get(ch, 0) + n
+        elif status == "delivered":
+            delivered[ch] = delivered.get(ch, 0) + n
+        elif status in ("failed", "skipped"):
+            target = failed if status == "failed" else skipped
+            target.setdefault(ch, {})[row["reason"] or "unknown"] = n
+        elif status == "uncertain":
+            uncertain += n
+        elif status in outbox.OPEN_STATUSES:
+            pending += n
+    return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
+                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
+            "sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
+            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending,
+            "read": await outbox.read_count(campaign_id)}
+
+
+def _figure(by_channel: dict[str, int]) -> dict:
+    return {"total": sum(by_channel.values()), "by_channel": by_channel}
+
+
+def _nested(by_channel: dict[str, dict[str, int]]) -> dict:
+    return {"total": sum(sum(v.values()) for v in by_channel.values()), "by_channel": by_channel}
+
+
+async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, lease_seconds: int) -> Campaign:
+    """Pause, resume or cancel a campaign."""
+    from api.policies import campaigns
+
+    campaign = await get_campaign(campaign_id)
+    moves = {"pause": (("queued", "running"), "paused"), "resume": (("paused",), "running"),
+             "cancel": (ACTIVE, "cancelled")}
+    allowed, target = moves[action]
+    changed = await Campaign.filter(id=campaign.id, status__in=allowed).update(
+        status=target, **({"finished_at": utc_now()} if target == "cancelled" else {}))
+    if not changed:
+        raise InvalidCampaignMove()
+    await audit.record_for(actor, action=f"campaign.{action}", target_type="campaign", target_id=campaign.id)
+    if action == "cancel":
+        await outbox.cancel_open(campaign.id)
+    if action == "resume":
+        if campaign.stage == "match":
+            await jobs.enqueue("run_campaign", campaign.id)
+        else:
+            await campaigns.start_senders(jobs=jobs, campaign_id=campaign.id, count=senders,
+                                          lease_seconds=lease_seconds)
+    return await get_campaign(campaign_id)
+
+
+async def campaign_status(*, campaign_id: str) -> str | None:
+    """The campaign's status now (senders check it every batch)."""
+    row = await Campaign.filter(id=campaign_id).values_list("status", flat=True)
+    return row[0] if row else None
+
+
+async def push_brief(*, campaign_id: str, page_base: str = "pages/policy/detail") -> dict | None:
+    """What a sender needs: the campaign's status, the policy's channel order and its message."""
+    campaign = await Campaign.get_or_none(id=campaign_id)
+    if campaign is None:
+        return None
+    policy = await Policy.get(id=campaign.policy_id)
+    return {"campaign_id": campaign.id, "status": campaign.status,
+            "chain": [c for c in policy.channels if c in EXTERNAL], "message": message_for(policy, page_base)}
+
+
+def message_for(policy: Policy, page_base: str) -> Message:
+    """The policy's message: a grant made without applying, or a notice with the way to apply."""
+    if policy.mode == "auto_grant":
+        body = f"您符合「{policy.title}」条件，无需申请，已为您办理：{benefit_text(policy.benefit)}。"
+        topic = "benefit"
+    else:
+        body = f"{policy.summary} 您可能符合条件，可在小程序内查看并申请。"
+        topic = "policy"
+    return Message(policy_id=policy.id, topic=topic, title=policy.title, body=body,
+                   page=policy.apply_url or f"{page_base}?id={policy.id}", date=today().isoformat())
+
+
+def benefit_text(benefit) -> str:
+    """The benefit as one line of text."""
+    if isinstance(benefit, dict):
+        amount = f" {benefit['amount']}{benefit.get('unit', '')}" if "amount" in benefit else ""
+        return f"{benefit.get('name', '')}{amount}".strip() or "相关待遇"
+    return str(benefit or "相关待遇")
+
+
+async def finish_if_done(*, campaign_id: str) -> bool:
+    """Complete a sending campaign once no row is left to send."""
+    left = await outbox.open_count(campaign_id)
+    if any(left.values()):
+        return False
+    return bool(await Campaign.filter(id=campaign_id, status="running", stage="send").update(
+        status="completed", finished_at=utc_now()))

@@ -1,0 +1,42 @@
+"""Citizen routes: the policy calculator, my grants, registry correction requests."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from api.core.http import doc, parse, respond
+from api.core.pagination import encode_cursor, page_params
+from api.policies import calculator, corrections
+from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage
+from auth.guards import citizen_required
+
+bp = Blueprint("policies", url_prefix="/api/v1")
+
+
+@bp.get("/policies/eligible")
+@doc("政策计算器：每项已发布政策是否符合、逐条件说明及所用数据；数据缺失时说明缺哪个数据集、如何补正",
+     response=EligiblePage, errors=(401, 403), tag="policies", secured="citizen")
+@citizen_required(scope="benefits")
+async def eligible(request):
+    return respond(await calculator.eligible(citizen_id=request.ctx.actor.citizen_id))
+
+
+@bp.get("/grants")
+@doc("免申即享：无需申请、已直接为我办理的待遇", response=GrantPage, errors=(401, 422), tag="policies",
+     secured="citizen")
+@citizen_required(scope="benefits")
+async def grants(request):
+    limit, cursor = page_params(request.args)
+    items, after = await calculator.grants_page(citizen_id=request.ctx.actor.citizen_id, limit=limit, before=cursor)
+    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+
+
+@bp.post("/registry-corrections")
+@doc("登记数据补正申请：送达该数据集的主管部门", body=CorrectionCreate, response=CorrectionRead, status=201,
+     errors=(401, 422), tag="policies", secured="citizen")
+@citizen_required(scope="benefits")
+async def create_correction(request):
+    body = parse(request, CorrectionCreate)
+    correction = await corrections.create(actor=request.ctx.actor, data=body.model_dump())
+    return respond({k: getattr(correction, k) for k in ("id", "dataset", "field", "policy_id", "status",
+                                                        "created_at")}, status=201)

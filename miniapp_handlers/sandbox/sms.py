@@ -1,0 +1,122 @@
+"""An SMS provider twin (Aliyun dysmsapi SendSms): AccessKey and signature checks, phone and template checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import re
+import secrets
+import time
+import uuid
+from urllib.parse import parse_qsl
+
+from sanic import Blueprint, HTTPResponse, empty, text
+
+from api.core.http import doc, respond
+from miniapp_handlers.sandbox import state
+from miniapp_handlers.sandbox.schemas import PHONE_PATTERN, Messages
+from notifications.sms import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
+
+P = "sms"
+TIMESTAMP_SKEW = dt.timedelta(minutes=15)
+MAX_NUMBERS = 1000
+REQUIRED = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "PhoneNumbers", "SignName")
+PHONE = re.compile(PHONE_PATTERN)
+_FAULT_CODES = {"busy": ("isp.SYSTEM_ERROR", "系统错误"),
+                "rate_limit": ("isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"),
+                "user_refused": ("isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"),
+                "quota": ("isv.DAY_LIMIT_CONTROL", "触发日发送限额")}
+FAULTS = ("down", *_FAULT_CODES)
+
+
+def _answer(code: str, message: str, status: int = 200) -> HTTPResponse:
+    # Business errors (isv.*, isp.*) come with HTTP 200; request errors (signature, key) with a 4xx.
+    return respond({"Code": code, "Message": message, "RequestId": str(uuid.uuid4()).upper()}, status=status)
+
+
+def _params(request) -> dict[str, str]:
+    # Parsed by hand: Sanic's form drops blank values, and every value counts for the signature.
+    params = dict(parse_qsl(request.query_string, keep_blank_values=True)) if request.query_string else {}
+    params.update(parse_qsl((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+def _check_request(settings, params: dict[str, str]) -> HTTPResponse | None:
+    missing = next((k for k in REQUIRED if not params.get(k)), None)
+    if missing:
+        return _answer(f"Missing{missing}", f"{missing} is mandatory for this action.", 400)
+    if params["AccessKeyId"] != settings.sms_access_key_id:
+        return _answer("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+    if params["SignatureMethod"] != SIGNATURE_METHOD:
+        return _answer("InvalidSignatureMethod", "Specified signature method is not supported.", 400)
+    try:
+        sent = dt.datetime.strptime(params["Timestamp"], TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return _answer("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", 400)
+    if abs(sent - dt.datetime.now(dt.UTC)) > TIMESTAMP_SKEW:
+        return _answer("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
+    if not hmac.compare_digest(signature(params, settings.sms_access_key_secret), params["Signature"]):
+        return _answer("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400)
+    return None
+
+
+def _template_params(raw: str) -> dict | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _send_sms(request):
+    redis = request.app.ctx.redis
+    mode = await state.apply_faults(redis, P, applies_to=FAULTS)
+    if mode == "down":
+        return text("upstream down (sandbox fault)", status=503)
+    params = _params(request)
+    if bad := _check_request(request.app.ctx.settings, params):
+        return bad
+    if mode:
+        return _answer(*_FAULT_CODES[mode])
+    phones = params["PhoneNumbers"].split(",")
+    if len(phones) > MAX_NUMBERS:
+        return _answer("isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制")
+    if not all(PHONE.match(p) for p in phones):
+        return _answer("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+    template_code = params.get("TemplateCode", "")
+    if not template_code.strip():
+        return _answer("isv.TEMPLATE_MISSING", "模板不存在")
+    template_params = _template_params(params.get("TemplateParam", ""))
+    if template_params is None:
+        return _answer("isv.TEMPLATE_PARAMS_ILLEGAL", "模板变量不是合法的 JSON 对象")
+    received_at = int(time.time())
+    await state.log_message(redis, P, *({"phone": p, "template_code": template_code, "params": template_params,
+                                         "received_at": received_at} for p in phones))
+    return respond({"Code": "OK", "Message": "OK", "BizId": f"{secrets.randbelow(10**15):015d}^0",
+                    "RequestId": str(uuid.uuid4()).upper()})
+
+
+def create_sms_blueprint() -> Blueprint:
+    """The SMS provider twin and its helpers, under /sandbox/sms."""
+    bp = Blueprint("sandbox_sms", url_prefix="/sandbox/sms")
+    bp.add_route(doc("沙箱：短信发送（同阿里云 dysmsapi SendSms，HMAC-SHA256 签名）", tag="sandbox")(_send_sms),
+                 "/SendSms", methods=["POST"], name="send_sms")
+
+    @bp.get("/messages")
+    @doc("沙箱助手：已接收的短信", response=Messages, tag="sandbox")
+    async def messages(request):
+        return respond({"items": await state.messages(request.app.ctx.redis, P)})
+
+    @bp.delete("/messages")
+    @doc("沙箱助手：清空已接收的短信与计数", status=204, tag="sandbox")
+    async def clear_messages(request):
+        await state.clear_messages(request.app.ctx.redis, P)
+        return empty()
+
+    @bp.get("/stats")
+    @doc("沙箱助手：短信计数", response=state.MessageStats, tag="sandbox")
+    async def stats(request):
+        return respond(await state.counters(request.app.ctx.redis, P, state.ACCEPTED))
+
+    return bp

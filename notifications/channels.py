@@ -1,0 +1,140 @@
+"""The push channels: who a row reaches on its channel (openid, Alipay user, phone), consent, and sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.core import pii, rawsql
+from api.core.settings import Settings
+from notifications.models import NotificationOptOut, Subscription
+
+EXTERNAL = ("wechat", "alipay", "sms")
+# Refusals that say "not this channel, try the citizen's next one" rather than "this message is broken".
+FALL_THROUGH = frozenset({"user_refused", "no_consent", "no_account", "no_phone", "opted_out", "bad_recipient"})
+
+
+@dataclass
+class PushEnv:
+    """What a sender needs: settings, Redis, the platform clients and the SMS client."""
+
+    settings: Settings
+    redis: object
+    platforms: dict
+    sms: object
+
+
+@dataclass(frozen=True)
+class Message:
+    """One campaign's message, as each channel renders it."""
+
+    policy_id: str
+    topic: str
+    title: str
+    body: str
+    page: str
+    date: str
+
+    def template_data(self) -> dict:
+        """Subscribe/template message fields (WeChat caps `thing` values at 20 characters)."""
+        return {"thing1": self.title[:20], "thing2": self.body[:20], "date3": self.date}
+
+    def sms_params(self) -> dict:
+        """The SMS template's parameters."""
+        return {"title": self.title[:30]}
+
+
+async def addresses(channel: str, rows: list[dict], settings: Settings) -> dict[str, str]:
+    """Row id → where the message goes on `channel` (rows with no address are left out)."""
+    if channel in ("wechat", "alipay"):
+        citizen_ids = sorted({r["citizen_id"] for r in rows if r["citizen_id"]})
+        if not citizen_ids:
+            return {}
+        appid = settings.wechat_appid if channel == "wechat" else settings.alipay_appid
+        accounts = await rawsql.fetch(
+            "SELECT citizen_id, platform_uid FROM platform_account WHERE platform = ? AND appid = ? "
+            f"AND citizen_id IN {rawsql.in_list(citizen_ids)} ORDER BY last_login_at", [channel, appid, *citizen_ids])
+        latest = {a["citizen_id"]: a["platform_uid"] for a in accounts}  # the last login wins
+        return {r["id"]: latest[r["citizen_id"]] for r in rows if r["citizen_id"] in latest}
+    if channel == "sms":
+        return await _phones(rows)
+    return {}
+
+
+async def _phones(rows: list[dict]) -> dict[str, str]:
+    c = pii.cipher()
+    citizen_ids = sorted({r["citizen_id"] for r in rows if r["citizen_id"]})
+    people = sorted({r["person_bidx"] for r in rows if r["person_bidx"]})
+    own = {r["id"]: r["phone_enc"] for r in await rawsql.fetch(
+        f"SELECT id, phone_enc FROM citizen WHERE id IN {rawsql.in_list(citizen_ids)}", citizen_ids)} \
+        if citizen_ids else {}
+    registry = {r["id_number_bidx"]: r["phone_enc"] for r in await rawsql.fetch(
+        "SELECT id_number_bidx, phone_enc FROM population_record WHERE id_number_bidx IN "
+        f"{rawsql.in_list(people)}", people)} if people else {}
+    found = {}
+    for r in rows:
+        # The number the citizen confirmed in the app comes before the registry's.
+        if own.get(r["citizen_id"]):
+            found[r["id"]] = c.decrypt(own[r["citizen_id"]], context="citizen.phone")
+        elif registry.get(r["person_bidx"]):
+            found[r["id"]] = c.decrypt(registry[r["person_bidx"]], context="population.phone")
+    return found
+
+
+async def spend_consents(citizen_ids: list[str], *, template_id: str) -> tuple[set[str], set[str]]:
+    """Citizens who may get a WeChat message now: (all of them, those whose one-time consent was just spent)."""
+    subs = await Subscription.filter(citizen_id__in=citizen_ids, platform="wechat", template_id=template_id,
+                                     banned=False)
+    long_term = {s.citizen_id for s in subs if s.long_term}
+    one_time = [s.id for s in subs if not s.long_term and s.one_time_remaining > 0]
+    spent: set[str] = set()
+    if one_time:
+        # Spent in the database before the send, so two senders can never use one consent twice.
+        spent = {r["citizen_id"] for r in await rawsql.fetch(
+            "UPDATE subscription SET one_time_remaining = one_time_remaining - 1 "
+            f"WHERE id IN {rawsql.in_list(one_time)} AND one_time_remaining > 0 RETURNING citizen_id", one_time)}
+    return long_term | spent, spent
+
+
+async def refund_consents(citizen_ids: list[str], *, template_id: str) -> None:
+    """Give back one-time consents spent on messages that did not go out."""
+    if citizen_ids:
+        await rawsql.execute(
+            "UPDATE subscription SET one_time_remaining = one_time_remaining + 1 WHERE platform = 'wechat' "
+            f"AND template_id = ? AND long_term = ? AND citizen_id IN {rawsql.in_list(citizen_ids)}",
+            [template_id, False, *citizen_ids])
+
+
+async def forget_consents(citizen_ids: list[str], *, template_id: str) -> None:
+    """The platform says the citizen refused (43101): what we held as consent is gone."""
+    if citizen_ids:
+        await Subscription.filter(citizen_id__in=citizen_ids, platform="wechat", template_id=template_id).update(
+            one_time_remaining=0, long_term=False)
+
+
+async def opt_outs(citizen_ids: list[str]) -> dict[str, set[str]]:
+    """Citizen → the channels and topics (as `channel:x`, `topic:y`) they opted out of."""
+    result: dict[str, set[str]] = {}
+    for o in await NotificationOptOut.filter(citizen_id__in=citizen_ids):
+        result.setdefault(o.citizen_id, set()).add(f"{o.kind}:{o.value}")
+    return result
+
+
+def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
+    """The citizen's next channel in the policy's order after `after`, skipping opted-out ones."""
+    rest = chain[chain.index(after) + 1:] if after in chain else []
+    return next((c for c in rest if f"channel:{c}" not in refused), None)
+
+
+async def send(env: PushEnv, channel: str, to: str, message: Message) -> str | None:
+    """Send one message; the platform's message id when it gives one. Raises MessageRejected or
+    UpstreamUnavailable as the clients do."""
+    s = env.settings
+    if channel == "wechat":
+        answer = await env.platforms["wechat"].send_message(to=to, template_id=s.wechat_template_policy,
+                                                            page=message.page, data=message.template_data())
+        return str(answer.get("msgid", "")) or None
+    if channel == "alipay":
+        await env.platforms["alipay"].send_message(to=to, template_id=s.alipay_template_policy, page=message.page,
+                                                   data=message.template_data())
+        return None
+    return await env.sms.send(phone=to, template_code=s.sms_template_policy, params=message.sms_params())

@@ -1,0 +1,42 @@
+"""What citizens allow: subscribe-message consents (spent one per message) and channel or topic opt-outs."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from api.core import rawsql
+from notifications.models import NotificationOptOut, Subscription
+
+
+async def record_subscription(*, citizen_id: str, platform: str, template_id: str, result: str, kind: str) -> dict:
+    """Record what wx.requestSubscribeMessage (or Alipay's) reported: accept adds one message (one-time) or keeps
+    the template open (long-term); reject changes nothing held; ban closes the template."""
+    sub, _ = await Subscription.get_or_create(citizen_id=citizen_id, platform=platform, template_id=template_id)
+    if result == "accept" and kind == "one_time":
+        # Added in the database, so two accepts at once both count.
+        await rawsql.execute("UPDATE subscription SET one_time_remaining = one_time_remaining + 1, banned = ? "
+                             "WHERE id = ?", [False, sub.id])
+    elif result == "accept":
+        await Subscription.filter(id=sub.id).update(long_term=True, banned=False)
+    elif result == "ban":
+        await Subscription.filter(id=sub.id).update(long_term=False, banned=True, one_time_remaining=0)
+    sub = await Subscription.get(id=sub.id)
+    return {"platform": sub.platform, "template_id": sub.template_id, "one_time_remaining": sub.one_time_remaining,
+            "long_term": sub.long_term, "banned": sub.banned}
+
+
+async def preferences(*, citizen_id: str) -> dict:
+    """The channels and topics the citizen opted out of."""
+    rows = await NotificationOptOut.filter(citizen_id=citizen_id).order_by("value")
+    return {"channels": [r.value for r in rows if r.kind == "channel"],
+            "topics": [r.value for r in rows if r.kind == "topic"]}
+
+
+async def set_preferences(*, citizen_id: str, channels: list[str], topics: list[str]) -> dict:
+    """Replace the citizen's opt-outs with these."""
+    async with in_transaction():
+        await NotificationOptOut.filter(citizen_id=citizen_id).delete()
+        await NotificationOptOut.bulk_create(
+            [NotificationOptOut(citizen_id=citizen_id, kind="channel", value=c) for c in sorted(set(channels))]
+            + [NotificationOptOut(citizen_id=citizen_id, kind="topic", value=t) for t in sorted(set(topics))])
+    return await preferences(citizen_id=citizen_id)

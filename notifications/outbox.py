@@ -1,0 +1,148 @@
+"""The outbox of campaign deliveries: claiming batches, marking each step, recovering what a crash left.
+
+A row goes queued → claimed (a sender holds it under a lease) → sending (the upstream call is under way)
+→ sent / delivered / failed / skipped. A sender that dies leaves its rows behind a lapsed lease: claimed
+rows never reached the upstream and go back to the queue; sending rows may or may not have, and are
+marked uncertain rather than sent again (a second message is a visible duplicate, while a missing one is
+still in the inbox and the grant stands).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from api.core import rawsql
+from api.core.ids import new_id
+from api.core.workdays import utc_now
+
+OPEN_STATUSES = ("queued", "claimed", "sending")
+
+
+now = utc_now  # outbox times are compared in the database, in UTC
+
+
+async def recover_lapsed(*, campaign_id: str | None = None) -> dict:
+    """Requeue claimed rows and mark sending rows uncertain where the lease lapsed; the counts."""
+    scope, params = ("AND campaign_id = ?", [campaign_id]) if campaign_id else ("", [])
+    t = now()
+    requeued = await rawsql.execute(
+        "UPDATE outbox_delivery SET status = 'queued', claim_id = NULL, lease_until = NULL "
+        f"WHERE status = 'claimed' AND lease_until < ? {scope}", [t, *params])
+    uncertain = await rawsql.execute(
+        "UPDATE outbox_delivery SET status = 'uncertain', reason = 'worker_lost_mid_send', claim_id = NULL "
+        f"WHERE status = 'sending' AND lease_until < ? {scope}", [t, *params])
+    return {"requeued": requeued, "uncertain": uncertain}
+
+
+async def claim(*, campaign_id: str, claim_id: str, limit: int, lease_seconds: int,
+                skip_channels: set[str]) -> list[dict]:
+    """Take up to `limit` due rows of the campaign for this sender (rows other senders hold are skipped)."""
+    t = now()
+    skip = f"AND channel NOT IN {rawsql.in_list(sorted(skip_channels))}" if skip_channels else ""
+    lock = "FOR UPDATE SKIP LOCKED" if rawsql.dialect() == "postgres" else ""
+    return await rawsql.fetch(
+        "UPDATE outbox_delivery SET status = 'claimed', claim_id = ?, lease_until = ? WHERE id IN ("
+        "SELECT id FROM outbox_delivery WHERE campaign_id = ? AND status = 'queued' "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) {skip} LIMIT ? {lock}) "
+        "RETURNING id, person_bidx, citizen_id, channel, attempts",
+        [claim_id, t + dt.timedelta(seconds=lease_seconds), campaign_id, t, *sorted(skip_channels), limit])
+
+
+async def renew(*, claim_id: str, lease_seconds: int) -> None:
+    """Extend the lease on the rows this sender still holds."""
+    await rawsql.execute("UPDATE outbox_delivery SET lease_until = ? WHERE claim_id = ? AND status IN "
+                         "('claimed', 'sending')", [now() + dt.timedelta(seconds=lease_seconds), claim_id])
+
+
+async def mark_sending(ids: list[str], *, claim_id: str) -> set[str]:
+    """Record that the upstream calls for these rows are about to start; the ids still held by this claim
+    (a cancel may have taken the others)."""
+    if not ids:
+        return set()
+    rows = await rawsql.fetch(
+        "UPDATE outbox_delivery SET status = 'sending' WHERE claim_id = ? AND status = 'claimed' "
+        f"AND id IN {rawsql.in_list(ids)} RETURNING id", [claim_id, *ids])
+    return {r["id"] for r in rows}
+
+
+async def finish(ids: list[str], *, status: str, reason: str | None = None, error: str | None = None) -> None:
+    """End these rows in a final status (sent, delivered, failed, skipped)."""
+    if ids:
+        await rawsql.execute(
+            "UPDATE outbox_delivery SET status = ?, reason = ?, last_error = ?, claim_id = NULL, lease_until = NULL, "
+            f"attempts = attempts + 1, sent_at = ? WHERE id IN {rawsql.in_list(ids)}",
+            [status, reason, error, now() if status in ("sent", "delivered") else None, *ids])
+
+
+async def mark_inbox_delivered(ids: list[str]) -> None:
+    """These rows' inbox messages are written (their ids derive from the rows': `msg_` + the row id's rest)."""
+    if ids:
+        await rawsql.execute(
+            "UPDATE outbox_delivery SET status = 'delivered', provider_ref = 'msg_' || substr(id, 5), claim_id = NULL, "
+            f"lease_until = NULL, attempts = attempts + 1, sent_at = ? WHERE id IN {rawsql.in_list(ids)}",
+            [now(), *ids])
+
+
+async def retry_later(ids: list[str], *, delay_seconds: float, error: str | None, count_attempt: bool = True) -> None:
+    """Put these rows back in the queue, due after a delay (a transient failure or a paused channel)."""
+    if ids:
+        bump = "attempts + 1" if count_attempt else "attempts"
+        await rawsql.execute(
+            f"UPDATE outbox_delivery SET status = 'queued', claim_id = NULL, lease_until = NULL, attempts = {bump}, "
+            f"last_error = ?, next_attempt_at = ? WHERE id IN {rawsql.in_list(ids)}",
+            [error, now() + dt.timedelta(seconds=delay_seconds), *ids])
+
+
+async def release(claim_id: str) -> int:
+    """Give back the rows a sender claimed but did not start (the campaign was paused)."""
+    return await rawsql.execute("UPDATE outbox_delivery SET status = 'queued', claim_id = NULL, lease_until = NULL "
+                                "WHERE claim_id = ? AND status = 'claimed'", [claim_id])
+
+
+async def add_fallbacks(rows: list[dict], *, policy_id: str, campaign_id: str, topic: str) -> int:
+    """Queue the next channel for these people (`channel` in each row); one row per person and channel ever."""
+    if not rows:
+        return 0
+    t = now()
+    values, params = [], []
+    for row in rows:
+        values.append("(?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)")
+        params += [new_id("dlv"), f"{policy_id}:{row['person_bidx']}:{row['channel']}", campaign_id,
+                   row["person_bidx"], row["citizen_id"], row["channel"], topic, t]
+    return await rawsql.execute(
+        "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, status, "
+        f"attempts, created_at) VALUES {', '.join(values)} ON CONFLICT (dedupe_key) DO NOTHING", params)
+
+
+async def open_count(campaign_id: str) -> dict:
+    """Rows still to send: due now, waiting for a retry, held by senders."""
+    rows = await rawsql.fetch(
+        "SELECT status, (next_attempt_at IS NOT NULL AND next_attempt_at > ?) AS later, count(*) AS n "
+        f"FROM outbox_delivery WHERE campaign_id = ? AND status IN {rawsql.in_list(list(OPEN_STATUSES))} "
+        "GROUP BY status, later", [now(), campaign_id, *OPEN_STATUSES])
+    result = {"due": 0, "later": 0, "held": 0}
+    for r in rows:
+        if r["status"] != "queued":
+            result["held"] += r["n"]
+        else:
+            result["later" if r["later"] else "due"] += r["n"]
+    return result
+
+
+async def cancel_open(campaign_id: str) -> int:
+    """Cancel the rows not yet started (a cancelled campaign); rows mid-send finish on their own."""
+    return await rawsql.execute("UPDATE outbox_delivery SET status = 'cancelled', claim_id = NULL, lease_until = NULL "
+                                "WHERE campaign_id = ? AND status IN ('queued', 'claimed')", [campaign_id])
+
+
+async def figures(campaign_id: str) -> list[dict]:
+    """Counts of the campaign's rows by channel, status and reason."""
+    return await rawsql.fetch("SELECT channel, status, reason, count(*) AS n FROM outbox_delivery "
+                              "WHERE campaign_id = ? GROUP BY channel, status, reason", [campaign_id])
+
+
+async def read_count(campaign_id: str) -> int:
+    """Inbox messages of the campaign that their citizen has opened."""
+    return int(await rawsql.fetch_value(
+        "SELECT count(*) FROM outbox_delivery d JOIN inbox_message m ON m.id = d.provider_ref "
+        "WHERE d.campaign_id = ? AND d.channel = 'inbox' AND m.read_at IS NOT NULL", [campaign_id]) or 0)

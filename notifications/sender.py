@@ -1,0 +1,212 @@
+"""The push fan-out: senders claim batches of a campaign's outbox rows and send them on their channels.
+
+Exactly once, as a citizen sees it: one row per (policy, person, channel) by a unique key; each row is
+marked `sending` just before its upstream call and `sent` just after, so a retried or restarted sender
+skips what went out. At most `push_concurrency` rows per sender are ever in `sending` at once: that
+bounds what a crash can leave uncertain (see notifications/outbox.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from tortoise.transactions import in_transaction
+
+from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
+from api.core.ids import new_id
+from api.core.logging import get_logger
+from miniapp_handlers.base import MessageRejected
+from notifications import channels, outbox, throttle
+from notifications.channels import EXTERNAL, FALL_THROUGH, Message, PushEnv
+from notifications.models import InboxMessage
+
+log = get_logger("notifications.sender")
+
+MAX_ATTEMPTS = 5
+HEARTBEAT_KEY = "push:alive:{}"
+
+QUOTA_PAUSE_SECONDS = 600
+
+__all__ = ["PushEnv", "send_campaign", "sender_alive"]
+
+
+async def sender_alive(redis, campaign_id: str) -> bool:
+    """True while some sender works on the campaign (it renews a heartbeat every batch)."""
+    return bool(await redis.exists(HEARTBEAT_KEY.format(campaign_id)))
+
+
+async def send_campaign(*, campaign_id: str, env: PushEnv) -> dict:
+    """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
+    from api.policies import service as policies
+
+    brief = await policies.push_brief(campaign_id=campaign_id, page_base=env.settings.policy_page)
+    if brief is None or brief["status"] != "running":
+        return {"skipped": brief["status"] if brief else "missing"}
+    s = env.settings
+    claim_id, totals = new_id("clm"), Counter()
+    await outbox.recover_lapsed(campaign_id=campaign_id)
+    while True:
+        # The heartbeat lives as long as a lease: a dead sender's campaign is picked up once its rows are.
+        await env.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, s.delivery_lease_seconds))
+        if await policies.campaign_status(campaign_id=campaign_id) != "running":
+            await outbox.release(claim_id)
+            break
+        paused = await throttle.paused_channels(env.redis, EXTERNAL)
+        rows = await outbox.claim(campaign_id=campaign_id, claim_id=claim_id, limit=s.push_batch_size,
+                                  lease_seconds=s.delivery_lease_seconds, skip_channels=paused)
+        if rows:
+            await _process(rows, env=env, brief=brief, claim_id=claim_id, totals=totals)
+            continue
+        left = await outbox.open_count(campaign_id)
+        if left["later"] or (left["due"] and paused):
+            await asyncio.sleep(1.0)  # retries not yet due, or a channel paused: wait here, holding the heartbeat
+            continue
+        break
+    await policies.finish_if_done(campaign_id=campaign_id)
+    log.info("campaign_sender_done", campaign_id=campaign_id, **totals)
+    return dict(totals)
+
+
+async def _process(rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str, totals: Counter) -> None:
+    by_channel: dict[str, list[dict]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"], []).append(row)
+    if "inbox" in by_channel:
+        inbox = by_channel.pop("inbox")
+        await _deliver_inbox(inbox, brief["message"])
+        totals["delivered"] += len(inbox)
+    for channel, group in by_channel.items():
+        await _send_channel(channel, group, env=env, brief=brief, claim_id=claim_id, totals=totals)
+
+
+async def _deliver_inbox(rows: list[dict], message: Message) -> None:
+    # The message id comes from the row's, so the inbox write and the row's status commit together, once.
+    async with in_transaction():
+        await InboxMessage.bulk_create(
+            [InboxMessage(id=f"msg_{r['id'][4:]}", citizen_id=r["citizen_id"], topic=message.topic,
+                          title=message.title, body=message.body, ref_kind="policy", ref_id=message.policy_id)
+             for r in rows if r["citizen_id"]], ignore_conflicts=True)
+        await outbox.mark_inbox_delivered([r["id"] for r in rows if r["citizen_id"]])
+        await outbox.finish([r["id"] for r in rows if not r["citizen_id"]], status="skipped", reason="no_account")
+
+
+async def _send_channel(channel: str, rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str,
+                        totals: Counter) -> None:
+    s = env.settings
+    to = await channels.addresses(channel, rows, s)
+    missing = [r for r in rows if r["id"] not in to]
+    await _fall_through(missing, reason="no_phone" if channel == "sms" else "no_account", brief=brief, totals=totals)
+    ready = [r for r in rows if r["id"] in to]
+    spent: set[str] = set()
+    if channel == "wechat" and ready:
+        allowed, spent = await channels.spend_consents(sorted({r["citizen_id"] for r in ready}),
+                                                       template_id=s.wechat_template_policy)
+        await _fall_through([r for r in ready if r["citizen_id"] not in allowed], reason="no_consent", brief=brief,
+                            totals=totals)
+        ready = [r for r in ready if r["citizen_id"] in allowed]
+    rate = getattr(s, f"push_rate_{channel}")
+    for start in range(0, len(ready), s.push_concurrency):
+        window = ready[start:start + s.push_concurrency]
+        if await throttle.paused_channels(env.redis, (channel,)):
+            await outbox.retry_later([r["id"] for r in ready[start:]], delay_seconds=0, error="channel_paused",
+                                     count_attempt=False)
+            await channels.refund_consents([r["citizen_id"] for r in ready[start:] if r["citizen_id"] in spent],
+                                           template_id=s.wechat_template_policy)
+            return
+        if await _stopped(brief["campaign_id"], claim_id):
+            return
+        await throttle.acquire(env.redis, channel, len(window), per_second=rate)
+        await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
+        held = await outbox.mark_sending([r["id"] for r in window], claim_id=claim_id)
+        window = [r for r in window if r["id"] in held]
+        outcomes = await asyncio.gather(*(_attempt(env, channel, to[r["id"]], brief["message"]) for r in window))
+        await _record(channel, window, outcomes, env=env, brief=brief, spent=spent, totals=totals)
+
+
+async def _stopped(campaign_id: str, claim_id: str) -> bool:
+    """True (and the unstarted rows given back) when the campaign was paused or cancelled meanwhile."""
+    from api.policies import service as policies
+
+    if await policies.campaign_status(campaign_id=campaign_id) == "running":
+        return False
+    await outbox.release(claim_id)
+    return True
+
+
+async def _attempt(env: PushEnv, channel: str, to: str, message: Message) -> tuple[str, str | None]:
+    """One upstream call → (outcome, reason): sent, refused, failed, transient, quota, unknown."""
+    try:
+        await channels.send(env, channel, to, message)
+        return "sent", None
+    except MessageRejected as exc:
+        if exc.reason == "quota":
+            return "quota", exc.platform_code
+        return ("refused" if exc.reason in FALL_THROUGH else "failed"), exc.reason
+    except UpstreamOutcomeUnknown:
+        return "unknown", "upstream_timeout"
+    except UpstreamUnavailable:
+        return "transient", "upstream_unavailable"
+    except Exception as exc:  # noqa: BLE001 - anything unclassified is treated as a passing failure, retried
+        return "transient", type(exc).__name__[:40]
+
+
+async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, env: PushEnv,
+                  brief: dict, spent: set[str], totals: Counter) -> None:
+    s = env.settings
+    groups: dict[str, list[dict]] = {}
+    for row, (outcome, reason) in zip(window, outcomes, strict=True):
+        groups.setdefault(outcome, []).append({**row, "reason": reason})
+    await outbox.finish([r["id"] for r in groups.get("sent", [])], status="sent")
+    # Timed out after the request left: the platform may have it. Not resent (a duplicate is worse than a
+    # message the inbox already holds); counted as uncertain.
+    await outbox.finish([r["id"] for r in groups.get("unknown", [])], status="uncertain", reason="upstream_timeout")
+    totals["sent"] += len(groups.get("sent", []))
+    for reason in {r["reason"] for r in groups.get("failed", [])}:
+        await outbox.finish([r["id"] for r in groups["failed"] if r["reason"] == reason], status="failed",
+                            reason=reason)
+    totals["failed"] += len(groups.get("failed", []))
+    refused = groups.get("refused", [])
+    for reason in {r["reason"] for r in refused}:
+        await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed", reason=reason)
+    if channel == "wechat":
+        await channels.forget_consents([r["citizen_id"] for r in refused if r["reason"] == "user_refused"],
+                                       template_id=s.wechat_template_policy)
+    await _add_next(refused, brief=brief, totals=totals)
+    transient = groups.get("transient", [])
+    exhausted = [r for r in transient if r["attempts"] + 1 >= MAX_ATTEMPTS]
+    await outbox.finish([r["id"] for r in exhausted], status="failed", reason="upstream_unavailable")
+    for attempts in {r["attempts"] for r in transient if r["attempts"] + 1 < MAX_ATTEMPTS}:
+        await outbox.retry_later([r["id"] for r in transient if r["attempts"] == attempts],
+                                 delay_seconds=min(300, 2 ** (attempts + 1)), error="upstream_unavailable")
+    quota = groups.get("quota", [])
+    if quota:
+        await throttle.pause_channel(env.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])
+        await outbox.retry_later([r["id"] for r in quota], delay_seconds=0, error="quota", count_attempt=False)
+        log.warning("channel_paused_for_quota", channel=channel, seconds=QUOTA_PAUSE_SECONDS)
+    if channel == "wechat":
+        unsent = [r["citizen_id"] for r in transient + quota if r["citizen_id"] in spent]
+        await channels.refund_consents(unsent, template_id=s.wechat_template_policy)
+
+
+async def _fall_through(rows: list[dict], *, reason: str, brief: dict, totals: Counter) -> None:
+    """These rows cannot go out on their channel: end them as skipped and queue the next channel."""
+    if not rows:
+        return
+    await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
+    totals["skipped"] += len(rows)
+    await _add_next(rows, brief=brief, totals=totals)
+
+
+async def _add_next(rows: list[dict], *, brief: dict, totals: Counter) -> None:
+    if not rows:
+        return
+    refused = await channels.opt_outs(sorted({r["citizen_id"] for r in rows if r["citizen_id"]}))
+    following = []
+    for r in rows:
+        nxt = channels.next_channel(brief["chain"], r["channel"], refused.get(r["citizen_id"], set()))
+        if nxt:
+            following.append({**r, "channel": nxt})
+    totals["fallbacks"] += await outbox.add_fallbacks(following, policy_id=brief["message"].policy_id,
+                                                      campaign_id=brief["campaign_id"],
+                                                      topic=brief["message"].topic)
