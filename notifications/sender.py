@@ -32,7 +32,7 @@ __all__ = ["PushEnv", "send_campaign", "sender_alive"]
 
 
 async def sender_alive(redis, campaign_id: str) -> bool:
-    """True while some sender works on the campaign (it renews a heartbeat every batch)."""
+    """True while some sender works on the campaign (it renews a heartbeat with every window of calls)."""
     return bool(await redis.exists(HEARTBEAT_KEY.format(campaign_id)))
 
 
@@ -47,8 +47,7 @@ async def send_campaign(*, campaign_id: str, env: PushEnv) -> dict:
     claim_id, totals = new_id("clm"), Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
     while True:
-        # The heartbeat lives as long as a lease: a dead sender's campaign is picked up once its rows are.
-        await env.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, s.delivery_lease_seconds))
+        await _beat(env, campaign_id, claim_id)
         if await policies.campaign_status(campaign_id=campaign_id) != "running":
             await outbox.release(claim_id)
             break
@@ -66,6 +65,12 @@ async def send_campaign(*, campaign_id: str, env: PushEnv) -> dict:
     await policies.finish_if_done(campaign_id=campaign_id)
     log.info("campaign_sender_done", campaign_id=campaign_id, **totals)
     return dict(totals)
+
+
+async def _beat(env: PushEnv, campaign_id: str, claim_id: str) -> None:
+    # The heartbeat lives as long as a lease and is renewed with it, every window: were it renewed only per
+    # batch, a slow batch would look like a dead sender and the watchdog would start a second one.
+    await env.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, env.settings.delivery_lease_seconds))
 
 
 async def _process(rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str, totals: Counter) -> None:
@@ -118,6 +123,7 @@ async def _send_channel(channel: str, rows: list[dict], *, env: PushEnv, brief: 
             return
         await throttle.acquire(env.redis, channel, len(window), per_second=rate)
         await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
+        await _beat(env, brief["campaign_id"], claim_id)
         held = await outbox.mark_sending([r["id"] for r in window], claim_id=claim_id)
         window = [r for r in window if r["id"] in held]
         outcomes = await asyncio.gather(*(_attempt(env, channel, to[r["id"]], brief["message"]) for r in window))

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 def _worker(live, queue: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "DATA_DIR": str(live.settings.data_dir), "DATABASE_URL": live.settings.database_url,
            "REDIS_URL": live.settings.redis_url, "PUBLIC_BASE_URL": live.base_url, "JOB_QUEUE": queue,
-           "PUSH_CONCURRENCY": str(CONCURRENCY), "PUSH_SENDERS": "1", "DELIVERY_LEASE_SECONDS": "3",
+           "PUSH_CONCURRENCY": str(CONCURRENCY), "PUSH_SENDERS": "1", "DELIVERY_LEASE_SECONDS": "8",
            "PUSH_BATCH_SIZE": "100", "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO"}
     return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
                             stderr=subprocess.STDOUT, start_new_session=True)
