@@ -55,6 +55,8 @@ def _register(app: Sanic, settings: Settings) -> None:
     from api.certificates.views import bp as certificates_bp
     from api.citizens.admin_views import bp as registry_admin_bp
     from api.citizens.views import bp as citizens_bp
+    from api.codes.views import admin_bp as codes_admin_bp
+    from api.codes.views import bp as codes_bp
     from api.core import app_setup
     from api.policies.admin_views import bp as policies_admin_bp
     from api.policies.views import bp as policies_bp
@@ -64,10 +66,11 @@ def _register(app: Sanic, settings: Settings) -> None:
     Extend(app)
     app.ext.openapi.add_security_scheme("citizen", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
+    app.ext.openapi.add_security_scheme("terminal", "apiKey", name="Authorization", location="header")
     app_setup.install(app)
     for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
                inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
-               policies_bp, policies_admin_bp):
+               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         from miniapp_handlers.sandbox import create_sandbox_blueprint
@@ -84,6 +87,8 @@ async def _open(app: Sanic) -> None:
     from api.certificates.presentation import PresentationKey
     from api.certificates.types import all_types
     from api.certificates.wallet import license_stands_in
+    from api.codes.service import build_env as build_code_env
+    from api.codes.terminals import SecretHasher
     from api.core.workdays import utc_now
     from auth.tokens import TokenService
     from miniapp_handlers import create_platforms
@@ -99,6 +104,8 @@ async def _open(app: Sanic) -> None:
     app.ctx.storage = LocalDiskStorage(settings.data_dir / "uploads")
     app.ctx.clock = utc_now
     app.ctx.presentation_key = PresentationKey(settings.presentation_private_key)
+    app.ctx.codes = build_code_env(settings=settings, redis=app.ctx.redis, clock=utc_now)
+    app.ctx.terminal_hasher = SecretHasher(settings.blind_index_key.encode())
     if not settings.production:
         ensure_demo_ca(settings.certificate_ca_dir, {t.dept: t.issuer for t in all_types().values()})
     register_license_check(license_stands_in)

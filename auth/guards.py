@@ -116,3 +116,30 @@ def admin_required(*roles: str):
         return guarded
 
     return decorate
+
+
+async def authenticate_terminal(request):
+    """The active scanning terminal behind `Authorization: Terminal <terminal_id>:<secret>`."""
+    from api.codes import terminals
+    from api.codes.errors import TerminalRefused
+
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    terminal_id, _, secret = credentials.strip().partition(":")
+    if scheme.lower() != "terminal" or not terminal_id or not secret:
+        raise TerminalRefused()
+    terminal = await terminals.authenticate(hasher=request.app.ctx.terminal_hasher, terminal_id=terminal_id,
+                                            secret=secret)
+    if terminal is None:
+        raise TerminalRefused()
+    return terminal
+
+
+def terminal_required(handler):
+    """Guard a route for registered, active scanning terminals (request.ctx.terminal)."""
+
+    @wraps(handler)
+    async def guarded(request, *args, **kwargs):
+        request.ctx.terminal = await authenticate_terminal(request)
+        return await handler(request, *args, **kwargs)
+
+    return guarded

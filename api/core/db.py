@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "api.applications.models",
     "notifications.models",
     "api.certificates.models",
+    "api.codes.models",
     "api.policies.models",
 ]
 

@@ -34,6 +34,15 @@ async def purge_idempotency_records(ctx) -> int:
     return deleted
 
 
+async def purge_code_revocations(ctx) -> int:
+    """Drop revocations of codes that have expired anyway (terminals refuse those by their expiry)."""
+    from api.codes import service as codes
+
+    deleted = await codes.purge_revocations(now=dt.datetime.now(dt.timezone.utc))
+    log.info("purged_code_revocations", count=deleted)
+    return deleted
+
+
 async def scan_deadlines(ctx) -> dict:
     """Move open cases to `warning`/`overdue` and tell their departments (each notice once per case and state)."""
     from api.applications import staff
@@ -109,12 +118,13 @@ async def _shutdown(ctx) -> None:
 def worker_settings(settings: Settings) -> dict:
     """The arq worker configuration for these settings."""
     return {
-        "functions": [purge_expired_refresh_tokens, purge_idempotency_records, scan_deadlines,
+        "functions": [purge_expired_refresh_tokens, purge_idempotency_records, purge_code_revocations, scan_deadlines,
                       func(run_import_job, timeout=3600, max_tries=3),
                       func(run_campaign, timeout=600, max_tries=5),
                       func(send_deliveries, timeout=3600, max_tries=5)],
         "cron_jobs": [cron(purge_expired_refresh_tokens, minute={17}, max_tries=3, unique=True),
                       cron(purge_idempotency_records, hour={3}, minute={40}, max_tries=3, unique=True),
+                      cron(purge_code_revocations, minute={7, 37}, max_tries=3, unique=True),
                       cron(scan_deadlines, minute={2, 17, 32, 47}, max_tries=3, unique=True),
                       cron(campaign_watchdog, second=set(range(0, 60, 5)), max_tries=1, unique=True,
                            run_at_startup=True)],

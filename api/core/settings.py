@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     presentation_ttl_seconds: int = 120
     verify_rate_per_ip: int = 60
 
+    # One person, one code: how long a code lives, the clock skew terminals are allowed, and how long each
+    # signing key signs before the next one (published a whole period ahead) takes over.
+    code_ttl_seconds: int = 60
+    code_clock_skew_seconds: int = 10
+    code_key_period_hours: int = 7 * 24
+
     # The mini-program platforms.
     miniapp_sandbox: bool = True
     wechat_appid: str = "wx0000sandbox0000"

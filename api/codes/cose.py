@@ -1,0 +1,173 @@
+"""The code's wire format, as the EU Digital COVID Certificate: prefix + base45(zlib(COSE_Sign1(CBOR claims))).
+
+Signed with Ed25519 (COSE alg -8), key id in the protected header. Claims are CWT (RFC 8392): 1 iss,
+4 exp, 6 iat, 7 cti (the rotating pseudonymous code id), and the private claim -70001, the scenes.
+This module has no database or server imports: a terminal can verify codes with it and the JWKS alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from dataclasses import dataclass
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+PREFIX = "YM1:"
+COSE_SIGN1_TAG = 18
+ALG_EDDSA = -8
+CLAIM_ISS, CLAIM_EXP, CLAIM_IAT, CLAIM_CTI, CLAIM_SCENES = 1, 4, 6, 7, -70001
+SCENES = ("service", "health", "transit", "social_security")
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_DIGIT = {c: i for i, c in enumerate(_ALPHABET)}
+_TO_DIGITS = str.maketrans({c: chr(i) for i, c in enumerate(_ALPHABET)})
+
+
+class CodeRefused(Exception):
+    """A code that must not be accepted; `reason` is the stable error code."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def b45encode(data: bytes) -> str:
+    """Base45 (RFC 9285)."""
+    out = []
+    for i in range(0, len(data) - 1, 2):
+        n = data[i] * 256 + data[i + 1]
+        out += (_ALPHABET[n % 45], _ALPHABET[n // 45 % 45], _ALPHABET[n // 2025])
+    if len(data) % 2:
+        out += (_ALPHABET[data[-1] % 45], _ALPHABET[data[-1] // 45])
+    return "".join(out)
+
+
+def b45decode(text: str) -> bytes:
+    """Base45 (RFC 9285); ValueError on anything that is not."""
+    try:
+        digits = text.translate(_TO_DIGITS).encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError("not base45") from None
+    if max(digits, default=0) >= 45 or len(digits) % 3 == 1:
+        raise ValueError("not base45")
+    whole = len(digits) - len(digits) % 3
+    # One list comprehension and one pack: a per-byte Python loop would cost more than the signature check.
+    values = [digits[i] + digits[i + 1] * 45 + digits[i + 2] * 2025 for i in range(0, whole, 3)]
+    if max(values, default=0) > 0xFFFF:
+        raise ValueError("not base45")
+    out = struct.pack(f">{len(values)}H", *values)
+    if whole < len(digits):
+        last = digits[-2] + digits[-1] * 45
+        if last > 0xFF:
+            raise ValueError("not base45")
+        out += bytes((last,))
+    return out
+
+
+def _sig_structure(protected: bytes, payload: bytes) -> bytes:
+    return cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def seal(claims: dict, *, kid: bytes, private_key: ed25519.Ed25519PrivateKey) -> str:
+    """The QR text of a code carrying `claims` (CWT labels), signed with `private_key` under `kid`."""
+    protected = cbor2.dumps({1: ALG_EDDSA, 4: kid})
+    payload = cbor2.dumps(claims)
+    signature = private_key.sign(_sig_structure(protected, payload))
+    message = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    return PREFIX + b45encode(zlib.compress(message, 9))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An unverified code taken apart: what the signature covers and what it claims."""
+
+    kid: bytes
+    claims: dict
+    signed: bytes
+    signature: bytes
+
+
+def open_unverified(text: str) -> Opened:
+    """Parse a code without checking it (CodeRefused('code_invalid') when it is not one of ours)."""
+    if not isinstance(text, str) or not text.startswith(PREFIX):
+        raise CodeRefused("code_invalid")
+    try:
+        message = cbor2.loads(zlib.decompress(b45decode(text[len(PREFIX):])))
+        if not isinstance(message, cbor2.CBORTag) or message.tag != COSE_SIGN1_TAG:
+            raise ValueError
+        protected, _unprotected, payload, signature = message.value
+        header, claims = cbor2.loads(protected), cbor2.loads(payload)
+        if header.get(1) != ALG_EDDSA or not isinstance(header.get(4), bytes) or not isinstance(claims, dict):
+            raise ValueError
+    except (ValueError, TypeError, zlib.error, cbor2.CBORDecodeError):
+        raise CodeRefused("code_invalid") from None
+    return Opened(kid=header[4], claims=claims, signed=_sig_structure(protected, payload), signature=signature)
+
+
+def kid_text(kid: bytes) -> str:
+    """The key id as the JWKS writes it (base64url, no padding)."""
+    return base64.urlsafe_b64encode(kid).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A verifying key from the JWKS, with the window in which it may have signed codes."""
+
+    public: ed25519.Ed25519PublicKey
+    not_before: int
+    not_after: int
+
+
+def keys_from_jwks(jwks: dict) -> dict[str, PublishedKey]:
+    """The Ed25519 keys of a JWKS answer, by kid."""
+    keys = {}
+    for jwk in jwks.get("keys", []):
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+            keys[jwk["kid"]] = PublishedKey(ed25519.Ed25519PublicKey.from_public_bytes(raw), int(jwk["nbf"]),
+                                            int(jwk["exp"]))
+    return keys
+
+
+class OfflineVerifier:
+    """What a terminal runs without a network: the published keys, the revocation list and its clock."""
+
+    def __init__(self, keys: dict[str, PublishedKey], *, revoked: set[str] = frozenset(), skew_seconds: int = 10):
+        self.keys = keys
+        self.revoked = set(revoked)
+        self.skew = skew_seconds
+
+    def verify(self, text: str, *, now: float) -> dict:
+        """The claims of a code that may be accepted at `now` (epoch seconds), else CodeRefused."""
+        opened = open_unverified(text)
+        return check(opened, self.keys.get(kid_text(opened.kid)), now=now, skew=self.skew, revoked=self.revoked)
+
+
+def check(opened: Opened, key: PublishedKey | None, *, now: float, skew: int, revoked=frozenset()) -> dict:
+    """Signature, key window, expiry and revocation of an opened code; its claims, else CodeRefused."""
+    if key is None:
+        raise CodeRefused("code_key_unknown")
+    try:
+        key.public.verify(opened.signature, opened.signed)
+    except InvalidSignature:
+        raise CodeRefused("code_invalid") from None
+    claims = opened.claims
+    iat, exp, cti = claims.get(CLAIM_IAT), claims.get(CLAIM_EXP), claims.get(CLAIM_CTI)
+    if not (isinstance(iat, int) and isinstance(exp, int) and isinstance(cti, bytes)):
+        raise CodeRefused("code_invalid")
+    # Signed outside the key's window: a retired key (perhaps stolen) or one not in service yet.
+    if iat >= key.not_after + skew:
+        raise CodeRefused("code_key_retired")
+    if iat < key.not_before - skew:
+        raise CodeRefused("code_key_not_yet_valid")
+    if iat > now + skew:
+        raise CodeRefused("code_invalid")
+    if exp <= now - skew:
+        raise CodeRefused("code_expired")
+    if cti.hex() in revoked:
+        raise CodeRefused("code_revoked")
+    return claims

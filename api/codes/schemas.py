@@ -1,0 +1,151 @@
+"""Request and response shapes of the one-person code, terminals and scans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Scene = Literal["service", "health", "transit", "social_security"]
+
+
+class CodeRead(BaseModel):
+    payload: str = Field(description="二维码内容：YM1: + base45(zlib(COSE_Sign1))，Ed25519 签名")
+    expires_at: dt.datetime
+    refresh_after_seconds: int = Field(description="客户端在此秒数后刷新，保证出示时码仍有效")
+    scenes: list[Scene]
+
+
+class CodeStatusRead(BaseModel):
+    status: Literal["active", "frozen", "revoked"]
+    changed_at: dt.datetime | None
+    codes_revoked: int | None = None
+    sessions_ended: int | None = None
+
+
+class Jwk(BaseModel):
+    kty: str
+    crv: str
+    alg: str
+    use: str
+    kid: str
+    x: str
+    nbf: int = Field(description="开始签发（Unix 秒）")
+    exp: int = Field(description="停止签发（Unix 秒）")
+    publish_until: int = Field(description="公布至（其签发的码全部过期之后）")
+    status: Literal["current", "next", "retired"]
+
+
+class Jwks(BaseModel):
+    keys: list[Jwk]
+    code_prefix: str
+    code_ttl_seconds: int
+    clock_skew_seconds: int
+
+
+class RevocationItem(BaseModel):
+    code_id: str
+    reason: str
+    revoked_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class RevocationPage(BaseModel):
+    items: list[RevocationItem]
+    next_since: int = Field(description="下次请求的 since")
+    more: bool
+    as_of: dt.datetime
+
+
+class ScanRequest(BaseModel):
+    payload: str = Field(min_length=8, max_length=1024)
+    scene: Scene
+
+
+class ScanRead(BaseModel):
+    scan_id: str
+    scene: Scene
+    code_id: str
+    expires_at: dt.datetime
+    may_ride: bool | None = Field(default=None, description="transit：可否乘车")
+    ride_account: str | None = Field(default=None, description="transit：扣费的乘车账户")
+    health_card_no: str | None = Field(default=None, description="health：电子健康卡号")
+    card_no: str | None = Field(default=None, description="social_security：社保卡号")
+    card_status: str | None = None
+    name: str | None = Field(default=None, description="脱敏姓名（health、service、social_security）")
+    id_number: str | None = Field(default=None, description="service：脱敏身份证号")
+    assurance_level: int | None = None
+    reason: str | None = None
+
+
+class OfflineScan(BaseModel):
+    scan_id: str = Field(min_length=1, max_length=64, description="终端自编的扫码编号，重复上传以此去重")
+    payload: str = Field(min_length=8, max_length=1024)
+    scanned_at: dt.datetime
+
+
+class ScanBatch(BaseModel):
+    scans: list[OfflineScan] = Field(min_length=1, max_length=500)
+
+
+class ScanBatchItem(BaseModel):
+    scan_id: str
+    outcome: Literal["accepted", "refused"]
+    reason: str | None
+    code_id: str | None
+    used_twice: bool
+
+
+class ScanBatchRead(BaseModel):
+    recorded: int
+    already_recorded: int
+    items: list[ScanBatchItem]
+    flagged: list[str] = Field(description="同一码被使用两次的扫码编号")
+
+
+class MyScan(BaseModel):
+    id: str
+    scene: Scene
+    terminal: str | None
+    dept: str | None
+    outcome: str
+    reason: str | None
+    source: str
+    scanned_at: dt.datetime
+
+
+class MyScanPage(BaseModel):
+    items: list[MyScan]
+
+
+class TerminalCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=100)
+    scene: Scene
+    dept: str = Field(min_length=2, max_length=64)
+
+
+class TerminalRead(BaseModel):
+    terminal_id: str
+    name: str
+    scene: Scene
+    dept: str
+    status: Literal["active", "disabled"]
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+    secret: str | None = Field(default=None, description="仅在登记时返回一次")
+
+
+class TerminalPage(BaseModel):
+    items: list[TerminalRead]
+
+
+class CodeRevoke(BaseModel):
+    reason: str = Field(min_length=2, max_length=200)
+
+
+class HolderStatusRead(BaseModel):
+    citizen_id: str
+    status: Literal["active", "revoked"]
+    changed_at: dt.datetime
+    codes_revoked: int | None = None

@@ -1,0 +1,207 @@
+"""The one-person code: issuing it, freezing and revoking it, and the revocation list terminals download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from api.citizens.errors import AssuranceTooLow
+from api.codes import cose
+from api.codes.code_ids import CodeIds
+from api.codes.errors import CodeFrozen, CodeHolderRevoked, NotFrozen
+from api.codes.keyring import Keyring
+from api.codes.models import CodeHolder, CodeRevocation, CodeScan
+from api.codes.scenes import holder_and_scenes
+from api.core import audit
+from api.core.errors import NotFound
+from auth import tokens
+from auth.models import RefreshToken
+
+RECENT_KEY = "codes:recent:{}"  # the ids of a holder's codes that may still be shown, to revoke them on a freeze
+REVOCATION_PAGE = 1000
+
+
+@dataclass
+class CodeEnv:
+    """What the code services need from the running app."""
+
+    keyring: Keyring
+    code_ids: CodeIds
+    redis: object
+    ttl: int
+    skew: int
+    issuer: str
+    clock: object
+    access_ttl: int  # how long a signed-out session's access tokens must stay refused
+
+
+def build_env(*, settings, redis, clock) -> CodeEnv:
+    """The code services' context for these settings."""
+    return CodeEnv(
+        keyring=Keyring(ttl_seconds=settings.code_ttl_seconds, skew_seconds=settings.code_clock_skew_seconds,
+                        period_seconds=settings.code_key_period_hours * 3600),
+        code_ids=CodeIds(settings.blind_index_key.encode()), redis=redis, ttl=settings.code_ttl_seconds,
+        skew=settings.code_clock_skew_seconds, issuer=settings.home_region, clock=clock,
+        access_ttl=settings.access_token_ttl_seconds)
+
+
+async def _holder(citizen_id: str) -> CodeHolder:
+    holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
+    if holder is None:
+        try:
+            holder = await CodeHolder.create(citizen_id=citizen_id)
+        except IntegrityError:  # two first requests at once
+            holder = await CodeHolder.get(citizen_id=citizen_id)
+    return holder
+
+
+def _refuse_status(status: str) -> None:
+    if status == "frozen":
+        raise CodeFrozen()
+    if status == "revoked":
+        raise CodeHolderRevoked()
+
+
+async def issue(*, env: CodeEnv, citizen_id: str, now: dt.datetime | None = None) -> dict:
+    """A fresh code for the citizen (real name verified), with the scenes their registry data gives them."""
+    now = now or env.clock()
+    # The level as it stands now, not as the access token recorded it at login.
+    level, holder, scenes = await holder_and_scenes(citizen_id=citizen_id)
+    if level < 2:
+        raise AssuranceTooLow("出示一人一码须先完成实名认证（二级及以上）")
+    if holder is None:
+        created = await _holder(citizen_id)
+        holder = {"id": created.id, "status": created.status}
+    _refuse_status(holder["status"])
+    kid, key = await env.keyring.signer(now)
+    iat = int(now.timestamp())
+    exp = iat + env.ttl
+    code_id = env.code_ids.seal(holder_id=holder["id"], issued_at=iat)
+    payload = cose.seal({cose.CLAIM_ISS: env.issuer, cose.CLAIM_IAT: iat, cose.CLAIM_EXP: exp,
+                         cose.CLAIM_CTI: code_id, cose.CLAIM_SCENES: scenes}, kid=kid, private_key=key)
+    recent = RECENT_KEY.format(holder["id"])
+    pipe = env.redis.pipeline(transaction=False)
+    pipe.zadd(recent, {code_id.hex(): exp})
+    pipe.zremrangebyscore(recent, "-inf", iat - env.skew)
+    pipe.expire(recent, env.ttl + env.skew)
+    await pipe.execute()
+    return {"payload": payload, "expires_at": dt.datetime.fromtimestamp(exp, dt.timezone.utc),
+            # The app refreshes well before expiry, so a code on screen always has time left at the gate.
+            "refresh_after_seconds": max(1, env.ttl - 2 * env.skew), "scenes": scenes}
+
+
+async def _revoke_outstanding(env: CodeEnv, holder: CodeHolder, *, reason: str, now: dt.datetime) -> int:
+    """Refuse every code of the holder issued up to now: online at once, offline through the revocation list."""
+    at = int(now.timestamp())
+    await CodeHolder.filter(id=holder.id).update(revoked_before=at)
+    live = await env.redis.zrangebyscore(RECENT_KEY.format(holder.id), at - env.skew, "+inf", withscores=True)
+    rows = [CodeRevocation(code_id=code_id, reason=reason, revoked_at=now,
+                           expires_at=dt.datetime.fromtimestamp(exp + env.skew, dt.timezone.utc))
+            for code_id, exp in live]
+    if rows:
+        await CodeRevocation.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+async def _set_status(holder: CodeHolder, status: str, *, reason: str | None, now: dt.datetime) -> None:
+    await CodeHolder.filter(id=holder.id).update(status=status, status_reason=reason, status_changed_at=now)
+
+
+async def status(*, citizen_id: str) -> dict:
+    """The citizen's code status: active, frozen or revoked."""
+    holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
+    if holder is None:
+        return {"status": "active", "changed_at": None}
+    return {"status": holder.status, "changed_at": holder.status_changed_at}
+
+
+async def freeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict:
+    """The citizen freezes their code (a lost phone): codes already shown are refused and other sessions end."""
+    now = now or env.clock()
+    holder = await _holder(actor.citizen_id)
+    if holder.status == "revoked":
+        raise CodeHolderRevoked()
+    await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
+    revoked = await _revoke_outstanding(env, holder, reason="frozen", now=now)
+    # Whoever holds the lost phone is signed out, so they cannot unfreeze; this session stays.
+    families = await RefreshToken.filter(subject_type="citizen", subject_id=actor.citizen_id, revoked_at=None) \
+        .exclude(family_id=actor.session_id).distinct().values_list("family_id", flat=True)
+    for family_id in families:
+        await tokens.revoke_family(family_id=family_id, redis=env.redis, access_ttl=env.access_ttl)
+    await audit.record_for(actor, action="code.freeze", target_type="citizen", target_id=actor.citizen_id,
+                           detail={"codes_revoked": revoked, "sessions_ended": len(families)})
+    return {"status": "frozen", "changed_at": now, "codes_revoked": revoked, "sessions_ended": len(families)}
+
+
+async def unfreeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict:
+    """The citizen lifts their own freeze (codes issued before it stay refused)."""
+    now = now or env.clock()
+    holder = await _holder(actor.citizen_id)
+    if holder.status == "revoked":
+        raise CodeHolderRevoked()
+    if holder.status != "frozen":
+        raise NotFrozen()
+    await _set_status(holder, "active", reason=None, now=now)
+    await audit.record_for(actor, action="code.unfreeze", target_type="citizen", target_id=actor.citizen_id)
+    return {"status": "active", "changed_at": now}
+
+
+async def admin_revoke(*, env: CodeEnv, actor, citizen_id: str, reason: str, now: dt.datetime | None = None) -> dict:
+    """An admin stops a citizen's code (fraud, a court order); only an admin can reinstate it."""
+    now = now or env.clock()
+    if not await _citizen_exists(citizen_id):
+        raise NotFound("市民不存在")
+    holder = await _holder(citizen_id)
+    await _set_status(holder, "revoked", reason=reason, now=now)
+    revoked = await _revoke_outstanding(env, holder, reason="revoked", now=now)
+    await audit.record_for(actor, action="code.revoke", target_type="citizen", target_id=citizen_id,
+                           detail={"reason": reason, "codes_revoked": revoked})
+    return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now, "codes_revoked": revoked}
+
+
+async def admin_reinstate(*, env: CodeEnv, actor, citizen_id: str, now: dt.datetime | None = None) -> dict:
+    """An admin lifts a revocation."""
+    now = now or env.clock()
+    holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
+    if holder is None or holder.status != "revoked":
+        raise NotFound("该市民的码未被吊销")
+    await _set_status(holder, "active", reason=None, now=now)
+    await audit.record_for(actor, action="code.reinstate", target_type="citizen", target_id=citizen_id)
+    return {"citizen_id": citizen_id, "status": "active", "changed_at": now}
+
+
+async def _citizen_exists(citizen_id: str) -> bool:
+    from api.citizens.models import Citizen
+
+    return await Citizen.exists(id=citizen_id)
+
+
+async def revocations(*, since: int, now: dt.datetime) -> dict:
+    """Code ids revoked after cursor `since` that have not expired yet; `next_since` for the next call."""
+    rows = await CodeRevocation.filter(id__gt=since, expires_at__gt=now).order_by("id").limit(REVOCATION_PAGE)
+    items = [{"code_id": r.code_id, "reason": r.reason, "revoked_at": r.revoked_at, "expires_at": r.expires_at}
+             for r in rows]
+    return {"items": items, "next_since": rows[-1].id if rows else since, "more": len(rows) == REVOCATION_PAGE,
+            "as_of": now}
+
+
+async def purge_revocations(*, now: dt.datetime) -> int:
+    """Drop revocations of codes that have expired anyway."""
+    return await CodeRevocation.filter(expires_at__lte=now).delete()
+
+
+async def my_scans(*, citizen_id: str, limit: int) -> list[dict]:
+    """Who scanned my code, newest first: the terminal, its scene and department, and the outcome."""
+    from api.codes.models import Terminal
+
+    holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
+    if holder is None:
+        return []
+    scans = await CodeScan.filter(holder_id=holder.id).order_by("-scanned_at").limit(limit)
+    terminals = {t.id: t for t in await Terminal.filter(id__in={s.terminal_id for s in scans})}
+    return [{"id": s.id, "scene": s.scene, "terminal": terminals[s.terminal_id].name if s.terminal_id in terminals
+             else None, "dept": terminals[s.terminal_id].dept if s.terminal_id in terminals else None,
+             "outcome": s.outcome, "reason": s.reason, "source": s.source, "scanned_at": s.scanned_at}
+            for s in scans]

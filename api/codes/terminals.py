@@ -1,0 +1,77 @@
+"""Scanning terminals: registered by admins for one scene and department, authenticated by id and secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from api.codes.models import Terminal
+from api.core import audit
+from api.core.errors import NotFound
+from api.core.workdays import utc_now
+
+
+class SecretHasher:
+    """Keyed SHA-256 of terminal secrets: they are 256 random bits, so no slow password hash is needed, and
+    the key keeps a stolen table from being checked offline."""
+
+    def __init__(self, key: bytes):
+        self._key = hmac.new(key, b"codes.terminal_secret", hashlib.sha256).digest()
+
+    def hash(self, secret: str) -> str:
+        """The stored form of a secret."""
+        return hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()
+
+    def matches(self, secret: str, stored: str) -> bool:
+        """True when `secret` is the one stored (in constant time)."""
+        return hmac.compare_digest(self.hash(secret), stored)
+
+
+def read(terminal: Terminal) -> dict:
+    """A terminal as admins see it (never its secret)."""
+    return {"terminal_id": terminal.id, "name": terminal.name, "scene": terminal.scene, "dept": terminal.dept,
+            "created_at": terminal.created_at, "disabled_at": terminal.disabled_at,
+            "status": "disabled" if terminal.disabled_at else "active"}
+
+
+async def register(*, hasher: SecretHasher, actor, name: str, scene: str, dept: str) -> dict:
+    """A new terminal and its secret, which is shown this once."""
+    secret = secrets.token_urlsafe(32)
+    terminal = await Terminal.create(name=name, scene=scene, dept=dept, secret_hash=hasher.hash(secret),
+                                     created_by=actor.actor_id)
+    await audit.record_for(actor, action="terminal.register", target_type="terminal", target_id=terminal.id,
+                           detail={"scene": scene, "dept": dept})
+    return {**read(terminal), "secret": secret}
+
+
+async def disable(*, actor, terminal_id: str) -> dict:
+    """Stop a terminal (lost, stolen, retired): its requests are refused from now on."""
+    terminal = await Terminal.get_or_none(id=terminal_id)
+    if terminal is None:
+        raise NotFound("终端不存在")
+    if terminal.disabled_at is None:
+        terminal.disabled_at = utc_now()
+        await terminal.save(update_fields=["disabled_at"])
+        await audit.record_for(actor, action="terminal.disable", target_type="terminal", target_id=terminal.id)
+    return read(terminal)
+
+
+async def page(*, scene: str | None, limit: int) -> list[dict]:
+    """Registered terminals, newest first."""
+    query = Terminal.all() if scene is None else Terminal.filter(scene=scene)
+    return [read(t) for t in await query.order_by("-created_at").limit(limit)]
+
+
+async def authenticate(*, hasher: SecretHasher, terminal_id: str, secret: str) -> Terminal | None:
+    """The active terminal these credentials belong to, else None."""
+    terminal = await Terminal.get_or_none(id=terminal_id)
+    if terminal is None or terminal.disabled_at is not None or not hasher.matches(secret, terminal.secret_hash):
+        return None
+    return terminal
+
+
+def when(at: dt.datetime) -> dt.datetime:
+    """A terminal-reported time as an aware UTC datetime (naive ones are taken as UTC)."""
+    return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
