@@ -12,7 +12,7 @@ from api.citizens import profile_cache
 from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
 from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
-from api.core import pii, ratelimit
+from api.core import db, pii, ratelimit
 from api.core.errors import Conflict, NotFound
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -161,7 +161,7 @@ async def list_delegations(*, citizen_id: str) -> list[DelegationRead]:
 async def delegated_level(*, principal_id: str, agent_id: str, scope: str) -> int | None:
     """The principal's assurance level if `agent_id` holds an active delegation covering `scope`."""
     rows = await Delegation.filter(
-        principal_id=principal_id, agent_id=agent_id, status="active", expires_at__gt=_now()
+        principal_id=principal_id, agent_id=agent_id, status="active", expires_at__gt=db.as_stored(_now())
     ).prefetch_related("principal")
     for delegation in rows:
         if scope in delegation.scopes:

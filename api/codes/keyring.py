@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.codes import cose
 from api.codes.models import CodeSigningKey
-from api.core import pii
+from api.core import db, pii
 
 CONTEXT = "codes.signing_key"
 RELOAD_SECONDS = 60  # how stale this process's view of the keys may get (a key withdrawn elsewhere)
@@ -44,7 +44,7 @@ async def ensure_keys(*, now: dt.datetime, period_seconds: int, ttl_seconds: int
     """Make sure the window holding `now` and the next one have keys; wipe the private halves of finished ones."""
     start = _epoch(now) // period_seconds * period_seconds
     for not_before in (start, start + period_seconds):
-        if await CodeSigningKey.exists(not_before=_at(not_before)):
+        if await CodeSigningKey.exists(not_before=db.as_stored(_at(not_before))):
             continue
         private = ed25519.Ed25519PrivateKey.generate()
         raw_private = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -58,7 +58,8 @@ async def ensure_keys(*, now: dt.datetime, period_seconds: int, ttl_seconds: int
                 publish_until=_at(not_after + ttl_seconds + skew_seconds))
         except IntegrityError:
             pass  # another worker made this window's key first: theirs is the one
-    await CodeSigningKey.filter(not_after__lte=now, private_key_enc__isnull=False).update(private_key_enc=None)
+    finished = CodeSigningKey.filter(not_after__lte=db.as_stored(now), private_key_enc__isnull=False)
+    await finished.update(private_key_enc=None)
 
 
 def _status(key: CodeSigningKey, now: dt.datetime) -> str:
@@ -85,7 +86,7 @@ class Keyring:
 
     async def _load(self, now: dt.datetime) -> None:
         await ensure_keys(now=now, period_seconds=self.period, ttl_seconds=self.ttl, skew_seconds=self.skew)
-        self._rows = await CodeSigningKey.filter(publish_until__gt=now).order_by("not_before")
+        self._rows = await CodeSigningKey.filter(publish_until__gt=db.as_stored(now)).order_by("not_before")
         self._published = {row.kid: _published_key(row) for row in self._rows}
         self._signer = None
         for row in self._rows:
@@ -104,13 +105,15 @@ class Keyring:
     async def signer(self, now: dt.datetime) -> tuple[bytes, ed25519.Ed25519PrivateKey]:
         """The current key id and private key."""
         await self._fresh(now)
+        if self._signer is None:
+            raise RuntimeError("no current code signing key holds its private half")
         kid, key, _ = self._signer
         return kid, key
 
     async def published(self, now: dt.datetime) -> dict[str, cose.PublishedKey]:
         """The keys a code may be verified with, by kid."""
         await self._fresh(now)
-        return self._published
+        return {row.kid: self._published[row.kid] for row in self._rows if row.publish_until > now}
 
     async def any_key(self, kid: str, now: dt.datetime) -> cose.PublishedKey | None:
         """A key by id, including one no longer published (offline scans may be uploaded long after)."""
@@ -126,7 +129,7 @@ class Keyring:
         keys = [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": row.kid, "x": row.public_key,
                  "nbf": _epoch(row.not_before), "exp": _epoch(row.not_after),
                  "publish_until": _epoch(row.publish_until), "status": _status(row, now)}
-                for row in self._rows]
+                for row in self._rows if row.publish_until > now]
         return {"keys": keys, "code_prefix": cose.PREFIX, "code_ttl_seconds": self.ttl,
                 "clock_skew_seconds": self.skew}
 

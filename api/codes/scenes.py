@@ -27,15 +27,17 @@ _READS = {
 
 
 async def holder_and_scenes(*, citizen_id: str) -> tuple[int, dict | None, list[str]]:
-    """The citizen's assurance level, holder row (id, status; None before their first code) and scenes held."""
+    """The citizen's assurance level, holder row (id, status, revoked_before; None before their first code) and
+    the scenes they hold."""
     rows = await rawsql.fetch(
-        f"SELECT c.assurance_level, h.id AS holder_id, h.status, {_HOLDS} FROM citizen c "
+        f"SELECT c.assurance_level, h.id AS holder_id, h.status, h.revoked_before, {_HOLDS} FROM citizen c "
         "LEFT JOIN code_holder h ON h.citizen_id = c.id WHERE c.id = ?", [*CARD_STATUSES, citizen_id])
     if not rows:
         return 0, None, []
     row = rows[0]
     held = ["service", *(s for s in SCENES[1:] if row[s])]
-    holder = {"id": row["holder_id"], "status": row["status"]} if row["holder_id"] is not None else None
+    holder = ({"id": row["holder_id"], "status": row["status"], "revoked_before": row["revoked_before"]}
+              if row["holder_id"] is not None else None)
     return row["assurance_level"], holder, held
 
 

@@ -14,7 +14,7 @@ from api.codes.errors import CodeFrozen, CodeHolderRevoked, NotFrozen
 from api.codes.keyring import Keyring
 from api.codes.models import CodeHolder, CodeRevocation, CodeScan
 from api.codes.scenes import holder_and_scenes
-from api.core import audit
+from api.core import audit, db
 from api.core.errors import NotFound
 from auth import tokens
 from auth.models import RefreshToken
@@ -73,10 +73,12 @@ async def issue(*, env: CodeEnv, citizen_id: str, now: dt.datetime | None = None
         raise AssuranceTooLow("出示一人一码须先完成实名认证（二级及以上）")
     if holder is None:
         created = await _holder(citizen_id)
-        holder = {"id": created.id, "status": created.status}
+        holder = {"id": created.id, "status": created.status, "revoked_before": None}
     _refuse_status(holder["status"])
     kid, key = await env.keyring.signer(now)
     iat = int(now.timestamp())
+    if holder["revoked_before"] is not None and iat <= holder["revoked_before"]:
+        iat = holder["revoked_before"] + 1  # unfrozen within the second of the freeze: stay clear of its cutoff
     exp = iat + env.ttl
     code_id = env.code_ids.seal(holder_id=holder["id"], issued_at=iat)
     payload = cose.seal({cose.CLAIM_ISS: env.issuer, cose.CLAIM_IAT: iat, cose.CLAIM_EXP: exp,
@@ -180,7 +182,8 @@ async def _citizen_exists(citizen_id: str) -> bool:
 
 async def revocations(*, since: int, now: dt.datetime) -> dict:
     """Code ids revoked after cursor `since` that have not expired yet; `next_since` for the next call."""
-    rows = await CodeRevocation.filter(id__gt=since, expires_at__gt=now).order_by("id").limit(REVOCATION_PAGE)
+    live = CodeRevocation.filter(id__gt=since, expires_at__gt=db.as_stored(now))
+    rows = await live.order_by("id").limit(REVOCATION_PAGE)
     items = [{"code_id": r.code_id, "reason": r.reason, "revoked_at": r.revoked_at, "expires_at": r.expires_at}
              for r in rows]
     return {"items": items, "next_since": rows[-1].id if rows else since, "more": len(rows) == REVOCATION_PAGE,
@@ -189,7 +192,7 @@ async def revocations(*, since: int, now: dt.datetime) -> dict:
 
 async def purge_revocations(*, now: dt.datetime) -> int:
     """Drop revocations of codes that have expired anyway."""
-    return await CodeRevocation.filter(expires_at__lte=now).delete()
+    return await CodeRevocation.filter(expires_at__lte=db.as_stored(now)).delete()
 
 
 async def my_scans(*, citizen_id: str, limit: int) -> list[dict]:

@@ -20,6 +20,17 @@ MODEL_MODULES = [
 ]
 
 
+def as_stored(at):
+    """`at` in the zone the ORM stores datetimes in, for comparisons in ORM filters.
+
+    On SQLite the ORM writes datetimes as local-time text but passes filter values through unchanged, so
+    a UTC value compared with stored text is off by the zone's offset; PostgreSQL compares either correctly.
+    """
+    from tortoise.timezone import localtime
+
+    return localtime(at)
+
+
 def _connection(settings: Settings) -> dict | str:
     url = settings.effective_database_url
     if url.startswith(("postgres://", "postgresql://", "asyncpg://")):

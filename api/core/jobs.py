@@ -19,7 +19,7 @@ log = get_logger("api.jobs")
 async def purge_expired_refresh_tokens(ctx) -> int:
     """Delete refresh tokens that expired more than a day ago (safe to run any number of times)."""
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
-    deleted = await RefreshToken.filter(expires_at__lt=cutoff).delete()
+    deleted = await RefreshToken.filter(expires_at__lt=db.as_stored(cutoff)).delete()
     log.info("purged_refresh_tokens", count=deleted)
     return deleted
 
@@ -29,7 +29,7 @@ async def purge_idempotency_records(ctx) -> int:
     from api.core.models import IdempotencyRecord
 
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
-    deleted = await IdempotencyRecord.filter(created_at__lt=cutoff).delete()
+    deleted = await IdempotencyRecord.filter(created_at__lt=db.as_stored(cutoff)).delete()
     log.info("purged_idempotency_records", count=deleted)
     return deleted
 

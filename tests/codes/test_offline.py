@@ -1,0 +1,119 @@
+"""Offline terminals: batches uploaded any number of times, double use flagged; key rotation; the wire format."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import base45
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.codes import cose
+from api.codes.keyring import Keyring
+from api.codes.models import CodeScan, CodeSigningKey
+from tests.codes.helpers import code_holder, my_code, terminal
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.isoformat()
+
+
+async def test_a_batch_uploaded_twice_records_each_scan_once_and_flags_a_code_used_twice(client, live):
+    tokens, _ = await code_holder(client)
+    first, second = (await my_code(client, tokens))["payload"], (await my_code(client, tokens))["payload"]
+    gate = await terminal(client, "transit")
+    now = live.app.ctx.codes.clock()
+    batch = {"scans": [
+        {"scan_id": "s-1", "payload": first, "scanned_at": _iso(now)},
+        {"scan_id": "s-2", "payload": second, "scanned_at": _iso(now)},
+        {"scan_id": "s-3", "payload": first, "scanned_at": _iso(now + dt.timedelta(seconds=5))},  # the same code
+        {"scan_id": "s-4", "payload": first[:-4] + "AAAA", "scanned_at": _iso(now)},
+    ]}
+    r = await client.post("/api/v1/scans/batch", json=batch, headers=gate["headers"])
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["recorded"] == 4 and answer["already_recorded"] == 0
+    assert answer["flagged"] == ["s-3"]
+    outcomes = {i["scan_id"]: (i["outcome"], i["reason"]) for i in answer["items"]}
+    assert outcomes["s-1"] == ("accepted", None) and outcomes["s-4"] == ("refused", "code_invalid")
+
+    again = await client.post("/api/v1/scans/batch", json=batch, headers=gate["headers"])
+    assert again.status_code == 200
+    assert again.json()["recorded"] == 0 and again.json()["already_recorded"] == 4
+    assert again.json()["items"] == answer["items"] and again.json()["flagged"] == ["s-3"]
+    assert await CodeScan.filter(terminal_id=gate["terminal_id"]).count() == 4
+
+    # The ride was spent offline: an online gate now refuses the same code.
+    r = await client.post("/api/v1/scan", json={"payload": first, "scene": "transit"},
+                          headers=(await terminal(client, "transit"))["headers"])
+    assert r.status_code == 409
+
+
+async def test_a_bad_batch_is_refused_whole(client):
+    gate = await terminal(client, "transit")
+    for body in ({"scans": []}, {"scans": [{"scan_id": "x"}]}, {"scans": [{"scan_id": "", "payload": "YM1:AAAAAA",
+                                                                          "scanned_at": "yesterday"}]}):
+        r = await client.post("/api/v1/scans/batch", json=body, headers=gate["headers"])
+        assert r.status_code == 422, r.text
+    assert await CodeScan.filter(terminal_id=gate["terminal_id"]).count() == 0
+
+
+async def test_offline_scans_of_expired_codes_and_future_times_are_refused(client, live):
+    tokens, _ = await code_holder(client)
+    payload = (await my_code(client, tokens))["payload"]
+    gate = await terminal(client, "health", dept="weijian")
+    now = live.app.ctx.codes.clock()
+    batch = {"scans": [{"scan_id": "late", "payload": payload, "scanned_at": _iso(now + dt.timedelta(minutes=5))},
+                       {"scan_id": "ok", "payload": payload, "scanned_at": _iso(now)}]}
+    r = await client.post("/api/v1/scans/batch", json=batch, headers=gate["headers"])
+    items = {i["scan_id"]: i for i in r.json()["items"]}
+    assert items["late"]["outcome"] == "refused" and items["late"]["reason"] == "scanned_in_future"
+    assert items["ok"]["outcome"] == "accepted" and r.json()["flagged"] == []
+
+
+async def test_keys_rotate_with_the_next_one_published_ahead(live):
+    ring = Keyring(ttl_seconds=60, skew_seconds=10, period_seconds=3600)
+    # Long ago, so the live server's keys (and their private halves) are untouched by this ring's rotation.
+    start = dt.datetime(2001, 5, 4, 10, 30, tzinfo=dt.timezone.utc)
+
+    def around(jwks: dict) -> dict:
+        return {k["kid"]: k for k in jwks["keys"] if abs(k["nbf"] - start.timestamp()) < 3 * 3600}
+
+    try:
+        window = sorted(around(await ring.jwks(start)).values(), key=lambda k: k["nbf"])
+        assert [k["status"] for k in window] == ["current", "next"]
+        current, upcoming = window
+        assert current["exp"] == upcoming["nbf"] and current["publish_until"] == current["exp"] + 70
+
+        later = dt.datetime.fromtimestamp(current["exp"] + 5, dt.timezone.utc)
+        statuses = {kid: k["status"] for kid, k in around(await ring.jwks(later)).items()}
+        assert statuses[current["kid"]] == "retired" and statuses[upcoming["kid"]] == "current"
+        assert list(statuses.values()).count("next") == 1
+        kid, _key = await ring.signer(later)
+        assert cose.kid_text(kid) == upcoming["kid"]
+        assert (await CodeSigningKey.get(kid=current["kid"])).private_key_enc is None  # wiped when it retired
+
+        gone = dt.datetime.fromtimestamp(current["exp"] + 60 + 10 + 1, dt.timezone.utc)
+        assert current["kid"] not in around(await ring.jwks(gone))
+    finally:
+        await CodeSigningKey.filter(not_before__lt=dt.datetime(2002, 1, 1, tzinfo=dt.timezone.utc)).delete()
+
+
+@given(st.binary(max_size=300))
+def test_base45_matches_the_reference_implementation(data):
+    text = cose.b45encode(data)
+    assert text == base45.b45encode(data).decode()
+    assert cose.b45decode(text) == data
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:abc", max_size=40))
+def test_base45_decode_refuses_what_the_reference_refuses(text):
+    try:
+        expected = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    try:
+        got = cose.b45decode(text)
+    except ValueError:
+        got = None
+    assert got == expected
