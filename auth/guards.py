@@ -46,27 +46,33 @@ def _bearer(request) -> str:
     return token.strip()
 
 
-async def _claims(request, audience: str, *, also_read=None) -> tuple[dict, str | None]:
-    """The token's claims once its session is known to be live, and the Redis value at `also_read(claims)`,
-    fetched in the same round trip."""
+async def _claims(request, audience: str, *, also_read=()) -> tuple[dict, list]:
+    """The token's claims once its session is known to be live, and the Redis values at the keys `also_read`
+    gives for the claims, fetched in the same round trip."""
     claims = request.app.ctx.tokens.decode_access(_bearer(request), audience=audience)
-    keys = [tokens.REVOKED_SESSION_KEY.format(claims["sid"])]
-    if also_read is not None:
-        keys.append(also_read(claims))
-    values = await request.app.ctx.redis.mget(keys)
+    extra = list(also_read(claims)) if also_read else []
+    values = await request.app.ctx.redis.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
     if values[0]:
         raise tokens.InvalidToken("该登录会话已退出，请重新登录")
-    return claims, values[1] if also_read is not None else None
+    return claims, values[1:]
 
 
-async def authenticate_citizen(request, *, scope: str | None) -> Actor:
-    """The citizen (or agent within `scope`) behind a citizen access token."""
+async def authenticate_citizen(request, *, scope: str | None, also_read=None) -> Actor:
+    """The citizen (or agent within `scope`) behind a citizen access token; `also_read(citizen_id)` names one
+    more Redis key the route wants read in the same round trip (its value lands in request.ctx.also_read)."""
     from api.citizens import service as citizens_service
 
     principal = request.headers.get("x-on-behalf-of")
-    # The profile of whoever the request is about comes along with the revocation check; /me needs nothing more.
-    claims, request.ctx.cached_profile = await _claims(
-        request, CITIZEN_AUDIENCE, also_read=lambda claims: profile_cache.key(principal or claims["sub"]))
+
+    def keys(claims):
+        # The profile of whoever the request is about comes along with the revocation check; /me needs nothing
+        # more. Read before the delegation is checked, but only handed out after.
+        who = principal or claims["sub"]
+        return [profile_cache.key(who), *([also_read(who)] if also_read else [])]
+
+    claims, values = await _claims(request, CITIZEN_AUDIENCE, also_read=keys)
+    request.ctx.cached_profile = values[0]
+    request.ctx.also_read = values[1] if also_read else None
     actor = Actor(kind="citizen", actor_id=claims["sub"], session_id=claims["sid"], citizen_id=claims["sub"],
                   assurance_level=claims.get("lvl", 0), request_id=request.ctx.request_id, ip=request.remote_addr
                   or request.ip)
@@ -90,13 +96,14 @@ async def authenticate_admin(request, *, roles: tuple[str, ...]) -> Actor:
                  depts=claims.get("depts", []), request_id=request.ctx.request_id, ip=request.remote_addr or request.ip)
 
 
-def citizen_required(scope: str | None = None):
-    """Guard a route for citizens; agents may call it with X-On-Behalf-Of only when `scope` is named."""
+def citizen_required(scope: str | None = None, *, also_read=None):
+    """Guard a route for citizens; agents may call it with X-On-Behalf-Of only when `scope` is named.
+    `also_read(citizen_id)`: a Redis key to read along with the session check (see authenticate_citizen)."""
 
     def decorate(handler):
         @wraps(handler)
         async def guarded(request, *args, **kwargs):
-            request.ctx.actor = await authenticate_citizen(request, scope=scope)
+            request.ctx.actor = await authenticate_citizen(request, scope=scope, also_read=also_read)
             return await handler(request, *args, **kwargs)
 
         return guarded
@@ -127,8 +134,8 @@ async def authenticate_terminal(request):
     terminal_id, _, secret = credentials.strip().partition(":")
     if scheme.lower() != "terminal" or not terminal_id or not secret:
         raise TerminalRefused()
-    terminal = await terminals.authenticate(hasher=request.app.ctx.terminal_hasher, terminal_id=terminal_id,
-                                            secret=secret)
+    terminal = await terminals.authenticate(hasher=request.app.ctx.terminal_hasher, redis=request.app.ctx.redis,
+                                            terminal_id=terminal_id, secret=secret)
     if terminal is None:
         raise TerminalRefused()
     return terminal

@@ -1,15 +1,16 @@
-"""Rotating pseudonymous code ids: one AES block sealing the holder number, the issue time and random bits.
+"""Rotating pseudonymous code ids: one AES block sealing the holder number and the issue second.
 
-Every code gets a new id that no one without the server's key can link to a person or to another code,
-while the server opens any id (even one uploaded by an offline terminal a week later) without storing it.
-A single block under a fixed key is a keyed permutation; the random bits keep two ids from ever repeating.
+Every second gives a new id that no one without the server's key can link to a person or to another
+code, while the server opens any id (even one uploaded by an offline terminal a week later) without
+storing it. A single block under a fixed key is a keyed permutation of unique inputs. Being
+deterministic, the ids a holder may still be showing can be listed when they freeze their code: one
+per second of a code's lifetime, with nothing written when a code is issued.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -23,8 +24,8 @@ class CodeIds:
         self._cipher = Cipher(algorithms.AES(key), modes.ECB())
 
     def seal(self, *, holder_id: int, issued_at: int) -> bytes:
-        """A fresh 16-byte id for a code of this holder issued at `issued_at` (epoch seconds)."""
-        block = struct.pack(">QI", holder_id, issued_at & 0xFFFFFFFF) + os.urandom(4)
+        """The 16-byte id of this holder's code issued at `issued_at` (epoch seconds)."""
+        block = struct.pack(">QII", holder_id, issued_at & 0xFFFFFFFF, 0)
         enc = self._cipher.encryptor()
         return enc.update(block) + enc.finalize()
 
@@ -33,5 +34,7 @@ class CodeIds:
         if len(code_id) != 16:
             raise ValueError("a code id is 16 bytes")
         dec = self._cipher.decryptor()
-        holder_id, issued_at = struct.unpack(">QI", (dec.update(code_id) + dec.finalize())[:12])
+        holder_id, issued_at, pad = struct.unpack(">QII", dec.update(code_id) + dec.finalize())
+        if pad:
+            raise ValueError("not a code id")
         return holder_id, issued_at

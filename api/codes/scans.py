@@ -12,9 +12,9 @@ import hashlib
 
 from api.codes import cose, scenes
 from api.codes.errors import refused
-from api.codes.models import CodeScan, Terminal
+from api.codes.models import CodeScan
 from api.codes.service import CodeEnv
-from api.codes.terminals import when
+from api.codes.terminals import TerminalInfo, when
 from api.core import rawsql
 from api.core.ids import new_id
 
@@ -64,7 +64,7 @@ async def _take_ride(code_id: str, *, scan_id: str, terminal_id: str, at: dt.dat
     return await rawsql.fetch_value("SELECT scan_id FROM code_ride WHERE code_id = ?", [code_id]) == scan_id
 
 
-async def _log(terminal: Terminal, *, scene: str, outcome: str, at: dt.datetime, scan_id: str | None = None,
+async def _log(terminal: TerminalInfo, *, scene: str, outcome: str, at: dt.datetime, scan_id: str | None = None,
                reason: str | None = None, code_id: str | None = None, holder_id: int | None = None) -> str:
     scan_id = scan_id or new_id("scn")
     await CodeScan.create(id=scan_id, terminal_id=terminal.id, scene=scene, code_id=code_id, holder_id=holder_id,
@@ -72,7 +72,8 @@ async def _log(terminal: Terminal, *, scene: str, outcome: str, at: dt.datetime,
     return scan_id
 
 
-async def scan(*, env: CodeEnv, terminal: Terminal, payload: str, scene: str, now: dt.datetime | None = None) -> dict:
+async def scan(*, env: CodeEnv, terminal: TerminalInfo, payload: str, scene: str,
+               now: dt.datetime | None = None) -> dict:
     """Check a code shown at this terminal and answer only `scene`'s fields (the scan is logged either way)."""
     now = now or env.clock()
     if scene != terminal.scene:
@@ -110,7 +111,7 @@ def _offline_scan_id(terminal_id: str, terminal_scan_id: str) -> str:
     return "scn_" + hashlib.sha256(f"{terminal_id}:{terminal_scan_id}".encode()).hexdigest()[:32]
 
 
-async def _judge_offline(env: CodeEnv, terminal: Terminal, item: dict, *, scan_id: str, now: dt.datetime) -> dict:
+async def _judge_offline(env: CodeEnv, terminal: TerminalInfo, item: dict, *, scan_id: str, now: dt.datetime) -> dict:
     at = when(item["scanned_at"])
     fields = {"outcome": "accepted", "reason": None, "code_id": None, "holder_id": None, "used_twice": False}
     try:
@@ -131,7 +132,8 @@ def _item(row: CodeScan) -> dict:
             "used_twice": row.used_twice}
 
 
-async def upload_batch(*, env: CodeEnv, terminal: Terminal, items: list[dict], now: dt.datetime | None = None) -> dict:
+async def upload_batch(*, env: CodeEnv, terminal: TerminalInfo, items: list[dict],
+                       now: dt.datetime | None = None) -> dict:
     """Record the scans an offline terminal verified; each once, however often the batch is sent."""
     now = now or env.clock()
     ids = {item["scan_id"]: _offline_scan_id(terminal.id, item["scan_id"]) for item in items}

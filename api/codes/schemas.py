@@ -20,7 +20,6 @@ class CodeRead(BaseModel):
 class CodeStatusRead(BaseModel):
     status: Literal["active", "frozen", "revoked"]
     changed_at: dt.datetime | None
-    codes_revoked: int | None = None
     sessions_ended: int | None = None
 
 
@@ -148,4 +147,3 @@ class HolderStatusRead(BaseModel):
     citizen_id: str
     status: Literal["active", "revoked"]
     changed_at: dt.datetime
-    codes_revoked: int | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from api.citizens.errors import AssuranceTooLow
-from api.codes import cose
+from api.codes import cose, state_cache
 from api.codes.code_ids import CodeIds
 from api.codes.errors import CodeFrozen, CodeHolderRevoked, NotFrozen
 from api.codes.keyring import Keyring
@@ -19,7 +19,6 @@ from api.core.errors import NotFound
 from auth import tokens
 from auth.models import RefreshToken
 
-RECENT_KEY = "codes:recent:{}"  # the ids of a holder's codes that may still be shown, to revoke them on a freeze
 REVOCATION_PAGE = 1000
 
 
@@ -64,17 +63,36 @@ def _refuse_status(status: str) -> None:
         raise CodeHolderRevoked()
 
 
-async def issue(*, env: CodeEnv, citizen_id: str, now: dt.datetime | None = None) -> dict:
-    """A fresh code for the citizen (real name verified), with the scenes their registry data gives them."""
-    now = now or env.clock()
+async def _state(citizen_id: str) -> dict | None:
+    """The code state from the database: holder, status, cutoff and scenes (None below level 2)."""
     # The level as it stands now, not as the access token recorded it at login.
     level, holder, scenes = await holder_and_scenes(citizen_id=citizen_id)
     if level < 2:
-        raise AssuranceTooLow("出示一人一码须先完成实名认证（二级及以上）")
+        return None
     if holder is None:
         created = await _holder(citizen_id)
         holder = {"id": created.id, "status": created.status, "revoked_before": None}
+    return {**holder, "scenes": scenes}
+
+
+async def _refresh_state(env: CodeEnv, citizen_id: str) -> None:
+    state = await _state(citizen_id)
+    if state is not None:
+        await state_cache.put(env.redis, citizen_id, state)
+
+
+async def issue(*, env: CodeEnv, citizen_id: str, cached: str | None = None, now: dt.datetime | None = None) -> dict:
+    """A fresh code for the citizen (real name verified), with the scenes their registry data gives them;
+    `cached` is the citizen's cached code state if the caller already read it."""
+    now = now or env.clock()
+    holder = state_cache.parse(cached)
+    if holder is None:
+        holder = await _state(citizen_id)
+        if holder is None:
+            raise AssuranceTooLow("出示一人一码须先完成实名认证（二级及以上）")
+        await state_cache.fill(env.redis, citizen_id, holder)
     _refuse_status(holder["status"])
+    scenes = holder["scenes"]
     kid, key = await env.keyring.signer(now)
     iat = int(now.timestamp())
     if holder["revoked_before"] is not None and iat <= holder["revoked_before"]:
@@ -83,28 +101,22 @@ async def issue(*, env: CodeEnv, citizen_id: str, now: dt.datetime | None = None
     code_id = env.code_ids.seal(holder_id=holder["id"], issued_at=iat)
     payload = cose.seal({cose.CLAIM_ISS: env.issuer, cose.CLAIM_IAT: iat, cose.CLAIM_EXP: exp,
                          cose.CLAIM_CTI: code_id, cose.CLAIM_SCENES: scenes}, kid=kid, private_key=key)
-    recent = RECENT_KEY.format(holder["id"])
-    pipe = env.redis.pipeline(transaction=False)
-    pipe.zadd(recent, {code_id.hex(): exp})
-    pipe.zremrangebyscore(recent, "-inf", iat - env.skew)
-    pipe.expire(recent, env.ttl + env.skew)
-    await pipe.execute()
     return {"payload": payload, "expires_at": dt.datetime.fromtimestamp(exp, dt.timezone.utc),
             # The app refreshes well before expiry, so a code on screen always has time left at the gate.
             "refresh_after_seconds": max(1, env.ttl - 2 * env.skew), "scenes": scenes}
 
 
-async def _revoke_outstanding(env: CodeEnv, holder: CodeHolder, *, reason: str, now: dt.datetime) -> int:
+async def _revoke_outstanding(env: CodeEnv, holder: CodeHolder, *, reason: str, now: dt.datetime) -> None:
     """Refuse every code of the holder issued up to now: online at once, offline through the revocation list."""
     at = int(now.timestamp())
     await CodeHolder.filter(id=holder.id).update(revoked_before=at)
-    live = await env.redis.zrangebyscore(RECENT_KEY.format(holder.id), at - env.skew, "+inf", withscores=True)
-    rows = [CodeRevocation(code_id=code_id, reason=reason, revoked_at=now,
-                           expires_at=dt.datetime.fromtimestamp(exp + env.skew, dt.timezone.utc))
-            for code_id, exp in live]
-    if rows:
-        await CodeRevocation.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    # Every id the holder's codes can have had in a code's lifetime (ids are per second; most were never
+    # issued, and listing those costs terminals a few bytes).
+    rows = [CodeRevocation(code_id=env.code_ids.seal(holder_id=holder.id, issued_at=iat).hex(), reason=reason,
+                           revoked_at=now, expires_at=dt.datetime.fromtimestamp(iat + env.ttl + env.skew,
+                                                                                dt.timezone.utc))
+            for iat in range(at - env.ttl - env.skew + 1, at + 1)]
+    await CodeRevocation.bulk_create(rows, ignore_conflicts=True)
 
 
 async def _set_status(holder: CodeHolder, status: str, *, reason: str | None, now: dt.datetime) -> None:
@@ -126,15 +138,16 @@ async def freeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict
     if holder.status == "revoked":
         raise CodeHolderRevoked()
     await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
-    revoked = await _revoke_outstanding(env, holder, reason="frozen", now=now)
+    await _revoke_outstanding(env, holder, reason="frozen", now=now)
+    await _refresh_state(env, actor.citizen_id)
     # Whoever holds the lost phone is signed out, so they cannot unfreeze; this session stays.
     families = await RefreshToken.filter(subject_type="citizen", subject_id=actor.citizen_id, revoked_at=None) \
         .exclude(family_id=actor.session_id).distinct().values_list("family_id", flat=True)
     for family_id in families:
         await tokens.revoke_family(family_id=family_id, redis=env.redis, access_ttl=env.access_ttl)
     await audit.record_for(actor, action="code.freeze", target_type="citizen", target_id=actor.citizen_id,
-                           detail={"codes_revoked": revoked, "sessions_ended": len(families)})
-    return {"status": "frozen", "changed_at": now, "codes_revoked": revoked, "sessions_ended": len(families)}
+                           detail={"sessions_ended": len(families)})
+    return {"status": "frozen", "changed_at": now, "sessions_ended": len(families)}
 
 
 async def unfreeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict:
@@ -146,6 +159,7 @@ async def unfreeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> di
     if holder.status != "frozen":
         raise NotFrozen()
     await _set_status(holder, "active", reason=None, now=now)
+    await _refresh_state(env, actor.citizen_id)
     await audit.record_for(actor, action="code.unfreeze", target_type="citizen", target_id=actor.citizen_id)
     return {"status": "active", "changed_at": now}
 
@@ -157,10 +171,11 @@ async def admin_revoke(*, env: CodeEnv, actor, citizen_id: str, reason: str, now
         raise NotFound("市民不存在")
     holder = await _holder(citizen_id)
     await _set_status(holder, "revoked", reason=reason, now=now)
-    revoked = await _revoke_outstanding(env, holder, reason="revoked", now=now)
+    await _revoke_outstanding(env, holder, reason="revoked", now=now)
+    await _refresh_state(env, citizen_id)
     await audit.record_for(actor, action="code.revoke", target_type="citizen", target_id=citizen_id,
-                           detail={"reason": reason, "codes_revoked": revoked})
-    return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now, "codes_revoked": revoked}
+                           detail={"reason": reason})
+    return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now}
 
 
 async def admin_reinstate(*, env: CodeEnv, actor, citizen_id: str, now: dt.datetime | None = None) -> dict:
@@ -170,6 +185,7 @@ async def admin_reinstate(*, env: CodeEnv, actor, citizen_id: str, now: dt.datet
     if holder is None or holder.status != "revoked":
         raise NotFound("该市民的码未被吊销")
     await _set_status(holder, "active", reason=None, now=now)
+    await _refresh_state(env, citizen_id)
     await audit.record_for(actor, action="code.reinstate", target_type="citizen", target_id=citizen_id)
     return {"citizen_id": citizen_id, "status": "active", "changed_at": now}
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
+from dataclasses import dataclass
 
 from api.codes.models import Terminal
 from api.core import audit
 from api.core.errors import NotFound
 from api.core.workdays import utc_now
+
+CACHE_SECONDS = 300
 
 
 class SecretHasher:
@@ -46,7 +50,7 @@ async def register(*, hasher: SecretHasher, actor, name: str, scene: str, dept: 
     return {**read(terminal), "secret": secret}
 
 
-async def disable(*, actor, terminal_id: str) -> dict:
+async def disable(*, actor, redis, terminal_id: str) -> dict:
     """Stop a terminal (lost, stolen, retired): its requests are refused from now on."""
     terminal = await Terminal.get_or_none(id=terminal_id)
     if terminal is None:
@@ -54,6 +58,7 @@ async def disable(*, actor, terminal_id: str) -> dict:
     if terminal.disabled_at is None:
         terminal.disabled_at = utc_now()
         await terminal.save(update_fields=["disabled_at"])
+        await _cache(redis, terminal, overwrite=True)
         await audit.record_for(actor, action="terminal.disable", target_type="terminal", target_id=terminal.id)
     return read(terminal)
 
@@ -64,12 +69,45 @@ async def page(*, scene: str | None, limit: int) -> list[dict]:
     return [read(t) for t in await query.order_by("-created_at").limit(limit)]
 
 
-async def authenticate(*, hasher: SecretHasher, terminal_id: str, secret: str) -> Terminal | None:
-    """The active terminal these credentials belong to, else None."""
-    terminal = await Terminal.get_or_none(id=terminal_id)
-    if terminal is None or terminal.disabled_at is not None or not hasher.matches(secret, terminal.secret_hash):
+@dataclass(frozen=True)
+class TerminalInfo:
+    """What a request needs of the terminal making it."""
+
+    id: str
+    scene: str
+    dept: str
+    secret_hash: str
+    disabled: bool
+
+
+def _cache_key(terminal_id: str) -> str:
+    return f"codes:terminal:{terminal_id}"
+
+
+async def _cache(redis, terminal: Terminal, *, overwrite: bool) -> None:
+    # Disabling overwrites; a fill after a miss does not, so it cannot bring back an enabled terminal.
+    info = {"id": terminal.id, "scene": terminal.scene, "dept": terminal.dept, "secret_hash": terminal.secret_hash,
+            "disabled": terminal.disabled_at is not None}
+    await redis.set(_cache_key(terminal.id), json.dumps(info), ex=CACHE_SECONDS, nx=not overwrite)
+
+
+async def authenticate(*, hasher: SecretHasher, redis, terminal_id: str, secret: str) -> TerminalInfo | None:
+    """The active terminal these credentials belong to, else None (its record is cached in Redis)."""
+    if len(terminal_id) > 40:
         return None
-    return terminal
+    raw = await redis.get(_cache_key(terminal_id))
+    if raw is None:
+        terminal = await Terminal.get_or_none(id=terminal_id)
+        if terminal is None:
+            return None
+        await _cache(redis, terminal, overwrite=False)
+        info = TerminalInfo(terminal.id, terminal.scene, terminal.dept, terminal.secret_hash,
+                            terminal.disabled_at is not None)
+    else:
+        info = TerminalInfo(**json.loads(raw))
+    if info.disabled or not hasher.matches(secret, info.secret_hash):
+        return None
+    return info
 
 
 def when(at: dt.datetime) -> dt.datetime:

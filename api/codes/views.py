@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from api.codes import scans, service, terminals
+from api.codes import scans, service, state_cache, terminals
 from api.codes.schemas import (
     CodeRead,
     CodeRevoke,
@@ -33,10 +33,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.get("/codes/me")
 @doc("一人一码：短时有效的签名码（政务服务、电子健康卡、乘车码、社保卡合一），约每分钟刷新", response=CodeRead,
      errors=(401, 403), tag="codes", secured="citizen")
-@citizen_required(scope="codes")
+@citizen_required(scope="codes", also_read=state_cache.key)
 async def my_code(request):
     actor = request.ctx.actor
-    code = await service.issue(env=request.app.ctx.codes, citizen_id=actor.citizen_id)
+    code = await service.issue(env=request.app.ctx.codes, citizen_id=actor.citizen_id, cached=request.ctx.also_read)
     return respond(code, headers=NO_STORE)
 
 
@@ -134,7 +134,8 @@ async def list_terminals(request):
 @doc("停用扫码终端", response=TerminalRead, errors=(401, 403, 404), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def disable_terminal(request, terminal_id: str):
-    return respond(await terminals.disable(actor=request.ctx.actor, terminal_id=terminal_id))
+    return respond(await terminals.disable(actor=request.ctx.actor, redis=request.app.ctx.redis,
+                                               terminal_id=terminal_id))
 
 
 @admin_bp.post("/codes/holders/<citizen_id:str>/revoke")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 from api.core.settings import Settings
 
@@ -31,12 +33,26 @@ def as_stored(at):
     return localtime(at)
 
 
+class _NoResetConnection(asyncpg.Connection):
+    """A pooled connection returned without asyncpg's reset query (UNLISTEN, RESET ALL, advisory unlocks...).
+
+    That query is a second round trip for every pooled query; the service never listens, takes advisory
+    locks or sets session variables (only SET LOCAL, which ends with its transaction), and asyncpg still
+    rolls back a transaction left open.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 def _connection(settings: Settings) -> dict | str:
     url = settings.effective_database_url
     if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         # Each Sanic worker holds its own pool: workers x maxsize must stay under max_connections.
         sep = "&" if "?" in url else "?"
-        return f"{url}{sep}minsize=1&maxsize={settings.db_pool_max}"
+        config = expand_db_url(f"{url}{sep}minsize=1&maxsize={settings.db_pool_max}")
+        config["credentials"]["connection_class"] = _NoResetConnection
+        return config
     return url
 
 

@@ -26,12 +26,15 @@ async def test_a_frozen_code_is_refused_online_and_listed_for_offline_terminals(
 
     r = await client.post("/api/v1/codes/me/freeze", headers=bearer(tokens))
     assert r.status_code == 200 and r.json()["status"] == "frozen", r.text
-    assert r.json()["codes_revoked"] == 1 and r.json()["sessions_ended"] >= 1
+    assert r.json()["sessions_ended"] >= 1
     r = await scan(client, gate, shown)
     assert r.status_code == 403 and r.json()["error"]["code"] == "code_revoked"
     listed = await _revocations(client, gate, since=before)
     code_id = cose.open_unverified(shown).claims[cose.CLAIM_CTI].hex()
-    assert [i["code_id"] for i in listed["items"]] == [code_id]
+    # Every id the holder's codes can have had within a code's lifetime, the one shown among them.
+    env = live.app.ctx.codes
+    assert code_id in {i["code_id"] for i in listed["items"]}
+    assert len(listed["items"]) == env.ttl + env.skew
     assert (await _revocations(client, gate, since=listed["next_since"]))["items"] == []
 
     # An offline terminal with the JWKS and that list refuses it too.
@@ -67,7 +70,7 @@ async def test_an_admin_revokes_a_code_and_only_an_admin_reinstates_it(client):
     assert (await client.post(f"{url}/revoke", json={"reason": "冒用"}, headers=reviewer)).status_code == 403
     assert (await client.post(f"{url}/revoke", json={}, headers=admin)).status_code == 422
     r = await client.post(f"{url}/revoke", json={"reason": "他人冒用，经核实停用"}, headers=admin)
-    assert r.status_code == 200 and r.json()["codes_revoked"] == 1, r.text
+    assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
     hall = await terminal(client, "service", dept="zhengwu", admin=admin)
     assert (await scan(client, hall, shown)).json()["error"]["code"] == "code_revoked"
     r = await client.get("/api/v1/codes/me", headers=bearer(tokens))
