@@ -8,6 +8,7 @@ offline gate's second use is flagged when its batch arrives.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
 from api.codes import cose, scenes
@@ -16,6 +17,7 @@ from api.codes.models import CodeScan
 from api.codes.service import CodeEnv
 from api.codes.terminals import TerminalInfo, when
 from api.core import db, rawsql
+from api.core.batcher import Batcher
 from api.core.ids import new_id
 
 
@@ -43,7 +45,7 @@ async def _verify(env: CodeEnv, payload: str, *, at: dt.datetime, scene: str,
         raise _Verdict("code_invalid", code_id=code_id)
     if scene not in (claims.get(cose.CLAIM_SCENES) or ()):
         raise _Verdict("scene_not_held", code_id=code_id, holder_id=holder_id)
-    row = await scenes.read_for_scan(holder_id=holder_id, scene=scene)
+    row = await _batcher(env, f"read:{scene}", functools.partial(scenes.read_for_scans, scene)).submit(holder_id)
     if row is None:
         raise _Verdict("code_invalid", code_id=code_id)
     revoked_before = row["revoked_before"]
@@ -64,15 +66,33 @@ async def _take_ride(code_id: str, *, scan_id: str, terminal_id: str, at: dt.dat
     return await rawsql.fetch_value("SELECT scan_id FROM code_ride WHERE code_id = ?", [code_id]) == scan_id
 
 
-async def _log(terminal: TerminalInfo, *, scene: str, outcome: str, at: dt.datetime, scan_id: str | None = None,
-               reason: str | None = None, code_id: str | None = None, holder_id: int | None = None) -> str:
+_SCAN_COLUMNS = ("id, terminal_id, scene, code_id, holder_id, outcome, reason, source, used_twice, scanned_at, "
+                 "recorded_at")
+
+
+async def _insert_scans(rows: list[tuple]) -> list[None]:
+    # One multi-row INSERT for the scans of every request that came in meanwhile.
+    await rawsql.execute(f"INSERT INTO code_scan ({_SCAN_COLUMNS}) VALUES "
+                         + ", ".join("(?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, ?)" for _ in rows),
+                         [value for row in rows for value in row])
+    return [None] * len(rows)
+
+
+def _batcher(env: CodeEnv, name: str, run) -> Batcher:
+    batcher = env.batchers.get(name)
+    if batcher is None:
+        batcher = env.batchers[name] = Batcher(run)
+    return batcher
+
+
+async def _log(env: CodeEnv, terminal: TerminalInfo, *, scene: str, outcome: str, at: dt.datetime,
+               scan_id: str | None = None, reason: str | None = None, code_id: str | None = None,
+               holder_id: int | None = None) -> str:
+    """Record an online scan (the answer waits until the row is written)."""
     scan_id = scan_id or new_id("scn")
     stored = db.as_stored(at)
-    # One plain INSERT: building an ORM object cost more than the rest of the scan.
-    await rawsql.execute(
-        "INSERT INTO code_scan (id, terminal_id, scene, code_id, holder_id, outcome, reason, source, used_twice, "
-        "scanned_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, ?)",
-        [scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, False, stored, stored])
+    await _batcher(env, "log", _insert_scans).submit(
+        (scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, False, stored, stored))
     return scan_id
 
 
@@ -81,18 +101,18 @@ async def scan(*, env: CodeEnv, terminal: TerminalInfo, payload: str, scene: str
     """Check a code shown at this terminal and answer only `scene`'s fields (the scan is logged either way)."""
     now = now or env.clock()
     if scene != terminal.scene:
-        await _log(terminal, scene=scene, outcome="refused", reason="scene_not_allowed", at=now)
+        await _log(env, terminal, scene=scene, outcome="refused", reason="scene_not_allowed", at=now)
         raise refused("scene_not_allowed")
     try:
         claims, holder_id, row = await _verify(env, payload, at=now, scene=scene, offline=False)
     except _Verdict as v:
-        await _log(terminal, scene=scene, outcome="refused", reason=v.reason, code_id=v.code_id,
+        await _log(env, terminal, scene=scene, outcome="refused", reason=v.reason, code_id=v.code_id,
                    holder_id=v.holder_id, at=now)
         raise refused(v.reason) from None
     code_id = claims[cose.CLAIM_CTI].hex()
     data = scenes.answer(scene, row)
     if data is None:
-        await _log(terminal, scene=scene, outcome="refused", reason="scene_not_held", code_id=code_id,
+        await _log(env, terminal, scene=scene, outcome="refused", reason="scene_not_held", code_id=code_id,
                    holder_id=holder_id, at=now)
         raise refused("scene_not_held")
     scan_id = new_id("scn")
@@ -101,10 +121,10 @@ async def scan(*, env: CodeEnv, terminal: TerminalInfo, payload: str, scene: str
         if not data["may_ride"]:
             outcome, reason = "refused", data["reason"]
         elif not await _take_ride(code_id, scan_id=scan_id, terminal_id=terminal.id, at=now):
-            await _log(terminal, scene=scene, outcome="refused", reason="code_already_used", code_id=code_id,
+            await _log(env, terminal, scene=scene, outcome="refused", reason="code_already_used", code_id=code_id,
                        holder_id=holder_id, at=now)
             raise refused("code_already_used")
-    await _log(terminal, scan_id=scan_id, scene=scene, outcome=outcome, reason=reason, code_id=code_id,
+    await _log(env, terminal, scan_id=scan_id, scene=scene, outcome=outcome, reason=reason, code_id=code_id,
                holder_id=holder_id, at=now)
     return {"scan_id": scan_id, "scene": scene, "code_id": code_id,
             "expires_at": dt.datetime.fromtimestamp(claims[cose.CLAIM_EXP], dt.timezone.utc), **data}

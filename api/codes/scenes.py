@@ -41,13 +41,15 @@ async def holder_and_scenes(*, citizen_id: str) -> tuple[int, dict | None, list[
     return row["assurance_level"], holder, held
 
 
-async def read_for_scan(*, holder_id: int, scene: str) -> dict | None:
-    """The holder's status and the registry fields the scene needs (None for an unknown holder)."""
+async def read_for_scans(scene: str, holder_ids: list[int]) -> list[dict | None]:
+    """For each holder, their status and the registry fields the scene needs (None for an unknown holder)."""
     columns, join = _READS[scene]
+    wanted = sorted(set(holder_ids))
     rows = await rawsql.fetch(
-        f"SELECT h.citizen_id, h.status, h.revoked_before, {columns} FROM code_holder h "
-        f"JOIN citizen c ON c.id = h.citizen_id {join} WHERE h.id = ?", [holder_id])
-    return rows[0] if rows else None
+        f"SELECT h.id AS holder_id, h.citizen_id, h.status, h.revoked_before, {columns} FROM code_holder h "
+        f"JOIN citizen c ON c.id = h.citizen_id {join} WHERE h.id IN {rawsql.in_list(wanted)}", wanted)
+    found = {row["holder_id"]: row for row in rows}
+    return [found.get(holder_id) for holder_id in holder_ids]
 
 
 def answer(scene: str, row: dict) -> dict | None:

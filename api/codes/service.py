@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
 
@@ -34,6 +34,7 @@ class CodeEnv:
     issuer: str
     clock: object
     access_ttl: int  # how long a signed-out session's access tokens must stay refused
+    batchers: dict = field(default_factory=dict)  # the scan path's group commits (see api.codes.scans)
 
 
 def build_env(*, settings, redis, clock) -> CodeEnv:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 
 from api.codes.models import Terminal
@@ -59,6 +60,8 @@ async def disable(*, actor, redis, terminal_id: str) -> dict:
         terminal.disabled_at = utc_now()
         await terminal.save(update_fields=["disabled_at"])
         await _cache(redis, terminal, overwrite=True)
+        for key in [k for k in _checked if k[0] == terminal.id]:
+            _checked.pop(key, None)
         await audit.record_for(actor, action="terminal.disable", target_type="terminal", target_id=terminal.id)
     return read(terminal)
 
@@ -91,10 +94,28 @@ async def _cache(redis, terminal: Terminal, *, overwrite: bool) -> None:
     await redis.set(_cache_key(terminal.id), json.dumps(info), ex=CACHE_SECONDS, nx=not overwrite)
 
 
+# Credentials this process checked in the last moments: a gate scans many times a second. Disabling a
+# terminal reaches other processes within LOCAL_SECONDS (this one at once).
+LOCAL_SECONDS = 2.0
+_checked: dict[tuple[str, str], tuple[TerminalInfo, float]] = {}
+
+
 async def authenticate(*, hasher: SecretHasher, redis, terminal_id: str, secret: str) -> TerminalInfo | None:
     """The active terminal these credentials belong to, else None (its record is cached in Redis)."""
     if len(terminal_id) > 40:
         return None
+    hit = _checked.get((terminal_id, secret))
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    info = await _check(hasher=hasher, redis=redis, terminal_id=terminal_id, secret=secret)
+    if info is not None:
+        if len(_checked) > 10_000:
+            _checked.clear()
+        _checked[(terminal_id, secret)] = (info, time.monotonic() + LOCAL_SECONDS)
+    return info
+
+
+async def _check(*, hasher: SecretHasher, redis, terminal_id: str, secret: str) -> TerminalInfo | None:
     raw = await redis.get(_cache_key(terminal_id))
     if raw is None:
         terminal = await Terminal.get_or_none(id=terminal_id)

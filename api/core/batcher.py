@@ -1,0 +1,48 @@
+"""Group commit: concurrent callers' items go to the database in one statement, each caller awaiting its result.
+
+While one batch is in flight the next one gathers, so under load a round trip serves many requests and
+under no load a call costs one round trip as before. A caller returns only once its own batch is done:
+nothing is acknowledged before it is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+class Batcher:
+    """Runs `run_batch(items) -> results` (same order) over the items submitted while the previous batch ran."""
+
+    def __init__(self, run_batch: Callable[[list[Any]], Awaitable[list[Any]]], *, max_size: int = 256):
+        self._run = run_batch
+        self._max = max_size
+        self._pending: list[tuple[Any, asyncio.Future]] = []
+        self._running = False
+
+    async def submit(self, item: Any) -> Any:
+        """The result for `item`, once the batch holding it has run (its exception if the batch failed)."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+                try:
+                    results = await self._run([item for item, _ in batch])
+                except Exception as exc:  # every caller of the batch sees the failure
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._running = False
