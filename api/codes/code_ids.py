@@ -21,20 +21,20 @@ class CodeIds:
 
     def __init__(self, secret: bytes):
         key = hmac.new(secret, b"codes.code_id", hashlib.sha256).digest()[:16]
-        self._cipher = Cipher(algorithms.AES(key), modes.ECB())
+        cipher = Cipher(algorithms.AES(key), modes.ECB())
+        # ECB treats every block alone, so one long-lived context serves every call (never finalized).
+        self._encrypt, self._decrypt = cipher.encryptor().update, cipher.decryptor().update
 
     def seal(self, *, holder_id: int, issued_at: int) -> bytes:
         """The 16-byte id of this holder's code issued at `issued_at` (epoch seconds)."""
         block = struct.pack(">QII", holder_id, issued_at & 0xFFFFFFFF, 0)
-        enc = self._cipher.encryptor()
-        return enc.update(block) + enc.finalize()
+        return self._encrypt(block)
 
     def open(self, code_id: bytes) -> tuple[int, int]:
         """The holder number and issue time inside an id; ValueError if it is not 16 bytes."""
         if len(code_id) != 16:
             raise ValueError("a code id is 16 bytes")
-        dec = self._cipher.decryptor()
-        holder_id, issued_at, pad = struct.unpack(">QII", dec.update(code_id) + dec.finalize())
+        holder_id, issued_at, pad = struct.unpack(">QII", self._decrypt(code_id))
         if pad:
             raise ValueError("not a code id")
         return holder_id, issued_at

@@ -87,9 +87,14 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
+@functools.lru_cache(maxsize=8)
+def _protected_header(kid: bytes) -> bytes:
+    return cbor2.dumps({1: ALG_EDDSA, 4: kid})
+
+
 def seal(claims: dict, *, kid: bytes, private_key: ed25519.Ed25519PrivateKey) -> str:
     """The QR text of a code carrying `claims` (CWT labels), signed with `private_key` under `kid`."""
-    protected = cbor2.dumps({1: ALG_EDDSA, 4: kid})
+    protected = _protected_header(kid)
     payload = cbor2.dumps(claims)
     signature = private_key.sign(_sig_structure(protected, payload))
     message = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))

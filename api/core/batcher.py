@@ -36,6 +36,8 @@ class Batcher:
                 batch, self._pending = self._pending[:self._max], self._pending[self._max:]
                 try:
                     results = await self._run([item for item, _ in batch])
+                    if len(results) != len(batch):
+                        raise ValueError(f"a batch of {len(batch)} gave {len(results)} results")
                 except Exception as exc:  # every caller of the batch sees the failure
                     for _, future in batch:
                         if not future.done():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -14,6 +15,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from api.core.settings import Settings
 
 _FORMAT = "v1"
+
+
+@functools.lru_cache(maxsize=16)
+def _aead(key: bytes) -> AESGCM:
+    # Building the AES-GCM context costs as much as decrypting a field: keep one per key.
+    return AESGCM(key)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class PiiCipher:
         if plaintext is None:
             return None
         nonce = os.urandom(12)
-        ct = AESGCM(self.keys[self.active_key_id]).encrypt(nonce, plaintext.encode(), context.encode())
+        ct = _aead(self.keys[self.active_key_id]).encrypt(nonce, plaintext.encode(), context.encode())
         return f"{_FORMAT}:{self.active_key_id}:{base64.urlsafe_b64encode(nonce + ct).decode()}"
 
     def decrypt(self, token: str | None, *, context: str) -> str | None:
@@ -40,7 +47,7 @@ class PiiCipher:
         if fmt != _FORMAT or kid not in self.keys:
             raise ValueError("unknown personal-data key")
         raw = base64.urlsafe_b64decode(body)
-        return AESGCM(self.keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode()
+        return _aead(self.keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode()
 
     def encrypt_bytes(self, data: bytes, *, context: str) -> bytes:
         """Binary ciphertext `v1:<kid>:` + nonce + ct, for uploaded files (scans of id cards are personal data)."""

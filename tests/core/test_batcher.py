@@ -1,0 +1,50 @@
+"""Group commit: concurrent submissions share a batch, each gets its own result, failures reach their callers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from api.core.batcher import Batcher
+
+
+async def test_concurrent_calls_share_batches_and_get_their_own_results():
+    batches: list[list[int]] = []
+
+    async def double(items: list[int]) -> list[int]:
+        batches.append(items)
+        await asyncio.sleep(0.01)
+        return [i * 2 for i in items]
+
+    batcher = Batcher(double, max_size=50)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(120)))
+    assert results == [i * 2 for i in range(120)]
+    assert sorted(i for batch in batches for i in batch) == list(range(120))
+    assert len(batches) <= 4 and max(len(b) for b in batches) <= 50
+    assert await batcher.submit(7) == 14  # a lone call still runs
+
+
+async def test_a_failed_batch_fails_its_callers_and_not_the_next_batch():
+    calls = 0
+
+    async def flaky(items: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database went away")
+        return items
+
+    batcher = Batcher(flaky)
+    first = await asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in first)
+    assert await batcher.submit(3) == 3
+
+
+async def test_results_must_match_items():
+    async def short(items):
+        return items[:-1]
+
+    batcher = Batcher(short)
+    with pytest.raises(ValueError):
+        await asyncio.wait_for(asyncio.gather(batcher.submit(1), batcher.submit(2)), 2)
