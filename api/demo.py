@@ -39,6 +39,12 @@ def synthetic_people(count: int, *, seed: int = 2026) -> list[dict]:
 async def seed(settings: Settings, *, people: int = 200) -> None:
     """Fill the population registry and create the demo admin; print how to log in."""
     report = await registry.import_population(synthetic_people(people))
+    # The demo person's cards, so their one-person code (GET /api/v1/codes/me) shows every scene.
+    idn = DEMO_PERSON["id_number"]
+    await registry.import_rows("health_card", [{"id_number": idn, "health_card_no": "HC110101900307"}])
+    await registry.import_rows("transit", [{"id_number": idn, "ride_account": "RA0101900307", "standing": "good"}])
+    await registry.import_rows("social_insurance", [{"id_number": idn, "card_no": "SS110101900307",
+                                                     "status": "正常参保", "insured_since": "2012-07-01"}])
     catalogue = await loader.load_file(settings=settings)
     await admin_service.create_or_update(username=DEMO_REVIEWER[0], password=DEMO_REVIEWER[1], roles=["reviewer"],
                                          depts=list(DEMO_REVIEWER[2]))

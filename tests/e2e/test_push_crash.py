@@ -29,7 +29,8 @@ def _worker(live, queue: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "DATA_DIR": str(live.settings.data_dir), "DATABASE_URL": live.settings.database_url,
            "REDIS_URL": live.settings.redis_url, "PUBLIC_BASE_URL": live.base_url, "JOB_QUEUE": queue,
            "PUSH_CONCURRENCY": str(CONCURRENCY), "PUSH_SENDERS": "1", "DELIVERY_LEASE_SECONDS": "8",
-           "PUSH_BATCH_SIZE": "100", "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO"}
+           "PUSH_BATCH_SIZE": "100", "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO",
+           "PYTHONUNBUFFERED": "1"}  # the whole log is there when an assertion shows its tail
     return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -71,7 +72,11 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
                     break
                 assert second.poll() is None, log.read_text()[-3000:]
                 await asyncio.sleep(0.1)
-            assert campaign.status == "completed", log.read_text()[-3000:]
+            if campaign.status != "completed":
+                statuses = collections.Counter(r.status for r in await OutboxDelivery.filter(campaign_id=campaign_id))
+                raise AssertionError(f"{campaign.status}, rows {dict(statuses)}, heartbeat "
+                                     f"{await live.app.ctx.redis.get(f'push:alive:{campaign_id}')}\n"
+                                     + log.read_text()[-6000:])
         finally:
             second.terminate()
             second.wait(20)
