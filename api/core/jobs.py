@@ -117,17 +117,23 @@ async def _shutdown(ctx) -> None:
 
 def worker_settings(settings: Settings) -> dict:
     """The arq worker configuration for these settings."""
+    queue = settings.job_queue
+
+    def cron_of(coroutine, **when):
+        # arq makes a unique cron run's job id from the job's name and time alone; without the queue in the
+        # name, another deployment (or test queue) on the same Redis takes every run and this one's never runs.
+        return cron(coroutine, name=f"cron:{queue}:{coroutine.__name__}", unique=True, **when)
+
     return {
         "functions": [purge_expired_refresh_tokens, purge_idempotency_records, purge_code_revocations, scan_deadlines,
                       func(run_import_job, timeout=3600, max_tries=3),
                       func(run_campaign, timeout=600, max_tries=5),
                       func(send_deliveries, timeout=3600, max_tries=5)],
-        "cron_jobs": [cron(purge_expired_refresh_tokens, minute={17}, max_tries=3, unique=True),
-                      cron(purge_idempotency_records, hour={3}, minute={40}, max_tries=3, unique=True),
-                      cron(purge_code_revocations, minute={7, 37}, max_tries=3, unique=True),
-                      cron(scan_deadlines, minute={2, 17, 32, 47}, max_tries=3, unique=True),
-                      cron(campaign_watchdog, second=set(range(0, 60, 5)), max_tries=1, unique=True,
-                           run_at_startup=True)],
+        "cron_jobs": [cron_of(purge_expired_refresh_tokens, minute={17}, max_tries=3),
+                      cron_of(purge_idempotency_records, hour={3}, minute={40}, max_tries=3),
+                      cron_of(purge_code_revocations, minute={7, 37}, max_tries=3),
+                      cron_of(scan_deadlines, minute={2, 17, 32, 47}, max_tries=3),
+                      cron_of(campaign_watchdog, second=set(range(0, 60, 5)), max_tries=1, run_at_startup=True)],
         "on_startup": _startup,
         "on_shutdown": _shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url) if settings.redis_url else None,

@@ -30,3 +30,13 @@ async def test_purge_forgets_only_old_idempotency_records(live):
                                            status=201, response={})
     assert await purge_idempotency_records({}) >= 1
     assert not await IdempotencyRecord.exists(id=old.id) and await IdempotencyRecord.exists(id=fresh.id)
+
+
+def test_cron_runs_of_two_queues_on_one_redis_do_not_collide(live):
+    # arq keys a unique cron run by name and time only: queues sharing names would take each other's runs.
+    from api.core.jobs import worker_settings
+
+    names = [{c.name for c in worker_settings(live.settings.model_copy(update={"job_queue": q}))["cron_jobs"]}
+             for q in ("arq:queue", "other")]
+    assert names[0] and not names[0] & names[1]
+    assert all(c.unique for c in worker_settings(live.settings)["cron_jobs"])

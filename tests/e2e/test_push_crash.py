@@ -7,6 +7,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messag
 
 ROOT = Path(__file__).resolve().parents[2]
 CONCURRENCY = 10
+PEOPLE = 800
+STALL_SECONDS = 90  # a campaign that sends nothing for this long is stuck, not slow
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"),
@@ -30,7 +33,8 @@ def _worker(live, queue: str, log: Path) -> subprocess.Popen:
            "REDIS_URL": live.settings.redis_url, "PUBLIC_BASE_URL": live.base_url, "JOB_QUEUE": queue,
            "PUSH_CONCURRENCY": str(CONCURRENCY), "PUSH_SENDERS": "1", "DELIVERY_LEASE_SECONDS": "8",
            "PUSH_BATCH_SIZE": "100", "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO",
-           "PYTHONUNBUFFERED": "1"}  # the whole log is there when an assertion shows its tail
+           # The whole log is there when an assertion shows its tail, with the stacks of a stuck worker.
+           "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -41,7 +45,7 @@ async def _sent(campaign_id: str) -> int:
 
 async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, live, tmp_path):
     region = fresh_region()
-    people = await crowd(client, region=region, count=1200, settings=live.settings, wechat=0, alipay=0)
+    people = await crowd(client, region=region, count=PEOPLE, settings=live.settings, wechat=0, alipay=0)
     queue = f"crash-test-{secrets.token_hex(4)}"
     settings = live.settings.model_copy(update={"job_queue": queue})
     jobs: JobQueue = await create_job_queue(settings)
@@ -55,7 +59,8 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
     try:
         campaign_id = (await policies.publish(actor=admin, policy_id=policy.id, idempotency_key=None, raw={},
                                               jobs=jobs, queue_name=queue))["campaign_id"]
-        for _ in range(600):
+        started = time.monotonic()
+        while time.monotonic() - started < 120:  # the worker starts, then sends a part of the campaign
             if await _sent(campaign_id) >= 150:
                 break
             assert first.poll() is None, log.read_text()[-3000:]
@@ -63,16 +68,22 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
         at_kill = await _sent(campaign_id)
-        assert 0 < at_kill < 1200, "the worker was not killed mid-campaign"
+        assert 0 < at_kill < PEOPLE, "the worker was not killed mid-campaign"
         second = _worker(live, queue, log)
         try:
-            for _ in range(1200):
+            # A loaded machine may send slowly; only a campaign that stops moving fails.
+            progress, moved_at = at_kill, time.monotonic()
+            while time.monotonic() - moved_at < STALL_SECONDS:
                 campaign = await policies.get_campaign(campaign_id)
                 if campaign.status == "completed":
                     break
                 assert second.poll() is None, log.read_text()[-3000:]
-                await asyncio.sleep(0.1)
+                if (done := await _sent(campaign_id)) != progress:
+                    progress, moved_at = done, time.monotonic()
+                await asyncio.sleep(0.2)
             if campaign.status != "completed":
+                second.send_signal(signal.SIGABRT)  # the fault handler writes every thread's stack to the log
+                second.wait(10)
                 statuses = collections.Counter(r.status for r in await OutboxDelivery.filter(campaign_id=campaign_id))
                 raise AssertionError(f"{campaign.status}, rows {dict(statuses)}, heartbeat "
                                      f"{await live.app.ctx.redis.get(f'push:alive:{campaign_id}')}\n"
@@ -88,7 +99,7 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
 
     rows = await OutboxDelivery.filter(campaign_id=campaign_id)
     by_status = collections.Counter(r.status for r in rows)
-    assert len(rows) == 1200 and set(by_status) <= {"sent", "uncertain"}, by_status
+    assert len(rows) == PEOPLE and set(by_status) <= {"sent", "uncertain"}, by_status
     # Only rows whose call was under way at the kill may be uncertain: at most one window of the dead sender.
     assert by_status["uncertain"] <= CONCURRENCY, by_status
     phone_of = {p["bidx"]: p["phone"] for p in people}
