@@ -14,7 +14,7 @@ from sanic import Sanic  # noqa: E402
 from api.core import db, pii  # noqa: E402
 from api.core.keys import ensure_keys  # noqa: E402
 from api.core.logging import configure_logging  # noqa: E402
-from api.core.redis import create_async_redis  # noqa: E402
+from api.core.redis import CoalescedReads, create_async_redis  # noqa: E402
 from api.core.settings import Settings, load_settings  # noqa: E402
 
 API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）。错误体统一为 {"error": {"code", "message", "request_id"}}，
@@ -98,6 +98,7 @@ async def _open(app: Sanic) -> None:
     pii.configure(settings)
     await db.open_db(settings)
     app.ctx.redis = create_async_redis(settings)
+    app.ctx.redis_reads = CoalescedReads(app.ctx.redis)
     app.ctx.tokens = TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
                                   access_ttl=settings.access_token_ttl_seconds)
     app.ctx.platforms = create_platforms(settings)

@@ -51,7 +51,7 @@ async def _claims(request, audience: str, *, also_read=()) -> tuple[dict, list]:
     gives for the claims, fetched in the same round trip."""
     claims = request.app.ctx.tokens.decode_access(_bearer(request), audience=audience)
     extra = list(also_read(claims)) if also_read else []
-    values = await request.app.ctx.redis.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
+    values = await request.app.ctx.redis_reads.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
     if values[0]:
         raise tokens.InvalidToken("该登录会话已退出，请重新登录")
     return claims, values[1:]

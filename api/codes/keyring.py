@@ -81,6 +81,8 @@ class Keyring:
         self.ttl, self.skew, self.period = ttl_seconds, skew_seconds, period_seconds
         self._rows: list[CodeSigningKey] = []
         self._published: dict[str, cose.PublishedKey] = {}
+        self._live: dict[str, cose.PublishedKey] = {}
+        self._live_until = 0.0
         self._signer: tuple[bytes, ed25519.Ed25519PrivateKey, float] | None = None  # kid, key, not_after
         self._loaded_at = 0.0
 
@@ -88,6 +90,7 @@ class Keyring:
         await ensure_keys(now=now, period_seconds=self.period, ttl_seconds=self.ttl, skew_seconds=self.skew)
         self._rows = await CodeSigningKey.filter(publish_until__gt=db.as_stored(now)).order_by("not_before")
         self._published = {row.kid: _published_key(row) for row in self._rows}
+        self._live, self._live_until = {}, 0.0  # published() works out which are still published
         self._signer = None
         for row in self._rows:
             if _status(row, now) == "current" and row.private_key_enc:
@@ -113,7 +116,11 @@ class Keyring:
     async def published(self, now: dt.datetime) -> dict[str, cose.PublishedKey]:
         """The keys a code may be verified with, by kid."""
         await self._fresh(now)
-        return {row.kid: self._published[row.kid] for row in self._rows if row.publish_until > now}
+        if now.timestamp() >= self._live_until:  # a key left publication since the last look
+            live = [row for row in self._rows if row.publish_until > now]
+            self._live = {row.kid: self._published[row.kid] for row in live}
+            self._live_until = min((row.publish_until.timestamp() for row in live), default=0.0)
+        return self._live
 
     async def any_key(self, kid: str, now: dt.datetime) -> cose.PublishedKey | None:
         """A key by id, including one no longer published (offline scans may be uploaded long after)."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import secrets
 import time
 
 from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi import openapi
 
-from api.core import db, metrics
+from api.core import db, ids, metrics
 from api.core.errors import AppError
 from api.core.http import respond
 from api.core.logging import get_logger, request_id_var
@@ -49,7 +48,7 @@ def install(app) -> None:
     @app.on_request(priority=100)
     async def _start(request):
         incoming = request.headers.get("x-request-id", "")
-        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else ids.request_id()
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
 
@@ -63,8 +62,7 @@ def install(app) -> None:
             return
         elapsed = time.perf_counter() - started
         route = request.route.path if request.route else "unmatched"
-        metrics.REQUESTS.labels(request.method, route, str(response.status)).inc()
-        metrics.LATENCY.labels(request.method, route).observe(elapsed)
+        metrics.observe_request(request.method, route, response.status, elapsed)
         if app.ctx.settings.access_log:
             log.info("request", method=request.method, route=route, status=response.status,
                      duration_ms=round(elapsed * 1000, 2))

@@ -25,6 +25,21 @@ UPSTREAM = Histogram(
 )
 
 
+_request_series: dict[tuple[str, str, int], tuple] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count a request and its latency under its method, route template and status."""
+    # labels() validates and locks on every call; the series of a route are looked up once.
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+        if len(_request_series) < 4096:  # routes are templates, but methods are whatever clients send
+            _request_series[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text and its content type."""
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -9,6 +9,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from api.core.batcher import Batcher
 from api.core.settings import Settings
 
 _fake_server = None
@@ -43,3 +44,23 @@ def create_sync_redis(settings: Settings) -> redis.Redis:
     import fakeredis
 
     return fakeredis.FakeRedis(server=_shared_fake_server(), decode_responses=True)
+
+
+class CoalescedReads:
+    """MGETs of concurrent requests sent as one: under load a round trip serves many requests' reads."""
+
+    def __init__(self, client: aioredis.Redis):
+        self._client = client
+        self._batcher = Batcher(self._mget)
+
+    async def _mget(self, key_lists: list[list[str]]) -> list[list]:
+        values = await self._client.mget([key for keys in key_lists for key in keys])
+        out, at = [], 0
+        for keys in key_lists:
+            out.append(values[at:at + len(keys)])
+            at += len(keys)
+        return out
+
+    async def mget(self, keys: list[str]) -> list:
+        """The values at `keys` (None where missing), read no earlier than this call."""
+        return await self._batcher.submit(keys)

@@ -48,3 +48,17 @@ async def test_results_must_match_items():
     batcher = Batcher(short)
     with pytest.raises(ValueError):
         await asyncio.wait_for(asyncio.gather(batcher.submit(1), batcher.submit(2)), 2)
+
+
+async def test_coalesced_redis_reads_give_each_caller_its_own_values(redis):
+    from api.core.redis import CoalescedReads
+
+    tag = f"coalesce-test-{id(redis)}"
+    await redis.mset({f"{tag}:{i}": str(i) for i in range(0, 60, 2)})  # odd keys are missing
+    reads = CoalescedReads(redis)
+    asks = [[f"{tag}:{i}", f"{tag}:{i + 1}"] for i in range(0, 60, 2)] + [[f"{tag}:59"]]
+    answers = await asyncio.gather(*(reads.mget(keys) for keys in asks), reads.mget([f"{tag}:0"]))
+    assert answers[:30] == [[str(i), None] for i in range(0, 60, 2)]
+    assert answers[30:] == [[None], ["0"]]
+    await redis.set(f"{tag}:0", "changed")
+    assert await reads.mget([f"{tag}:0"]) == ["changed"]  # a read made after a write sees it
