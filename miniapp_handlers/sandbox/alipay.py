@@ -9,13 +9,14 @@ import time
 from typing import Annotated
 
 from pydantic import BaseModel, Field
-from sanic import Blueprint, HTTPResponse, empty, text
+from sanic import Blueprint, HTTPResponse, text
 
 from api.core.http import doc, parse, respond
 from api.core.keys import public_pem_of
 from miniapp_handlers.alipay import crypto
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.schemas import AlipayCodes, AlipayCodesRequest, Messages
+from miniapp_handlers.sandbox.inspection import add_message_routes
+from miniapp_handlers.sandbox.schemas import AlipayCodes, AlipayCodesRequest
 
 P = "alipay"
 TOKEN_TTL = 15 * 24 * 3600
@@ -187,21 +188,7 @@ def create_alipay_blueprint() -> Blueprint:
                                                   aes_key_b64=request.app.ctx.settings.alipay_aes_key)
         return respond({"auth_code": auth_code, "phone_response": envelope, "user_id": user_id})
 
-    @bp.get("/messages")
-    @doc("沙箱助手：已接收的小程序模板消息", response=Messages, tag="sandbox")
-    async def messages(request):
-        return respond({"items": await state.messages(request.app.ctx.redis, P)})
-
-    @bp.delete("/messages")
-    @doc("沙箱助手：清空已接收的消息与计数", status=204, tag="sandbox")
-    async def clear_messages(request):
-        await state.clear_messages(request.app.ctx.redis, P)
-        return empty()
-
-    @bp.get("/stats")
-    @doc("沙箱助手：消息计数", response=state.MessageStats, tag="sandbox")
-    async def stats(request):
-        return respond(await state.counters(request.app.ctx.redis, P, state.ACCEPTED))
+    add_message_routes(bp, P, received="小程序模板消息", stats_doc="消息计数")
 
     @bp.post("/users")
     @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=UserIds, response=state.Added, errors=(422,),

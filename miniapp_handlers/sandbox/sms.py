@@ -11,11 +11,12 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from sanic import Blueprint, HTTPResponse, empty, text
+from sanic import Blueprint, HTTPResponse, text
 
 from api.core.http import doc, respond
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.schemas import PHONE_PATTERN, Messages
+from miniapp_handlers.sandbox.inspection import add_message_routes
+from miniapp_handlers.sandbox.schemas import PHONE_PATTERN
 from notifications.sms import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
 
 P = "sms"
@@ -103,20 +104,5 @@ def create_sms_blueprint() -> Blueprint:
     bp.add_route(doc("沙箱：短信发送（同阿里云 dysmsapi SendSms，HMAC-SHA256 签名）", tag="sandbox")(_send_sms),
                  "/SendSms", methods=["POST"], name="send_sms")
 
-    @bp.get("/messages")
-    @doc("沙箱助手：已接收的短信", response=Messages, tag="sandbox")
-    async def messages(request):
-        return respond({"items": await state.messages(request.app.ctx.redis, P)})
-
-    @bp.delete("/messages")
-    @doc("沙箱助手：清空已接收的短信与计数", status=204, tag="sandbox")
-    async def clear_messages(request):
-        await state.clear_messages(request.app.ctx.redis, P)
-        return empty()
-
-    @bp.get("/stats")
-    @doc("沙箱助手：短信计数", response=state.MessageStats, tag="sandbox")
-    async def stats(request):
-        return respond(await state.counters(request.app.ctx.redis, P, state.ACCEPTED))
-
+    add_message_routes(bp, P, received="短信", stats_doc="短信计数")
     return bp

@@ -8,11 +8,12 @@ import time
 from typing import Annotated
 
 from pydantic import BaseModel, Field
-from sanic import Blueprint, HTTPResponse, empty, text
+from sanic import Blueprint, HTTPResponse, text
 
 from api.core.http import doc, parse, respond
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.schemas import Messages, WeChatCodes, WeChatCodesRequest
+from miniapp_handlers.sandbox.inspection import add_message_routes
+from miniapp_handlers.sandbox.schemas import WeChatCodes, WeChatCodesRequest
 
 P = "wechat"
 TOKEN_TTL = 7200
@@ -169,21 +170,8 @@ def create_wechat_blueprint() -> Blueprint:
             else None
         return respond({"code": code, "phone_code": phone_code, "openid": openid})
 
-    @bp.get("/messages")
-    @doc("沙箱助手：已接收的订阅消息", response=Messages, tag="sandbox")
-    async def messages(request):
-        return respond({"items": await state.messages(request.app.ctx.redis, P)})
-
-    @bp.delete("/messages")
-    @doc("沙箱助手：清空已接收的消息与计数", status=204, tag="sandbox")
-    async def clear_messages(request):
-        await state.clear_messages(request.app.ctx.redis, P)
-        return empty()
-
-    @bp.get("/stats")
-    @doc("沙箱助手：调用计数", response=WeChatStats, tag="sandbox")
-    async def stats(request):
-        return respond(await state.counters(request.app.ctx.redis, P, "token_fetches", state.ACCEPTED))
+    add_message_routes(bp, P, received="订阅消息", stats_doc="调用计数", stats_model=WeChatStats,
+                       counters=("token_fetches", state.ACCEPTED))
 
     @bp.post("/users")
     @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=OpenIds, response=state.Added, errors=(422,),
