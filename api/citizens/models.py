@@ -42,11 +42,23 @@ class PlatformAccount(Model):
         indexes = (("citizen_id", "platform"),)
 
 
-class PopulationRecord(Model):
+class RegistryRow(Model):
+    """What every registry dataset's row has: the id-number blind index it is keyed on, the columns no rule
+    reads (encrypted) and when it was imported and last updated."""
+
+    id_number_bidx = fields.CharField(max_length=64, unique=True)
+    extra_enc = fields.TextField(null=True)
+    imported_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PopulationRecord(RegistryRow):
     """A row of the population registry (户籍人口), as delivered by the public security department."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("pop"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     id_number_enc = fields.TextField()
     name_enc = fields.TextField()
     gender = fields.CharField(max_length=8, null=True)
@@ -55,9 +67,6 @@ class PopulationRecord(Model):
     phone_bidx = fields.CharField(max_length=64, null=True, db_index=True)
     hukou_region = fields.CharField(max_length=6, null=True, db_index=True)
     address_enc = fields.TextField(null=True)
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "population_record"
@@ -84,78 +93,58 @@ class Delegation(Model):
         table = "delegation"
 
 
-class DisabilityRecord(Model):
+class DisabilityRecord(RegistryRow):
     """A row of the disability registry (残疾人证), as delivered by the disabled persons' federation."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dis"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     certificate_no_enc = fields.TextField()
     disability_type = fields.CharField(max_length=16)
     disability_level = fields.CharField(max_length=8)
     issued_at = fields.DateField(null=True)
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "disability_record"
 
 
-class SocialInsuranceRecord(Model):
+class SocialInsuranceRecord(RegistryRow):
     """A row of the social insurance registry (社会保险参保): the social security card and its status."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("ssr"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     card_no_enc = fields.TextField()
     status = fields.CharField(max_length=16)
     insured_since = fields.DateField(null=True)
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "social_insurance_record"
 
 
-class HealthCardRecord(Model):
+class HealthCardRecord(RegistryRow):
     """A row of the electronic health card registry (电子健康卡), as delivered by the health commission."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("hcr"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     health_card_no_enc = fields.TextField()
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "health_card_record"
 
 
-class TransitRecord(Model):
+class TransitRecord(RegistryRow):
     """A row of the transit ride-account registry (乘车码账户) and its standing."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("trr"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     ride_account_enc = fields.TextField()
     standing = fields.CharField(max_length=16)
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "transit_record"
 
 
-class LowIncomeRecord(Model):
+class LowIncomeRecord(RegistryRow):
     """A row of the civil affairs low-income registry (低保, 特困, 低边)."""
 
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("lir"))
-    id_number_bidx = fields.CharField(max_length=64, unique=True)
     category = fields.CharField(max_length=16)
     since = fields.DateField(null=True)
-    extra_enc = fields.TextField(null=True)
-    imported_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "low_income_record"
