@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.config.API_VERSION = "1.0"
     app.config.API_DESCRIPTION = API_DESCRIPTION
     app.config.CORS_ORIGINS = "*"
+    app.config.CORS_ALWAYS_SEND = False  # CORS headers only for browsers, which name their Origin
     app.ctx.settings = settings
     _register(app, settings)
     return app
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Sanic:
 
 def _register(app: Sanic, settings: Settings) -> None:
     from sanic_ext import Extend
+    from sanic_ext.extensions.http.extension import HTTPExtension
+    from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
     from api.admin.views import bp as admin_bp
     from api.applications.admin_views import bp as applications_admin_bp
@@ -63,7 +66,9 @@ def _register(app: Sanic, settings: Settings) -> None:
     from auth.views import bp as auth_bp
     from notifications.views import bp as inbox_bp
 
-    Extend(app)
+    # Only the documentation and CORS: the others (dependency injection, health monitor, logging queue)
+    # are unused here and injection alone dispatches a signal on every request.
+    Extend(app, extensions=[OpenAPIExtension, HTTPExtension], built_in_extensions=False)
     app.ext.openapi.add_security_scheme("citizen", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("terminal", "apiKey", name="Authorization", location="header")

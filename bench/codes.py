@@ -25,6 +25,7 @@ import statistics
 import time
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from api.codes import cose
 from bench.loadgen import measure_rps, post_rate
@@ -79,7 +80,8 @@ def _offline(payload: str, jwks: dict, *, seconds: float) -> tuple[float, float]
     machine."""
     verifier = cose.OfflineVerifier(cose.keys_from_jwks(jwks), revoked={f"{i:032x}" for i in range(1000)})
     opened = cose.open_unverified(payload)
-    public = verifier.keys[cose.kid_text(opened.kid)].public
+    # The baseline is the issue's: a bare verify with `cryptography` (the verifier itself uses libsodium).
+    public = ed25519.Ed25519PublicKey.from_public_bytes(verifier.keys[cose.kid_text(opened.kid)].public.raw)
     now = time.time()
     verifier.verify(payload, now=now)  # it is a good code
     bare_time = full_time = 0.0
@@ -121,7 +123,8 @@ def main() -> int:
             payload, _ = asyncio.run(_code_and_keys(stack, citizen))  # fresh: it must outlive the round
             scan_rps = asyncio.run(post_rate("127.0.0.1", stack.api_port, "/api/v1/scan", headers=terminal,
                                              body=json.dumps({"payload": payload, "scene": "health"}).encode(),
-                                             seconds=opts.seconds, connections=opts.connections, expect=200))
+                                             seconds=opts.seconds, connections=opts.connections, expect=200,
+                                             idempotent=False))
             rounds.append((bare_rps, code_rps, scan_rps))
     verify_ratio = full_verify / bare_verify
     code_ratio = statistics.median(c / b for b, c, _ in rounds)
@@ -132,11 +135,11 @@ def main() -> int:
     for bare, code, scan in rounds:
         print(f"  round: bare {bare:8.0f}  codes/me {code:7.0f} ({code / bare:.2f})  "
               f"scan {scan:7.0f} ({scan / bare:.2f})")
-    print(f"bare Ed25519 verify:     {bare_verify:10.0f} /s    (baseline 1.00)")
-    print(f"offline code verify:     {full_verify:10.0f} /s    ratio {verify_ratio:.2f}  (target >= 0.70)")
-    print(f"bare Sanic hello:        {bare_rps:10.0f} req/s  (baseline 1.00)")
-    print(f"GET /api/v1/codes/me:    {code_rps:10.0f} req/s  ratio {code_ratio:.2f}  (target >= 0.20)")
-    print(f"POST /api/v1/scan:       {scan_rps:10.0f} req/s  ratio {scan_ratio:.2f}  (target >= 0.25)")
+    print(f"{'bare Ed25519 verify (cryptography)':36}{bare_verify:10.0f} /s     (baseline 1.00)")
+    print(f"{'offline code verify':36}{full_verify:10.0f} /s     ratio {verify_ratio:.2f}  (target >= 0.70)")
+    print(f"{'bare Sanic hello':36}{bare_rps:10.0f} req/s  (baseline 1.00)")
+    print(f"{'GET /api/v1/codes/me':36}{code_rps:10.0f} req/s  ratio {code_ratio:.2f}  (target >= 0.20)")
+    print(f"{'POST /api/v1/scan':36}{scan_rps:10.0f} req/s  ratio {scan_ratio:.2f}  (target >= 0.25)")
     ok = verify_ratio >= 0.70 and code_ratio >= 0.20 and scan_ratio >= 0.25
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

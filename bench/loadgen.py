@@ -41,8 +41,9 @@ async def _worker(host: str, port: int, request, deadline: float, counts: list[i
 
 
 async def post_rate(host: str, port: int, path: str, *, body: bytes, headers: dict[str, str], seconds: int,
-                    connections: int, expect: int = 201) -> float:
-    """Successful POSTs per second, each with a fresh Idempotency-Key (a new thing created every time)."""
+                    connections: int, expect: int = 201, idempotent: bool = True) -> float:
+    """Successful POSTs per second, each with a fresh Idempotency-Key (a new thing created every time) unless
+    `idempotent` is false (a request that creates nothing a caller would retry, such as a scan)."""
     head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive",
             "Content-Type: application/json", f"Content-Length: {len(body)}"]
     head += [f"{k}: {v}" for k, v in headers.items()]
@@ -51,10 +52,12 @@ async def post_rate(host: str, port: int, path: str, *, body: bytes, headers: di
     def request() -> bytes:
         return f"{prefix}\r\nIdempotency-Key: {secrets.token_hex(12)}\r\n\r\n".encode() + body
 
+    plain = f"{prefix}\r\n\r\n".encode() + body
     counts = [0]
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_worker(host, port, request, deadline, counts, expect) for _ in range(connections)))
+    await asyncio.gather(*(_worker(host, port, request if idempotent else plain, deadline, counts, expect)
+                           for _ in range(connections)))
     return counts[0] / (time.perf_counter() - started)
 
 

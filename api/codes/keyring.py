@@ -70,8 +70,7 @@ def _status(key: CodeSigningKey, now: dt.datetime) -> str:
 
 def _published_key(row: CodeSigningKey) -> cose.PublishedKey:
     raw = base64.urlsafe_b64decode(row.public_key + "==")
-    return cose.PublishedKey(ed25519.Ed25519PublicKey.from_public_bytes(raw), _epoch(row.not_before),
-                             _epoch(row.not_after))
+    return cose.PublishedKey(cose.VerifyingKey(raw), _epoch(row.not_before), _epoch(row.not_after))
 
 
 class Keyring:

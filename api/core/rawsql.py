@@ -6,6 +6,7 @@ parameters, never text in the statement.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -29,6 +30,17 @@ def numbered(sql: str, conn: BaseDBAsyncClient | None = None) -> str:
     """The statement with PostgreSQL's `$n` placeholders when the connection is PostgreSQL."""
     if dialect(conn) != "postgres":
         return sql
+    # Hot statements (a scan's group commit, the session checks) are the same short text every time;
+    # the long bulk ones are not worth keeping.
+    return _cached_numbering(sql) if len(sql) <= 4096 else _numbering(sql)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_numbering(sql: str) -> str:
+    return _numbering(sql)
+
+
+def _numbering(sql: str) -> str:
     counter = itertools.count(1)
     return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import zlib
 
 import base45
+import cbor2
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -120,3 +125,41 @@ def test_base45_decode_refuses_what_the_reference_refuses(text):
     except ValueError:
         got = None
     assert got == expected
+
+
+@given(st.binary(max_size=300), st.binary(max_size=300))
+def test_the_signed_structure_is_the_cbor_one(protected, payload):
+    assert cose._sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def test_the_signed_structure_is_the_cbor_one_for_long_payloads():
+    for size in (65535, 65536):
+        payload = bytes(size)
+        assert cose._sig_structure(b"\xa0", payload) == cbor2.dumps(["Signature1", b"\xa0", b"", payload])
+
+
+def test_the_libsodium_key_agrees_with_cryptography():
+    private = ed25519.Ed25519PrivateKey.generate()
+    public = private.public_key()
+    ours = cose.VerifyingKey(public.public_bytes_raw())
+    message = b"Signature1 over a code"
+    signature = private.sign(message)
+    public.verify(signature, message)
+    ours.verify(signature, message)
+    other = cose.VerifyingKey(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+    for bad_signature, bad_message, key in ((signature, message + b"!", ours), (signature[:-1] + b"\0", message, ours),
+                                            (signature, message, other), (signature[:63], message, ours),
+                                            ("not bytes", message, ours)):
+        with pytest.raises(InvalidSignature):
+            key.verify(bad_signature, bad_message)
+
+
+def test_a_code_under_another_algorithm_is_refused():
+    private = ed25519.Ed25519PrivateKey.generate()
+    protected = cbor2.dumps({1: -7, 4: b"kid-1"})  # ES256 named, Ed25519 used
+    payload = cbor2.dumps({cose.CLAIM_IAT: 1, cose.CLAIM_EXP: 2, cose.CLAIM_CTI: bytes(16)})
+    signature = private.sign(cose._sig_structure(protected, payload))
+    message = cbor2.dumps(cbor2.CBORTag(cose.COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    with pytest.raises(cose.CodeRefused) as refused:
+        cose.open_unverified(cose.PREFIX + cose.b45encode(zlib.compress(message)))
+    assert refused.value.reason == "code_invalid"

@@ -46,6 +46,17 @@ async def test_cross_origin_preflight_is_answered(client):
     r = await client.options("/api/v1/me", headers={"Origin": "https://servicewechat.com",
                                                      "Access-Control-Request-Method": "GET"})
     assert r.status_code in (200, 204)
+    assert r.headers.get("access-control-allow-origin") == "https://servicewechat.com"
+    assert "GET" in r.headers.get("access-control-allow-methods", "")
+
+
+async def test_cors_headers_go_to_browsers_only(client):
+    browser = await client.get("/healthz", headers={"Origin": "https://admin.example.gov.cn"})
+    assert browser.headers.get("access-control-allow-origin") == "https://admin.example.gov.cn"
+    # A mini-program, a terminal or a server names no Origin and needs no CORS headers.
+    app = await client.get("/healthz")
+    assert app.status_code == 200
+    assert not any(k.lower().startswith("access-control-") for k in app.headers)
 
 
 async def test_login_answers_are_json_in_chinese(client):
