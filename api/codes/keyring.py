@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hmac
 import os
 import time
 
+import nacl.bindings
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from tortoise.exceptions import IntegrityError
@@ -73,6 +76,23 @@ def _published_key(row: CodeSigningKey) -> cose.PublishedKey:
     return cose.PublishedKey(cose.VerifyingKey(raw), _epoch(row.not_before), _epoch(row.not_after))
 
 
+class IssuerCheck:
+    """The current key, checked the issuer's way: Ed25519 signatures are deterministic, so a code this service
+    signed carries exactly the signature signing it again gives (libsodium, 15 µs), compared in constant time,
+    where a public-key verify takes 41 µs. Anything else, forgeries included, does not match."""
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, raw_private: bytes):
+        _public, self._secret = nacl.bindings.crypto_sign_seed_keypair(raw_private)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """InvalidSignature unless `signature` is the one this key makes over `data`."""
+        expected = nacl.bindings.crypto_sign(data, self._secret)[:64]
+        if not isinstance(signature, bytes) or not hmac.compare_digest(expected, signature):
+            raise InvalidSignature()
+
+
 class Keyring:
     """This process's view of the signing keys, reloaded when a window turns or every minute."""
 
@@ -96,6 +116,10 @@ class Keyring:
                 raw = base64.urlsafe_b64decode(pii.cipher().decrypt(row.private_key_enc, context=CONTEXT) + "==")
                 self._signer = (base64.urlsafe_b64decode(row.kid), ed25519.Ed25519PrivateKey.from_private_bytes(raw),
                                 row.not_after.timestamp())
+                # Scans of current codes (nearly all) are checked by signing again; older ones by the public key.
+                published = self._published[row.kid]
+                self._published[row.kid] = cose.PublishedKey(IssuerCheck(raw), published.not_before,
+                                                             published.not_after)
         self._loaded_at = time.monotonic()
 
     async def _fresh(self, now: dt.datetime) -> None:

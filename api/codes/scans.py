@@ -81,7 +81,7 @@ async def _insert_scans(rows: list[tuple]) -> list[None]:
 def _batcher(env: CodeEnv, name: str, run) -> Batcher:
     batcher = env.batchers.get(name)
     if batcher is None:
-        batcher = env.batchers[name] = Batcher(run)
+        batcher = env.batchers[name] = Batcher(run, hold=rawsql.held)
     return batcher
 
 

@@ -8,16 +8,20 @@ nothing is acknowledged before it is written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 
 class Batcher:
-    """Runs `run_batch(items) -> results` (same order) over the items submitted while the previous batch ran."""
+    """Runs `run_batch(items) -> results` (same order) over the items submitted while the previous batch ran;
+    `hold()` is an async context kept open while batches follow each other (a database connection, say)."""
 
-    def __init__(self, run_batch: Callable[[list[Any]], Awaitable[list[Any]]], *, max_size: int = 256):
+    def __init__(self, run_batch: Callable[[list[Any]], Awaitable[list[Any]]], *, max_size: int = 256,
+                 hold: Callable[[], contextlib.AbstractAsyncContextManager] = contextlib.nullcontext):
         self._run = run_batch
         self._max = max_size
+        self._hold = hold
         self._pending: list[tuple[Any, asyncio.Future]] = []
         self._running = False
 
@@ -33,18 +37,32 @@ class Batcher:
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
                 try:
-                    results = await self._run([item for item, _ in batch])
-                    if len(results) != len(batch):
-                        raise ValueError(f"a batch of {len(batch)} gave {len(results)} results")
-                except Exception as exc:  # every caller of the batch sees the failure
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                    async with self._hold():
+                        await self._run_batches()
+                except Exception as exc:  # could not hold (no database connection): the waiting callers see why
+                    _fail(self._pending, exc)
+                    self._pending = []
         finally:
             self._running = False
+
+    async def _run_batches(self) -> None:
+        """Batches while items keep coming; back after a failed one, so a broken hold is let go and taken anew."""
+        while self._pending:
+            batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+            try:
+                results = await self._run([item for item, _ in batch])
+                if len(results) != len(batch):
+                    raise ValueError(f"a batch of {len(batch)} gave {len(results)} results")
+            except Exception as exc:  # every caller of the batch sees the failure
+                _fail(batch, exc)
+                return
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+def _fail(waiting: list[tuple[Any, asyncio.Future]], exc: Exception) -> None:
+    for _, future in waiting:
+        if not future.done():
+            future.set_exception(exc)

@@ -1,17 +1,24 @@
-"""Set-wise SQL for the bulk paths (matching, grants, the outbox), on SQLite and PostgreSQL alike.
+"""Set-wise SQL for the bulk paths (matching, grants, the outbox) and the hot ones (scans), on SQLite and
+PostgreSQL alike.
 
 Statements are written once with `?` placeholders; PostgreSQL gets them numbered. Values are always
-parameters, never text in the statement.
+parameters, never text in the statement. On PostgreSQL statements go to asyncpg directly (the ORM's
+wrapping costs as much as the call, and it counts an INSERT's rows as 0); errors are the ORM's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import functools
 import itertools
 import re
 
+import asyncpg
 from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.exceptions import IntegrityError, OperationalError
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -52,17 +59,63 @@ def new_id_sql(prefix: str, conn: BaseDBAsyncClient | None = None) -> str:
     return f"'{prefix}_' || lower(hex(randomblob(16)))"
 
 
+# The connection a `held()` block runs its statements on: (the client it came from, the asyncpg connection, the
+# task holding it; tasks started inside the block inherit the variable but must not share the connection).
+_held: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("rawsql_held", default=None)
+
+
+@contextlib.asynccontextmanager
+async def held():
+    """Run the statements inside on one pooled PostgreSQL connection taken once (a batcher's busy spell), not
+    one taken per statement, one statement at a time; elsewhere (SQLite, inside a transaction, already held)
+    it changes nothing."""
+    conn = connection()
+    if dialect(conn) != "postgres" or isinstance(conn, TransactionalDBClient) or _held.get() is not None:
+        yield
+        return
+    async with conn.acquire_connection() as raw:
+        token = _held.set((conn, raw, asyncio.current_task()))
+        try:
+            yield
+        finally:
+            _held.reset(token)
+
+
+async def _on_asyncpg(conn: BaseDBAsyncClient, method: str, sql: str, params) -> object:
+    held_now = _held.get()
+    sql = numbered(sql, conn)
+    try:
+        if held_now is not None and held_now[0] is conn and held_now[2] is asyncio.current_task():
+            return await getattr(held_now[1], method)(sql, *params)
+        async with conn.acquire_connection() as raw:
+            return await getattr(raw, method)(sql, *params)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(exc) from exc
+    except (asyncpg.SyntaxOrAccessError, asyncpg.exceptions.DataError) as exc:
+        raise OperationalError(exc) from exc
+
+
+def _affected(status: str) -> int:
+    """Rows touched, from a command tag such as `INSERT 0 3`, `UPDATE 2` or `SELECT 5` (0 for `SET`)."""
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0
+
+
 async def execute(sql: str, params: list | tuple = (), conn: BaseDBAsyncClient | None = None) -> int:
     """Run a statement; the number of rows it touched."""
     conn = conn or connection()
-    count, _ = await conn.execute_query(numbered(sql, conn), list(params))
+    if dialect(conn) == "postgres":
+        return _affected(await _on_asyncpg(conn, "execute", sql, params))
+    count, _ = await conn.execute_query(sql, list(params))
     return count
 
 
 async def fetch(sql: str, params: list | tuple = (), conn: BaseDBAsyncClient | None = None) -> list[dict]:
     """Run a query; its rows as dicts."""
     conn = conn or connection()
-    return [dict(r) for r in await conn.execute_query_dict(numbered(sql, conn), list(params))]
+    if dialect(conn) == "postgres":
+        return [dict(r) for r in await _on_asyncpg(conn, "fetch", sql, params)]
+    return [dict(r) for r in await conn.execute_query_dict(sql, list(params))]
 
 
 async def fetch_value(sql: str, params: list | tuple = (), conn: BaseDBAsyncClient | None = None):

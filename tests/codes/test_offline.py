@@ -10,12 +10,13 @@ import base45
 import cbor2
 import pytest
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given
 from hypothesis import strategies as st
 
 from api.codes import cose
-from api.codes.keyring import Keyring
+from api.codes.keyring import IssuerCheck, Keyring
 from api.codes.models import CodeScan, CodeSigningKey
 from tests.codes.helpers import code_holder, my_code, terminal
 
@@ -163,3 +164,31 @@ def test_a_code_under_another_algorithm_is_refused():
     with pytest.raises(cose.CodeRefused) as refused:
         cose.open_unverified(cose.PREFIX + cose.b45encode(zlib.compress(message)))
     assert refused.value.reason == "code_invalid"
+
+
+def test_the_issuer_check_accepts_exactly_the_signatures_the_key_makes():
+    private = ed25519.Ed25519PrivateKey.generate()
+    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+    check = IssuerCheck(raw)
+    message = b"Signature1 over a code"
+    signature = private.sign(message)
+    check.verify(signature, message)  # cryptography's signature is the one libsodium makes again
+    other = ed25519.Ed25519PrivateKey.generate()
+    for bad_signature, bad_message in ((signature, message + b"!"), (signature[:-1] + b"\0", message),
+                                       (other.sign(message), message), (signature[:63], message),
+                                       (signature + b"\0", message), ("not bytes", message)):
+        with pytest.raises(InvalidSignature):
+            check.verify(bad_signature, bad_message)
+
+
+async def test_current_codes_are_checked_by_signing_again_and_older_ones_by_the_public_key(live):
+    ring = live.app.ctx.codes.keyring
+    now = live.app.ctx.codes.clock()
+    kid, _key = await ring.signer(now)
+    published = await ring.published(now)
+    current = published[cose.kid_text(kid)]
+    assert isinstance(current.public, IssuerCheck)
+    assert len(published) >= 2  # the next key is published ahead
+    assert all(isinstance(k.public, cose.VerifyingKey) for kid_text, k in published.items()
+               if kid_text != cose.kid_text(kid))

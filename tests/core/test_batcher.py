@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -62,3 +63,55 @@ async def test_coalesced_redis_reads_give_each_caller_its_own_values(redis):
     assert answers[30:] == [[None], ["0"]]
     await redis.set(f"{tag}:0", "changed")
     assert await reads.mget([f"{tag}:0"]) == ["changed"]  # a read made after a write sees it
+
+
+async def test_the_hold_spans_consecutive_batches_and_is_taken_anew_after_a_failure():
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def hold():
+        events.append("take")
+        try:
+            yield
+        finally:
+            events.append("let go")
+
+    async def run(items: list[int]) -> list[int]:
+        events.append(f"batch {items}")
+        await asyncio.sleep(0.01)
+        if -1 in items:
+            raise RuntimeError("connection broke")
+        return items
+
+    batcher = Batcher(run, hold=hold)
+    first = asyncio.gather(batcher.submit(1), batcher.submit(2))
+    await asyncio.sleep(0)
+    later = asyncio.gather(batcher.submit(3))  # arrives while the first batch runs
+    assert await first == [1, 2] and await later == [3]
+    assert events == ["take", "batch [1, 2]", "batch [3]", "let go"]
+    events.clear()
+    failing = asyncio.gather(batcher.submit(-1), return_exceptions=True)
+    await asyncio.sleep(0)
+    after = asyncio.gather(batcher.submit(4))  # waits behind the failing batch
+    assert isinstance((await failing)[0], RuntimeError)
+    assert await after == [4]
+    assert events == ["take", "batch [-1]", "let go", "take", "batch [4]", "let go"]
+
+
+async def test_a_hold_that_cannot_be_taken_fails_the_waiting_callers_only():
+    broken = True
+
+    @contextlib.asynccontextmanager
+    async def hold():
+        if broken:
+            raise ConnectionError("no database connection")
+        yield
+
+    async def echo(items):
+        return items
+
+    batcher = Batcher(echo, hold=hold)
+    results = await asyncio.gather(batcher.submit(1), batcher.submit(2), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    broken = False
+    assert await batcher.submit(3) == 3
