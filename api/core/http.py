@@ -42,14 +42,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 def parse(request, model: type[M]) -> M:
     """The JSON body validated against `model`; 422 with the field paths when it does not fit."""
-    raw = request.body or b"{}"
     try:
-        data = _json.loads(raw)
-    except ValueError:
-        raise AppError("请求体不是合法的 JSON", code="invalid_json", status=400) from None
-    try:
-        return model.model_validate(data)
+        return model.model_validate_json(request.body or b"{}")  # parsed and checked in one pass
     except ValidationError as exc:
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise AppError("请求体不是合法的 JSON", code="invalid_json", status=400) from None
         raise ValidationFailed(fields=field_errors(exc)) from None
 
 
