@@ -71,9 +71,10 @@ _SCAN_COLUMNS = ("id, terminal_id, scene, code_id, holder_id, outcome, reason, s
 
 
 async def _insert_scans(rows: list[tuple]) -> list[None]:
-    # One multi-row INSERT for the scans of every request that came in meanwhile.
+    # One multi-row INSERT for the scans of every request that came in meanwhile (an online scan is never a
+    # second use: a second ride is refused).
     await rawsql.execute(f"INSERT INTO code_scan ({_SCAN_COLUMNS}) VALUES "
-                         + ", ".join("(?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, ?)" for _ in rows),
+                         + ", ".join("(?, ?, ?, ?, ?, ?, ?, 'online', FALSE, ?, ?)" for _ in rows),
                          [value for row in rows for value in row])
     return [None] * len(rows)
 
@@ -92,7 +93,7 @@ async def _log(env: CodeEnv, terminal: TerminalInfo, *, scene: str, outcome: str
     scan_id = scan_id or new_id("scn")
     stored = db.as_stored(at)
     await _batcher(env, "log", _insert_scans).submit(
-        (scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, False, stored, stored))
+        (scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, stored, stored))
     return scan_id
 
 
