@@ -12,6 +12,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from api.core.logging import get_logger
+
+log = get_logger("api.batcher")
+
 
 class Batcher:
     """Runs `run_batch(items) -> results` (same order) over the items submitted while the previous batch ran;
@@ -37,12 +41,20 @@ class Batcher:
     async def _drain(self) -> None:
         try:
             while self._pending:
+                hold = self._hold()
                 try:
-                    async with self._hold():
-                        await self._run_batches()
+                    await hold.__aenter__()
                 except Exception as exc:  # could not hold (no database connection): the waiting callers see why
                     _fail(self._pending, exc)
                     self._pending = []
+                    return
+                try:
+                    await self._run_batches()
+                finally:
+                    try:
+                        await hold.__aexit__(None, None, None)
+                    except Exception as exc:  # the batches are done; a failed release is the pool's to mend
+                        log.warning("batch_hold_release_failed", error_type=type(exc).__name__)
         finally:
             self._running = False
 

@@ -115,3 +115,17 @@ async def test_a_hold_that_cannot_be_taken_fails_the_waiting_callers_only():
     assert all(isinstance(r, ConnectionError) for r in results)
     broken = False
     assert await batcher.submit(3) == 3
+
+
+async def test_a_hold_that_fails_to_let_go_does_not_fail_the_batches_it_ran():
+    @contextlib.asynccontextmanager
+    async def hold():
+        yield
+        raise ConnectionError("release failed")
+
+    async def echo(items):
+        return items
+
+    batcher = Batcher(echo, hold=hold)
+    assert await asyncio.gather(batcher.submit(1), batcher.submit(2)) == [1, 2]
+    assert await batcher.submit(3) == 3
