@@ -72,7 +72,8 @@ class CodeScan(Model):
     id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("scn"))
     terminal_id = fields.CharField(max_length=40)
     scene = fields.CharField(max_length=24)
-    code_id = fields.CharField(max_length=32, null=True, db_index=True)
+    # Not indexed: no query looks scans up by code id (a code's holder is in the id), and it is the hottest write.
+    code_id = fields.CharField(max_length=32, null=True)
     holder_id = fields.BigIntField(null=True, db_index=True)
     outcome = fields.CharField(max_length=16)  # accepted, refused
     reason = fields.CharField(max_length=32, null=True)

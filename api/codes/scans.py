@@ -66,16 +66,13 @@ async def _take_ride(code_id: str, *, scan_id: str, terminal_id: str, at: dt.dat
     return await rawsql.fetch_value("SELECT scan_id FROM code_ride WHERE code_id = ?", [code_id]) == scan_id
 
 
-_SCAN_COLUMNS = ("id, terminal_id, scene, code_id, holder_id, outcome, reason, source, used_twice, scanned_at, "
-                 "recorded_at")
+_SCAN_COLUMNS = ("id", "terminal_id", "scene", "code_id", "holder_id", "outcome", "reason", "source", "used_twice",
+                 "scanned_at", "recorded_at")
 
 
 async def _insert_scans(rows: list[tuple]) -> list[None]:
-    # One multi-row INSERT for the scans of every request that came in meanwhile (an online scan is never a
-    # second use: a second ride is refused).
-    await rawsql.execute(f"INSERT INTO code_scan ({_SCAN_COLUMNS}) VALUES "
-                         + ", ".join("(?, ?, ?, ?, ?, ?, ?, 'online', FALSE, ?, ?)" for _ in rows),
-                         [value for row in rows for value in row])
+    # The scans of every request that came in meanwhile, written at once.
+    await rawsql.insert_rows("code_scan", _SCAN_COLUMNS, rows)
     return [None] * len(rows)
 
 
@@ -93,7 +90,7 @@ async def _log(env: CodeEnv, terminal: TerminalInfo, *, scene: str, outcome: str
     scan_id = scan_id or new_id("scn")
     stored = db.as_stored(at)
     await _batcher(env, "log", _insert_scans).submit(
-        (scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, stored, stored))
+        (scan_id, terminal.id, scene, code_id, holder_id, outcome, reason, "online", False, stored, stored))
     return scan_id
 
 

@@ -190,6 +190,21 @@ async def test_each_scene_sees_only_its_own_fields(client):
     assert body["card_no"] == person["card_no"] and body["card_status"] == "正常参保"
 
 
+async def test_an_online_scan_is_logged_with_who_where_and_when(client, live):
+    tokens, _ = await code_holder(client)
+    payload = (await my_code(client, tokens))["payload"]
+    hospital = await terminal(client, "health", dept="weijian")
+    before = live.app.ctx.codes.clock()
+    answer = (await scan(client, hospital, payload)).json()
+    row = await CodeScan.get(id=answer["scan_id"])
+    citizen_id = (await client.get("/api/v1/me", headers=bearer(tokens))).json()["id"]
+    holder = await CodeHolder.get(citizen_id=citizen_id)
+    assert (row.terminal_id, row.scene, row.code_id, row.holder_id) == (hospital["terminal_id"], "health",
+                                                                         answer["code_id"], holder.id)
+    assert (row.outcome, row.reason, row.source, row.used_twice) == ("accepted", None, "online", False)
+    assert abs((row.scanned_at - before).total_seconds()) < 5 and row.recorded_at == row.scanned_at
+
+
 async def test_a_hospital_terminal_cannot_scan_as_a_bus_gate(client):
     tokens, _ = await code_holder(client)
     payload = (await my_code(client, tokens))["payload"]

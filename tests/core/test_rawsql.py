@@ -77,3 +77,13 @@ async def test_a_held_block_runs_on_one_connection(probe):
     assert first == second == third
     # Outside, the statement took effect (no transaction was opened around the block).
     assert await rawsql.fetch_value(f"SELECT v FROM {TABLE} WHERE k = ?", ["held"]) == 1
+
+
+async def test_many_rows_go_in_at_once_with_their_types(probe):
+    rows = [(f"k{i}", i) for i in range(300)]
+    await rawsql.insert_rows(TABLE, ("k", "v"), rows)
+    assert await rawsql.fetch_value(f"SELECT count(*) FROM {TABLE}") == 300
+    assert await rawsql.fetch_value(f"SELECT v FROM {TABLE} WHERE k = ?", ["k299"]) == 299
+    with pytest.raises(IntegrityError):  # nothing of a failed write stays
+        await rawsql.insert_rows(TABLE, ("k", "v"), [("new", 1), ("k0", 2)])
+    assert await rawsql.fetch_value(f"SELECT count(*) FROM {TABLE} WHERE k = ?", ["new"]) == 0
