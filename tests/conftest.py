@@ -78,9 +78,11 @@ async def stores(tmp_path_factory):
 def make_settings(stores, **overrides):
     """Test settings on the session's stores."""
     port = overrides.pop("port", None) or free_port()
+    # platform_timeout_seconds is the production default: on the embedded store the sandboxes share the test
+    # server's event loop, and a busy moment of the suite must not read as an upstream that timed out.
     values = dict(
         app_env="test", port=port, data_dir=stores["data_dir"], database_url=stores["database_url"],
-        redis_url=stores["redis_url"], trusted_proxies=1, platform_timeout_seconds=2.0, log_level="INFO",
+        redis_url=stores["redis_url"], trusted_proxies=1, platform_timeout_seconds=5.0, log_level="INFO",
         inline_worker=True,  # campaigns and imports finish inside the test server, on either store
     )
     values.update(overrides)

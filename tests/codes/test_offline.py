@@ -148,7 +148,8 @@ def test_the_libsodium_key_agrees_with_cryptography():
     public.verify(signature, message)
     ours.verify(signature, message)
     other = cose.VerifyingKey(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes_raw())
-    for bad_signature, bad_message, key in ((signature, message + b"!", ours), (signature[:-1] + b"\0", message, ours),
+    tampered = signature[:-1] + bytes([signature[-1] ^ 1])  # a flipped bit: never the same signature again
+    for bad_signature, bad_message, key in ((signature, message + b"!", ours), (tampered, message, ours),
                                             (signature, message, other), (signature[:63], message, ours),
                                             ("not bytes", message, ours)):
         with pytest.raises(InvalidSignature):
@@ -175,7 +176,8 @@ def test_the_issuer_check_accepts_exactly_the_signatures_the_key_makes():
     signature = private.sign(message)
     check.verify(signature, message)  # cryptography's signature is the one libsodium makes again
     other = ed25519.Ed25519PrivateKey.generate()
-    for bad_signature, bad_message in ((signature, message + b"!"), (signature[:-1] + b"\0", message),
+    tampered = signature[:-1] + bytes([signature[-1] ^ 1])  # a flipped bit: never the same signature again
+    for bad_signature, bad_message in ((signature, message + b"!"), (tampered, message),
                                        (other.sign(message), message), (signature[:63], message),
                                        (signature + b"\0", message), ("not bytes", message)):
         with pytest.raises(InvalidSignature):
