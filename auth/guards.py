@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from api.citizens import profile_cache
+from api.codes import terminals
+from api.codes.errors import TerminalRefused
 from api.core.errors import Forbidden, Unauthorized
 from auth import tokens
 
@@ -127,9 +129,6 @@ def admin_required(*roles: str):
 
 async def authenticate_terminal(request):
     """The active scanning terminal behind `Authorization: Terminal <terminal_id>:<secret>`."""
-    from api.codes import terminals
-    from api.codes.errors import TerminalRefused
-
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     terminal_id, _, secret = credentials.strip().partition(":")
     if scheme.lower() != "terminal" or not terminal_id or not secret:
