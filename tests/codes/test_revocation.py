@@ -114,8 +114,9 @@ async def test_terminals_are_registered_by_admins_and_a_disabled_one_is_refused(
     wrong = {"Authorization": f"Terminal {gate['terminal_id']}:{gate['secret'][:-1]}x"}
     r = await client.post("/api/v1/scan", json={"payload": "YM1:AAAAAAAA", "scene": "transit"}, headers=wrong)
     assert r.status_code == 401
+    # A good scan first: this process now trusts the gate's credentials for a moment.
     assert (await scan(client, gate, (await my_code(client, tokens))["payload"])).status_code == 200
-    payload = (await my_code(client, tokens))["payload"]  # the credentials are now trusted for a moment
+    payload = (await my_code(client, tokens))["payload"]
     r = await client.post(f"/api/v1/admin/terminals/{gate['terminal_id']}/disable", headers=admin)
     assert r.status_code == 200 and r.json()["status"] == "disabled"
     r = await scan(client, gate, payload)
