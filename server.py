@@ -11,11 +11,12 @@ os.environ.setdefault("TZ", "Asia/Shanghai")  # both platform SDKs stamp request
 
 from sanic import Sanic  # noqa: E402
 
-from api.core import db, pii  # noqa: E402
-from api.core.keys import ensure_keys  # noqa: E402
+from api.certificates.ca import ensure_demo_ca  # noqa: E402
+from api.certificates.types import all_types  # noqa: E402
 from api.core.logging import configure_logging  # noqa: E402
-from api.core.redis import CoalescedReads, create_async_redis  # noqa: E402
 from api.core.settings import Settings, load_settings  # noqa: E402
+from bootstrap import close_deps, open_deps  # noqa: E402
+from worker import InlineWorker  # noqa: E402
 
 API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）。错误体统一为 {"error": {"code", "message", "request_id"}}，
 校验错误为 422 并附 fields。列表分页用 ?limit=（默认 20，最多 100）与 ?cursor=。个人信息在应答中默认脱敏。
@@ -86,73 +87,26 @@ def _register(app: Sanic, settings: Settings) -> None:
 
 
 async def _open(app: Sanic) -> None:
-    from api.applications.materials import register_license_check
-    from api.applications.storage import LocalDiskStorage
-    from api.certificates.ca import ensure_demo_ca
-    from api.certificates.presentation import PresentationKey
-    from api.certificates.types import all_types
-    from api.certificates.wallet import license_stands_in
-    from api.codes.service import build_env as build_code_env
-    from api.codes.terminals import SecretHasher
-    from api.core.workdays import utc_now
-    from auth.tokens import TokenService
-    from miniapp_handlers import create_platforms
-
-    settings = ensure_keys(app.ctx.settings)
-    app.ctx.settings = settings
-    pii.configure(settings)
-    await db.open_db(settings)
-    app.ctx.redis = create_async_redis(settings)
-    app.ctx.redis_reads = CoalescedReads(app.ctx.redis)
-    app.ctx.tokens = TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
-                                  access_ttl=settings.access_token_ttl_seconds)
-    app.ctx.platforms = create_platforms(settings)
-    app.ctx.storage = LocalDiskStorage(settings.data_dir / "uploads")
-    app.ctx.clock = utc_now
-    app.ctx.presentation_key = PresentationKey(settings.presentation_private_key)
-    app.ctx.codes = build_code_env(settings=settings, redis=app.ctx.redis, clock=utc_now)
-    app.ctx.terminal_hasher = SecretHasher(settings.blind_index_key.encode())
-    if not settings.production:
-        ensure_demo_ca(settings.certificate_ca_dir, {t.dept: t.issuer for t in all_types().values()})
-    register_license_check(license_stands_in)
-    await _open_jobs(app, settings)
-
-
-async def _open_jobs(app: Sanic, settings: Settings) -> None:
-    from api.core.queue import create_job_queue
-    from notifications.sms import create_sms_client
-
-    app.ctx.jobs = await create_job_queue(settings)
-    app.ctx.sms = create_sms_client(settings)
+    deps = app.ctx.deps = await open_deps(app.ctx.settings)
+    app.ctx.settings = deps.settings  # with the generated development keys filled in
+    if not deps.settings.production:
+        ensure_demo_ca(deps.settings.certificate_ca_dir, {t.dept: t.issuer for t in all_types().values()})
     app.ctx.inline_worker = None
-    if settings.works_jobs_inline:
+    if deps.settings.works_jobs_inline:
         start_inline_worker(app)
 
 
 def start_inline_worker(app: Sanic) -> None:
     """Work the job queue inside this server process, with the app's own connections and clients."""
-    from api.core.jobs import build_context
-    from api.core.queue import InlineWorker
-
-    ctx = app.ctx
-    worker = InlineWorker(ctx.settings, ctx.jobs)
-    build_context(worker.worker.ctx, settings=ctx.settings, redis=ctx.redis, jobs=ctx.jobs, platforms=ctx.platforms,
-                  storage=ctx.storage, sms=ctx.sms)
+    worker = InlineWorker(app.ctx.deps)
     worker.start()
-    ctx.inline_worker = worker
+    app.ctx.inline_worker = worker
 
 
 async def _close(app: Sanic) -> None:
-    from miniapp_handlers import close_platforms
-
     if app.ctx.inline_worker is not None:
-        await app.ctx.inline_worker.stop()  # closes the job pool with it
-    else:
-        await app.ctx.jobs.close()
-    await app.ctx.sms.close()
-    await close_platforms(app.ctx.platforms)
-    await app.ctx.redis.aclose()
-    await db.close_db()
+        await app.ctx.inline_worker.stop()
+    await close_deps(app.ctx.deps)
 
 
 def _serve(settings: Settings) -> None:

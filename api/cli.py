@@ -132,9 +132,6 @@ def run_worker(settings: Settings) -> int:
     if not settings.redis_url:
         print("python server.py worker needs REDIS_URL (the embedded run has no separate worker)", file=sys.stderr)
         return 2
-    from arq.worker import run_worker as arq_run
+    import worker  # the job modules of every domain: only this command needs them
 
-    from api.core.jobs import worker_settings
-
-    arq_run(worker_settings(settings))
-    return 0
+    return worker.run(settings)

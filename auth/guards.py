@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from api.citizens import profile_cache
-from api.codes import terminals
-from api.codes.errors import TerminalRefused
 from api.core.errors import Forbidden, Unauthorized
 from auth import tokens
 
@@ -51,9 +49,9 @@ def _bearer(request) -> str:
 async def _claims(request, audience: str, *, also_read=()) -> tuple[dict, list]:
     """The token's claims once its session is known to be live, and the Redis values at the keys `also_read`
     gives for the claims, fetched in the same round trip."""
-    claims = request.app.ctx.tokens.decode_access(_bearer(request), audience=audience)
+    claims = request.app.ctx.deps.tokens.decode_access(_bearer(request), audience=audience)
     extra = list(also_read(claims)) if also_read else []
-    values = await request.app.ctx.redis_reads.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
+    values = await request.app.ctx.deps.redis_reads.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
     if values[0]:
         raise tokens.InvalidToken("该登录会话已退出，请重新登录")
     return claims, values[1:]
@@ -125,27 +123,3 @@ def admin_required(*roles: str):
         return guarded
 
     return decorate
-
-
-async def authenticate_terminal(request):
-    """The active scanning terminal behind `Authorization: Terminal <terminal_id>:<secret>`."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    terminal_id, _, secret = credentials.strip().partition(":")
-    if scheme.lower() != "terminal" or not terminal_id or not secret:
-        raise TerminalRefused()
-    terminal = await terminals.authenticate(hasher=request.app.ctx.terminal_hasher, redis=request.app.ctx.redis,
-                                            terminal_id=terminal_id, secret=secret)
-    if terminal is None:
-        raise TerminalRefused()
-    return terminal
-
-
-def terminal_required(handler):
-    """Guard a route for registered, active scanning terminals (request.ctx.terminal)."""
-
-    @wraps(handler)
-    async def guarded(request, *args, **kwargs):
-        request.ctx.terminal = await authenticate_terminal(request)
-        return await handler(request, *args, **kwargs)
-
-    return guarded

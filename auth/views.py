@@ -22,25 +22,25 @@ def client_ip(request) -> str:
 
 
 async def _limit_ip(request) -> None:
-    s = request.app.ctx.settings
-    await ratelimit.hit(request.app.ctx.redis, bucket=f"login:ip:{client_ip(request)}",
+    s = request.app.ctx.deps.settings
+    await ratelimit.hit(request.app.ctx.deps.redis, bucket=f"login:ip:{client_ip(request)}",
                         limit=s.login_rate_per_ip, window_seconds=s.login_rate_window_seconds)
 
 
 async def _login(request, platform_name: str, code: str, phone_credential) -> dict:
     """Exchange the code (and the phone credential, at the same time) and sign the citizen in."""
     await _limit_ip(request)
-    platform = request.app.ctx.platforms[platform_name]
+    platform = request.app.ctx.deps.platforms[platform_name]
     if phone_credential:
         platform_identity, phone = await asyncio.gather(platform.exchange_login_code(code),
                                                         platform.fetch_phone(phone_credential))
     else:
         platform_identity, phone = await platform.exchange_login_code(code), None
-    s, ctx = request.app.ctx.settings, request.app.ctx
+    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
     await ratelimit.hit(ctx.redis, bucket=f"login:acct:{platform_identity.platform}:{platform_identity.platform_uid}",
                         limit=s.login_rate_per_account, window_seconds=s.login_rate_window_seconds)
     citizen, created = await identity.resolve_login(identity=platform_identity, phone=phone, redis=ctx.redis)
-    pair = await sessions.citizen_pair(app_ctx=ctx, settings=s, citizen=citizen)
+    pair = await sessions.citizen_pair(deps=ctx, citizen=citizen)
     await audit.record(actor_type="citizen", actor_id=citizen.id, action="citizen.login", target_type="citizen",
                        target_id=citizen.id, request_id=request.ctx.request_id, ip=client_ip(request),
                        detail={"platform": platform_identity.platform, "created": created})
@@ -70,20 +70,20 @@ async def alipay_login(request):
      tag="auth")
 async def refresh(request):
     body = parse(request, RefreshRequest)
-    s, ctx = request.app.ctx.settings, request.app.ctx
+    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
     row = await tokens.rotate_refresh(token=body.refresh_token, subject_type="citizen",
                                       ttl_seconds=s.refresh_token_ttl_seconds, redis=ctx.redis,
                                       access_ttl=s.access_token_ttl_seconds)
     citizen = await citizens_service.get(citizen_id=row.subject_id)
-    return respond(await sessions.citizen_pair(app_ctx=ctx, settings=s, citizen=citizen, family_id=row.family_id))
+    return respond(await sessions.citizen_pair(deps=ctx, citizen=citizen, family_id=row.family_id))
 
 
 @bp.post("/logout")
 @doc("退出登录：注销本会话的刷新令牌族", status=204, errors=(401,), tag="auth", secured="citizen")
 @citizen_required()
 async def logout(request):
-    s = request.app.ctx.settings
-    await tokens.revoke_family(family_id=request.ctx.actor.session_id, redis=request.app.ctx.redis,
+    s = request.app.ctx.deps.settings
+    await tokens.revoke_family(family_id=request.ctx.actor.session_id, redis=request.app.ctx.deps.redis,
                                access_ttl=s.access_token_ttl_seconds)
     return empty()
 
@@ -91,4 +91,4 @@ async def logout(request):
 @bp.get("/jwks.json")
 @doc("访问令牌的验签公钥（JWKS）", response=Jwks, tag="auth")
 async def jwks(request):
-    return respond(request.app.ctx.tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    return respond(request.app.ctx.deps.tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})

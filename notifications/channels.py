@@ -5,22 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.core import pii, rawsql
+from api.core.deps import Deps
 from api.core.settings import Settings
 from notifications.models import NotificationOptOut, Subscription
 
 EXTERNAL = ("wechat", "alipay", "sms")
 # Refusals that say "not this channel, try the citizen's next one" rather than "this message is broken".
 FALL_THROUGH = frozenset({"user_refused", "no_consent", "no_account", "no_phone", "opted_out", "bad_recipient"})
-
-
-@dataclass
-class PushEnv:
-    """What a sender needs: settings, Redis, the platform clients and the SMS client."""
-
-    settings: Settings
-    redis: object
-    platforms: dict
-    sms: object
 
 
 @dataclass(frozen=True)
@@ -125,16 +116,16 @@ def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
     return next((c for c in rest if f"channel:{c}" not in refused), None)
 
 
-async def send(env: PushEnv, channel: str, to: str, message: Message) -> str | None:
+async def send(deps: Deps, channel: str, to: str, message: Message) -> str | None:
     """Send one message; the platform's message id when it gives one. Raises MessageRejected or
     UpstreamUnavailable as the clients do."""
-    s = env.settings
+    s = deps.settings
     if channel == "wechat":
-        answer = await env.platforms["wechat"].send_message(to=to, template_id=s.wechat_template_policy,
+        answer = await deps.platforms["wechat"].send_message(to=to, template_id=s.wechat_template_policy,
                                                             page=message.page, data=message.template_data())
         return str(answer.get("msgid", "")) or None
     if channel == "alipay":
-        await env.platforms["alipay"].send_message(to=to, template_id=s.alipay_template_policy, page=message.page,
+        await deps.platforms["alipay"].send_message(to=to, template_id=s.alipay_template_policy, page=message.page,
                                                    data=message.template_data())
         return None
-    return await env.sms.send(phone=to, template_code=s.sms_template_policy, params=message.sms_params())
+    return await deps.platforms["sms"].send(phone=to, template_code=s.sms_template_policy, params=message.sms_params())

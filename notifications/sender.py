@@ -13,12 +13,13 @@ from collections import Counter
 
 from tortoise.transactions import in_transaction
 
+from api.core.deps import Deps
 from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
 from api.core.ids import new_id
 from api.core.logging import get_logger
 from miniapp_handlers.base import MessageRejected
 from notifications import channels, outbox, throttle
-from notifications.channels import EXTERNAL, FALL_THROUGH, Message, PushEnv
+from notifications.channels import EXTERNAL, FALL_THROUGH, Message
 from notifications.models import InboxMessage
 
 log = get_logger("notifications.sender")
@@ -28,7 +29,7 @@ HEARTBEAT_KEY = "push:alive:{}"
 
 QUOTA_PAUSE_SECONDS = 600
 
-__all__ = ["PushEnv", "send_campaign", "sender_alive"]
+__all__ = ["send_campaign", "sender_alive"]
 
 
 async def sender_alive(redis, campaign_id: str) -> bool:
@@ -36,26 +37,26 @@ async def sender_alive(redis, campaign_id: str) -> bool:
     return bool(await redis.exists(HEARTBEAT_KEY.format(campaign_id)))
 
 
-async def send_campaign(*, campaign_id: str, env: PushEnv) -> dict:
+async def send_campaign(*, campaign_id: str, deps: Deps) -> dict:
     """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
     from api.policies import service as policies
 
-    brief = await policies.push_brief(campaign_id=campaign_id, page_base=env.settings.policy_page)
+    brief = await policies.push_brief(campaign_id=campaign_id, page_base=deps.settings.policy_page)
     if brief is None or brief["status"] != "running":
         return {"skipped": brief["status"] if brief else "missing"}
-    s = env.settings
+    s = deps.settings
     claim_id, totals = new_id("clm"), Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
     while True:
-        await _beat(env, campaign_id, claim_id)
+        await _beat(deps, campaign_id, claim_id)
         if await policies.campaign_status(campaign_id=campaign_id) != "running":
             await outbox.release(claim_id)
             break
-        paused = await throttle.paused_channels(env.redis, EXTERNAL)
+        paused = await throttle.paused_channels(deps.redis, EXTERNAL)
         rows = await outbox.claim(campaign_id=campaign_id, claim_id=claim_id, limit=s.push_batch_size,
                                   lease_seconds=s.delivery_lease_seconds, skip_channels=paused)
         if rows:
-            await _process(rows, env=env, brief=brief, claim_id=claim_id, totals=totals)
+            await _process(rows, deps=deps, brief=brief, claim_id=claim_id, totals=totals)
             continue
         left = await outbox.open_count(campaign_id)
         if left["later"] or (left["due"] and paused):
@@ -67,13 +68,13 @@ async def send_campaign(*, campaign_id: str, env: PushEnv) -> dict:
     return dict(totals)
 
 
-async def _beat(env: PushEnv, campaign_id: str, claim_id: str) -> None:
+async def _beat(deps: Deps, campaign_id: str, claim_id: str) -> None:
     # The heartbeat lives as long as a lease and is renewed with it, every window: were it renewed only per
     # batch, a slow batch would look like a dead sender and the watchdog would start a second one.
-    await env.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, env.settings.delivery_lease_seconds))
+    await deps.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, deps.settings.delivery_lease_seconds))
 
 
-async def _process(rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str, totals: Counter) -> None:
+async def _process(rows: list[dict], *, deps: Deps, brief: dict, claim_id: str, totals: Counter) -> None:
     by_channel: dict[str, list[dict]] = {}
     for row in rows:
         by_channel.setdefault(row["channel"], []).append(row)
@@ -82,7 +83,7 @@ async def _process(rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str
         await _deliver_inbox(inbox, brief["message"])
         totals["delivered"] += len(inbox)
     for channel, group in by_channel.items():
-        await _send_channel(channel, group, env=env, brief=brief, claim_id=claim_id, totals=totals)
+        await _send_channel(channel, group, deps=deps, brief=brief, claim_id=claim_id, totals=totals)
 
 
 async def _deliver_inbox(rows: list[dict], message: Message) -> None:
@@ -96,9 +97,9 @@ async def _deliver_inbox(rows: list[dict], message: Message) -> None:
         await outbox.finish([r["id"] for r in rows if not r["citizen_id"]], status="skipped", reason="no_account")
 
 
-async def _send_channel(channel: str, rows: list[dict], *, env: PushEnv, brief: dict, claim_id: str,
+async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, brief: dict, claim_id: str,
                         totals: Counter) -> None:
-    s = env.settings
+    s = deps.settings
     to = await channels.addresses(channel, rows, s)
     missing = [r for r in rows if r["id"] not in to]
     await _fall_through(missing, reason="no_phone" if channel == "sms" else "no_account", brief=brief, totals=totals)
@@ -113,7 +114,7 @@ async def _send_channel(channel: str, rows: list[dict], *, env: PushEnv, brief: 
     rate = getattr(s, f"push_rate_{channel}")
     for start in range(0, len(ready), s.push_concurrency):
         window = ready[start:start + s.push_concurrency]
-        if await throttle.paused_channels(env.redis, (channel,)):
+        if await throttle.paused_channels(deps.redis, (channel,)):
             await outbox.retry_later([r["id"] for r in ready[start:]], delay_seconds=0, error="channel_paused",
                                      count_attempt=False)
             await channels.refund_consents([r["citizen_id"] for r in ready[start:] if r["citizen_id"] in spent],
@@ -121,13 +122,13 @@ async def _send_channel(channel: str, rows: list[dict], *, env: PushEnv, brief: 
             return
         if await _stopped(brief["campaign_id"], claim_id):
             return
-        await throttle.acquire(env.redis, channel, len(window), per_second=rate)
+        await throttle.acquire(deps.redis, channel, len(window), per_second=rate)
         await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
-        await _beat(env, brief["campaign_id"], claim_id)
+        await _beat(deps, brief["campaign_id"], claim_id)
         held = await outbox.mark_sending([r["id"] for r in window], claim_id=claim_id)
         window = [r for r in window if r["id"] in held]
-        outcomes = await asyncio.gather(*(_attempt(env, channel, to[r["id"]], brief["message"]) for r in window))
-        await _record(channel, window, outcomes, env=env, brief=brief, spent=spent, totals=totals)
+        outcomes = await asyncio.gather(*(_attempt(deps, channel, to[r["id"]], brief["message"]) for r in window))
+        await _record(channel, window, outcomes, deps=deps, brief=brief, spent=spent, totals=totals)
 
 
 async def _stopped(campaign_id: str, claim_id: str) -> bool:
@@ -140,10 +141,10 @@ async def _stopped(campaign_id: str, claim_id: str) -> bool:
     return True
 
 
-async def _attempt(env: PushEnv, channel: str, to: str, message: Message) -> tuple[str, str | None]:
+async def _attempt(deps: Deps, channel: str, to: str, message: Message) -> tuple[str, str | None]:
     """One upstream call → (outcome, reason): sent, refused, failed, transient, quota, unknown."""
     try:
-        await channels.send(env, channel, to, message)
+        await channels.send(deps, channel, to, message)
         return "sent", None
     except MessageRejected as exc:
         if exc.reason == "quota":
@@ -157,9 +158,9 @@ async def _attempt(env: PushEnv, channel: str, to: str, message: Message) -> tup
         return "transient", type(exc).__name__[:40]
 
 
-async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, env: PushEnv,
+async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, deps: Deps,
                   brief: dict, spent: set[str], totals: Counter) -> None:
-    s = env.settings
+    s = deps.settings
     groups: dict[str, list[dict]] = {}
     for row, (outcome, reason) in zip(window, outcomes, strict=True):
         groups.setdefault(outcome, []).append({**row, "reason": reason})
@@ -187,7 +188,7 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
                                  delay_seconds=min(300, 2 ** (attempts + 1)), error="upstream_unavailable")
     quota = groups.get("quota", [])
     if quota:
-        await throttle.pause_channel(env.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])
+        await throttle.pause_channel(deps.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])
         await outbox.retry_later([r["id"] for r in quota], delay_seconds=0, error="quota", count_attempt=False)
         log.warning("channel_paused_for_quota", channel=channel, seconds=QUOTA_PAUSE_SECONDS)
     if channel == "wechat":

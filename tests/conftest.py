@@ -143,14 +143,14 @@ async def test_catalogue(live):
     from api.catalog import service as catalog
     from tests.applications.catalogue_fixture import CATALOGUE
 
-    await catalog.load_catalogue(data=CATALOGUE, redis=live.app.ctx.redis)
+    await catalog.load_catalogue(data=CATALOGUE, redis=live.app.ctx.deps.redis)
     return CATALOGUE
 
 
 @pytest.fixture
 def redis(live):
     """The app's async Redis client."""
-    return live.app.ctx.redis
+    return live.app.ctx.deps.redis
 
 
 def pytest_collection_modifyitems(config, items):

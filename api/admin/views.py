@@ -27,7 +27,7 @@ def _admin_read(account) -> dict:
      tag="admin")
 async def login(request):
     body = parse(request, AdminLogin)
-    s, ctx = request.app.ctx.settings, request.app.ctx
+    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
     await ratelimit.hit(ctx.redis, bucket=f"admin-login:ip:{client_ip(request)}", limit=s.login_rate_per_ip,
                         window_seconds=s.login_rate_window_seconds)
     try:
@@ -37,7 +37,7 @@ async def login(request):
         await audit.record(actor_type="admin", actor_id=f"username:{body.username[:40]}", action="admin.login.failed",
                            request_id=request.ctx.request_id, ip=client_ip(request), detail={"code": exc.code})
         raise
-    pair = await sessions.admin_pair(app_ctx=ctx, settings=s, admin=account)
+    pair = await sessions.admin_pair(deps=ctx, admin=account)
     await audit.record(actor_type="admin", actor_id=account.id, action="admin.login", target_type="admin",
                        target_id=account.id, request_id=request.ctx.request_id, ip=client_ip(request))
     return respond({**pair, "admin": _admin_read(account)})
@@ -48,12 +48,12 @@ async def login(request):
      errors=(401, 422), tag="admin")
 async def refresh(request):
     body = parse(request, AdminRefresh)
-    s, ctx = request.app.ctx.settings, request.app.ctx
+    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
     row = await tokens.rotate_refresh(token=body.refresh_token, subject_type="admin",
                                       ttl_seconds=s.admin_refresh_token_ttl_seconds, redis=ctx.redis,
                                       access_ttl=s.access_token_ttl_seconds)
     account = await service.get(admin_id=row.subject_id)
-    pair = await sessions.admin_pair(app_ctx=ctx, settings=s, admin=account, family_id=row.family_id)
+    pair = await sessions.admin_pair(deps=ctx, admin=account, family_id=row.family_id)
     return respond({**pair, "admin": _admin_read(account)})
 
 
@@ -61,8 +61,8 @@ async def refresh(request):
 @doc("工作人员退出登录", status=204, errors=(401,), tag="admin", secured="admin")
 @admin_required()
 async def logout(request):
-    await tokens.revoke_family(family_id=request.ctx.actor.session_id, redis=request.app.ctx.redis,
-                               access_ttl=request.app.ctx.settings.access_token_ttl_seconds)
+    await tokens.revoke_family(family_id=request.ctx.actor.session_id, redis=request.app.ctx.deps.redis,
+                               access_ttl=request.app.ctx.deps.settings.access_token_ttl_seconds)
     return empty()
 
 

@@ -7,9 +7,9 @@ import hashlib
 import secrets
 
 from api.applications.models import StoredFile
-from api.applications.storage import FileStorage
 from api.core import pii
 from api.core.errors import AppError, NotFound
+from api.core.storage import FileStorage
 
 MAX_BYTES = 10 * 1024 * 1024
 _SIGNATURES = (

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 
 from api.applications import files
 from api.applications.errors import LicenseNotFound, MaterialsInvalid
 from api.applications.schemas import MaterialIn
+from api.certificates import wallet
 
 COMMITMENT_TEXT = "本人承诺：{name}所证明的事项真实有效；如有不实，愿承担相应法律责任，并接受撤销许可等处理。"
-
-# (citizen_id, license_id, licence type) -> whether the licence is the citizen's, of that type, valid and not
-# revoked. The licence wallet (certificates) registers the real check; until then no licence qualifies.
-LicenseCheck = Callable[[str, str, str], Awaitable[bool]]
-
-
-async def _no_licenses(citizen_id: str, license_id: str, license_type: str) -> bool:
-    return False
-
-
-_license_check: LicenseCheck = _no_licenses
-
-
-def register_license_check(check: LicenseCheck) -> None:
-    """Let the licence wallet decide which licences can stand in for a material (免提交)."""
-    global _license_check
-    _license_check = check
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -62,7 +44,7 @@ async def resolve(*, wanted: list[dict], given: list[MaterialIn], citizen_id: st
             if not license_type:
                 problems[where] = "该材料不能以电子证照代替"
                 continue
-            if not await _license_check(citizen_id, m.license_id, license_type):
+            if not await wallet.license_stands_in(citizen_id, m.license_id, license_type):
                 raise LicenseNotFound(fields={where: f"需要有效的 {license_type} 电子证照"})
             entry.update(way="license", license_id=m.license_id, license_type=license_type)
         elif m.commitment:

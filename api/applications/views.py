@@ -37,7 +37,7 @@ async def upload(request):
     if upload_ is None:
         raise ValidationFailed(fields={"file": "请以 multipart/form-data 上传字段 file"})
     actor = request.ctx.actor
-    row = await files.save_upload(storage=request.app.ctx.storage, owner_id=actor.citizen_id,
+    row = await files.save_upload(storage=request.app.ctx.deps.storage, owner_id=actor.citizen_id,
                                   uploaded_by=actor.actor_id, data=upload_.body, filename=upload_.name,
                                   content_type=upload_.type)
     return respond({"file_id": row.id, "sha256": row.sha256, "size": row.size, "content_type": row.content_type},
@@ -55,8 +55,8 @@ async def submit(request):
     body = parse(request, ApplicationCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     status, answer = await service.submit(actor=request.ctx.actor, body=body, idempotency_key=key,
-                                          raw=json.loads(request.body), redis=request.app.ctx.redis,
-                                          home_region=request.app.ctx.settings.home_region)
+                                          raw=json.loads(request.body), redis=request.app.ctx.deps.redis,
+                                          home_region=request.app.ctx.deps.settings.home_region)
     return respond(answer, status=status)
 
 
@@ -92,7 +92,7 @@ async def get_application(request, application_id: str):
 async def supplement(request, application_id: str):
     body = parse(request, SupplementIn)
     answer = await service.supplement(actor=request.ctx.actor, application_id=application_id, body=body,
-                                      redis=request.app.ctx.redis)
+                                      redis=request.app.ctx.deps.redis)
     return respond(answer)
 
 

@@ -31,7 +31,7 @@ def _flag(value: str | None) -> bool | None:
 @doc("搜索服务事项（按名称、关键词，支持中文；可按部门、主题、是否跨省通办筛选）", response=ItemPage, errors=(422,),
      tag="catalog", description="q 中的词按整词和相邻两字匹配，名称命中优先；带 q 时同时返回匹配的一件事（bundles）。")
 async def search_items(request):
-    catalogue = await service.current(redis=request.app.ctx.redis)
+    catalogue = await service.current(redis=request.app.ctx.deps.redis)
     q = (request.args.get("q") or "").strip()[:50]
     dept, theme = request.args.get("dept"), request.args.get("theme")
     cross = _flag(request.args.get("cross_province"))
@@ -45,14 +45,14 @@ async def search_items(request):
 @doc("办事指南：法律依据、材料（告知承诺、容缺、免提交）、表单、送达方式、收费", response=ItemGuide, errors=(404,),
      tag="catalog")
 async def item_guide(request, code: str):
-    catalogue = await service.current(redis=request.app.ctx.redis)
+    catalogue = await service.current(redis=request.app.ctx.deps.redis)
     return respond(catalogue.item(code).guide())
 
 
 @bp.get("/bundles")
 @doc("一件事列表（可带 q 搜索）", response=BundlePage, errors=(422,), tag="catalog")
 async def list_bundles(request):
-    catalogue = await service.current(redis=request.app.ctx.redis)
+    catalogue = await service.current(redis=request.app.ctx.deps.redis)
     q = (request.args.get("q") or "").strip()[:50]
     entries = [b.summary() for b in catalogue.bundles.values()
                if not q or score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0]
@@ -63,5 +63,5 @@ async def list_bundles(request):
 @bp.get("/bundles/<code:str>")
 @doc("一件事详情：涉及的事项、合并后的表单和材料清单", response=BundleGuide, errors=(404,), tag="catalog")
 async def bundle_guide(request, code: str):
-    catalogue = await service.current(redis=request.app.ctx.redis)
+    catalogue = await service.current(redis=request.app.ctx.deps.redis)
     return respond(catalogue.bundle(code).guide())

@@ -9,13 +9,16 @@ import json
 import secrets
 from zoneinfo import ZoneInfo
 
+from tortoise.transactions import in_transaction
+
 from api.certificates import ca, pdf, types
 from api.certificates.deciders import DECIDERS
 from api.certificates.models import Certificate
 from api.certificates.schemas import CertificateRead
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
-from api.core import idempotency, pii
+from api.core import audit, idempotency, pii
+from api.core.deps import Deps
 from api.core.errors import Conflict, NotFound, ValidationFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,13 +81,14 @@ def _render_signed(cert: Certificate, kind: types.CertificateType, facts: dict, 
     return pdf.sign(document, ca.signer_for(ca_dir, cert.dept).signer)
 
 
-async def _issue(cert: Certificate, kind, facts: dict, *, now: dt.datetime, ctx) -> None:
+async def _issue(cert: Certificate, kind, facts: dict, *, now: dt.datetime, deps: Deps) -> None:
     """Fill the issue fields, render, sign and store the PDF (encrypted: it names the holder)."""
     cert.issued_at, cert.expires_at = now, now + dt.timedelta(days=kind.validity_days)
     signed = await asyncio.to_thread(_render_signed, cert, kind, facts, dept_name=kind.issuer,
-                                     base_url=ctx.base_url, ca_dir=ctx.ca_dir)
+                                     base_url=deps.settings.public_base_url,
+                                     ca_dir=deps.settings.certificate_ca_dir)
     key = f"crt-{secrets.token_hex(16)}"
-    await ctx.storage.put(key, pii.cipher().encrypt_bytes(signed, context="certificate.pdf"))
+    await deps.storage.put(key, pii.cipher().encrypt_bytes(signed, context="certificate.pdf"))
     cert.pdf_key, cert.status = key, "issued"
 
 
@@ -92,7 +96,7 @@ def _serial(kind) -> str:
     return f"{kind.serial_prefix}{dt.datetime.now(SHANGHAI):%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
-async def request(*, actor, type_code: str, purpose: str, idempotency_key: str | None, raw: dict, ctx) -> dict:
+async def request(*, actor, type_code: str, purpose: str, idempotency_key: str | None, raw: dict, deps: Deps) -> dict:
     """A certificate request, decided at once where registry data answers it; idempotent per key."""
     kind = types.get(type_code)
     if purpose not in kind.purposes:
@@ -100,26 +104,38 @@ async def request(*, actor, type_code: str, purpose: str, idempotency_key: str |
     citizen = await Citizen.get(id=actor.citizen_id)
     if citizen.assurance_level < 2 or not citizen.id_number_bidx:
         raise AssuranceTooLow("开具证明须先完成实名认证")
-    decision = await DECIDERS[kind.decided_by](citizen, home_region=ctx.home_region)
-    now = ctx.clock()
+    decision = await DECIDERS[kind.decided_by](citizen, home_region=deps.settings.home_region)
+    now = deps.clock()
     cert = Certificate(citizen_id=citizen.id, requested_by=actor.actor_id, type_code=kind.code, dept=kind.dept,
                        purpose=purpose, serial=_serial(kind), verify_code=secrets.token_urlsafe(9),
                        status={"issue": "issued", "review": "pending_review", "reject": "rejected"}[decision.outcome],
                        reason=decision.reason,
                        facts_enc=pii.cipher().encrypt(json.dumps(decision.facts, ensure_ascii=False),
                                                       context="certificate.facts") if decision.facts else None)
-    if decision.outcome == "issue":
-        await _issue(cert, kind, decision.facts, now=now, ctx=ctx)
 
     async def create() -> tuple[int, dict]:
+        # Rendered here, after the idempotency check: a replay renders and stores nothing.
+        if decision.outcome == "issue":
+            await _issue(cert, kind, decision.facts, now=now, deps=deps)
         await cert.save()
         # Stored for replays, so in its JSON form (ISO 8601 times, as every answer).
-        return 201, CertificateRead.model_validate(record(cert, base_url=ctx.base_url, now=now)).model_dump(
-            mode="json")
+        return 201, CertificateRead.model_validate(record(cert, base_url=deps.settings.public_base_url, now=now)
+                                                   ).model_dump(mode="json")
 
-    _, answer = await idempotency.run_once(scope=f"{citizen.id}:certificates", key=idempotency_key, body=raw,
-                                           create=create)
+    try:
+        _, answer = await idempotency.run_once(scope=f"{citizen.id}:certificates", key=idempotency_key, body=raw,
+                                               create=create, look_first=True)
+    except BaseException:
+        await _forget_pdf(cert, deps)
+        raise
+    if answer["id"] != cert.id:  # a concurrent request with the same key won: ours rolled back
+        await _forget_pdf(cert, deps)
     return answer
+
+
+async def _forget_pdf(cert: Certificate, deps: Deps) -> None:
+    if cert.pdf_key is not None:
+        await deps.storage.delete(cert.pdf_key)
 
 
 async def list_mine(*, citizen_id: str, base_url: str, now: dt.datetime) -> list[dict]:
@@ -151,7 +167,7 @@ async def pdf_bytes(*, cert: Certificate, storage) -> bytes:
     return pii.cipher().decrypt_bytes(await storage.get(cert.pdf_key), context="certificate.pdf")
 
 
-async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, ctx, redis) -> dict:
+async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, deps: Deps) -> dict:
     """approve or reject a pending request, or revoke an issued certificate (effective at once)."""
     cert = await Certificate.get_or_none(id=certificate_id)
     if cert is None or ("super_admin" not in actor.roles and cert.dept not in actor.depts):
@@ -161,11 +177,11 @@ async def staff_action(*, actor, certificate_id: str, action: str, note: str | N
         raise Conflict(f"当前状态（{cert.status}）不允许 {action}", code="invalid_transition")
     if action in ("reject", "revoke") and not note:
         raise ValidationFailed(fields={"note": "须写明理由"})
-    now = ctx.clock()
+    now = deps.clock()
     before = cert.status
     if action == "approve":
         kind = types.all_types()[cert.type_code]
-        await _issue(cert, kind, facts_of(cert), now=now, ctx=ctx)
+        await _issue(cert, kind, facts_of(cert), now=now, deps=deps)
         cert.reason = note
         updates = {"status": "issued", "pdf_key": cert.pdf_key, "issued_at": cert.issued_at,
                    "expires_at": cert.expires_at, "reason": note}
@@ -173,14 +189,22 @@ async def staff_action(*, actor, certificate_id: str, action: str, note: str | N
         updates = {"status": "rejected", "reason": note}
     else:
         updates = {"status": "revoked", "revoked_at": now, "reason": note}
-    changed = await Certificate.filter(id=cert.id, status=before).update(**updates, status_changed_at=now)
-    if not changed:
-        raise Conflict("证明状态已被他人更新", code="invalid_transition")
+    try:
+        async with in_transaction():
+            changed = await Certificate.filter(id=cert.id, status=before).update(**updates, status_changed_at=now)
+            if not changed:
+                raise Conflict("证明状态已被他人更新", code="invalid_transition")
+            await audit.record_for(actor, action=f"certificate.{action}", target_type="certificate",
+                                   target_id=cert.id)
+    except BaseException:
+        if action == "approve":
+            await _forget_pdf(cert, deps)
+        raise
     for k, v in updates.items():
         setattr(cert, k, v)
     if cert.issued_at is not None:
-        await publish_card(cert=cert, redis=redis)
-    return record(cert, base_url=ctx.base_url, now=now)
+        await publish_card(cert=cert, redis=deps.redis)
+    return record(cert, base_url=deps.settings.public_base_url, now=now)
 
 
 def _invalid(now: dt.datetime) -> dict:

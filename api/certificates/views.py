@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 from sanic import Blueprint, raw
 
@@ -32,24 +30,6 @@ admin_bp = Blueprint("certificates_admin", url_prefix="/api/v1/admin")
 _URL = re.compile(r"/api/v1/verify/(?P<serial>[A-Z0-9]{6,32})\?code=(?P<code>[A-Za-z0-9_-]{4,32})")
 
 
-@dataclass
-class Ctx:
-    """What the certificate services need from the running app."""
-
-    base_url: str
-    ca_dir: Path
-    storage: object
-    home_region: str
-    clock: object
-
-
-def ctx_of(request) -> Ctx:
-    """The services' context for this request."""
-    app = request.app.ctx
-    return Ctx(base_url=app.settings.public_base_url, ca_dir=app.settings.certificate_ca_dir, storage=app.storage,
-               home_region=app.settings.home_region, clock=app.clock)
-
-
 @bp.get("/certificate-types")
 @doc("可在线开具的证明类型", response=CertificateTypePage, tag="certificates")
 async def certificate_types(request):
@@ -69,7 +49,7 @@ async def request_certificate(request):
     body = parse(request, CertificateCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     answer = await service.request(actor=request.ctx.actor, type_code=body.type_code, purpose=body.purpose,
-                                   idempotency_key=key, raw=json.loads(request.body), ctx=ctx_of(request))
+                                   idempotency_key=key, raw=json.loads(request.body), deps=request.app.ctx.deps)
     return respond(answer, status=201)
 
 
@@ -77,8 +57,9 @@ async def request_certificate(request):
 @doc("我的证明", response=CertificatePage, errors=(401,), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def list_certificates(request):
-    ctx = ctx_of(request)
-    items = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, base_url=ctx.base_url, now=ctx.clock())
+    deps = request.app.ctx.deps
+    items = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, base_url=deps.settings.public_base_url,
+                                    now=deps.clock())
     return respond({"items": items, "next_cursor": None})
 
 
@@ -86,9 +67,9 @@ async def list_certificates(request):
 @doc("证明详情", response=CertificateRead, errors=(401, 404), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def get_certificate(request, certificate_id: str):
-    ctx = ctx_of(request)
+    deps = request.app.ctx.deps
     cert = await service.own(citizen_id=request.ctx.actor.citizen_id, certificate_id=certificate_id)
-    return respond(service.record(cert, base_url=ctx.base_url, now=ctx.clock()))
+    return respond(service.record(cert, base_url=deps.settings.public_base_url, now=deps.clock()))
 
 
 @bp.get("/certificates/<certificate_id:str>/pdf")
@@ -97,7 +78,7 @@ async def get_certificate(request, certificate_id: str):
 async def certificate_pdf(request, certificate_id: str):
     actor = request.ctx.actor
     cert = await service.own(citizen_id=actor.citizen_id, certificate_id=certificate_id)
-    data = await service.pdf_bytes(cert=cert, storage=request.app.ctx.storage)
+    data = await service.pdf_bytes(cert=cert, storage=request.app.ctx.deps.storage)
     await audit.record_for(actor, action="certificate.pdf.read", target_type="certificate", target_id=cert.id)
     return raw(data, content_type="application/pdf",
                headers={"Content-Disposition": f'attachment; filename="{cert.serial}.pdf"'})
@@ -108,7 +89,7 @@ async def certificate_pdf(request, certificate_id: str):
      tag="certificates", secured="citizen")
 @citizen_required(scope="licenses")
 async def list_licenses(request):
-    entries = await wallet.licenses(citizen_id=request.ctx.actor.citizen_id, now=request.app.ctx.clock())
+    entries = await wallet.licenses(citizen_id=request.ctx.actor.citizen_id, now=request.app.ctx.deps.clock())
     return respond({"items": [wallet.masked(e) for e in entries]})
 
 
@@ -118,10 +99,10 @@ async def list_licenses(request):
 @citizen_required(scope="licenses")
 async def present(request, license_id: str):
     body = parse(request, PresentationCreate)
-    s, actor = request.app.ctx.settings, request.ctx.actor
+    s, actor = request.app.ctx.deps.settings, request.ctx.actor
     answer = await wallet.present(citizen_id=actor.citizen_id, license_id=license_id, fields=body.fields,
                                   ttl_seconds=body.ttl_seconds or s.presentation_ttl_seconds,
-                                  key=request.app.ctx.presentation_key, now=request.app.ctx.clock())
+                                  key=wallet.presentation_key(request.app.ctx.deps), now=request.app.ctx.deps.clock())
     await audit.record_for(actor, action="license.present", target_type="license", target_id=license_id,
                            detail={"fields": body.fields})
     return respond(answer, status=201)
@@ -129,8 +110,8 @@ async def present(request, license_id: str):
 
 async def _limit(request, serial: str | None = None):
     """The per-address limit, and the certificate's cached card read in the same round trip."""
-    s = request.app.ctx.settings
-    return await ratelimit.hit(request.app.ctx.redis, bucket=f"verify:{client_ip(request)}",
+    s = request.app.ctx.deps.settings
+    return await ratelimit.hit(request.app.ctx.deps.redis, bucket=f"verify:{client_ip(request)}",
                                limit=s.verify_rate_per_ip, window_seconds=60,
                                also_get=service.verify_key(serial) if serial else None)
 
@@ -142,12 +123,13 @@ async def verify(request):
     body = parse(request, VerifyRequest)
     found = _URL.search(body.payload)
     cached = await _limit(request, found["serial"] if found else None)
-    now = request.app.ctx.clock()
+    now = request.app.ctx.deps.clock()
     if found:
         answer = await service.verify_serial(serial=found["serial"], code=found["code"], now=now,
-                                             redis=request.app.ctx.redis, cached=cached)
+                                             redis=request.app.ctx.deps.redis, cached=cached)
     else:
-        answer = await wallet.verify_presentation(payload=body.payload.strip(), key=request.app.ctx.presentation_key,
+        answer = await wallet.verify_presentation(payload=body.payload.strip(),
+                                                  key=wallet.presentation_key(request.app.ctx.deps),
                                                   now=now)
     return respond({k: v for k, v in answer.items() if v is not None})
 
@@ -157,7 +139,8 @@ async def verify(request):
 async def verify_by_serial(request, serial: str):
     cached = await _limit(request, serial)
     answer = await service.verify_serial(serial=serial, code=request.args.get("code", ""),
-                                         now=request.app.ctx.clock(), redis=request.app.ctx.redis, cached=cached)
+                                         now=request.app.ctx.deps.clock(), redis=request.app.ctx.deps.redis,
+                                         cached=cached)
     return respond({k: v for k, v in answer.items() if v is not None})
 
 
@@ -165,9 +148,9 @@ async def verify_by_serial(request, serial: str):
 @doc("待审核和已出具的证明（本部门）", response=CertificatePage, errors=(401, 403), tag="admin", secured="admin")
 @admin_required("reviewer", "super_admin")
 async def staff_certificates(request):
-    ctx = ctx_of(request)
+    deps = request.app.ctx.deps
     items = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
-                                     base_url=ctx.base_url, now=ctx.clock())
+                                     base_url=deps.settings.public_base_url, now=deps.clock())
     return respond({"items": items, "next_cursor": None})
 
 
@@ -178,9 +161,7 @@ async def staff_certificates(request):
 async def staff_action(request, certificate_id: str):
     body = parse(request, CertificateAction)
     answer = await service.staff_action(actor=request.ctx.actor, certificate_id=certificate_id, action=body.action,
-                                        note=body.note, ctx=ctx_of(request), redis=request.app.ctx.redis)
-    await audit.record_for(request.ctx.actor, action=f"certificate.{body.action}", target_type="certificate",
-                           target_id=certificate_id)
+                                        note=body.note, deps=request.app.ctx.deps)
     return respond(answer)
 
 

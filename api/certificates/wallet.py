@@ -9,6 +9,7 @@ from api.certificates.models import Certificate
 from api.certificates.presentation import PresentationKey
 from api.citizens.models import Citizen, DisabilityRecord, PopulationRecord
 from api.core import pii
+from api.core.deps import Deps
 from api.core.errors import NotFound, ValidationFailed
 
 REGISTRY_LICENSES = {
@@ -86,6 +87,12 @@ async def find(*, citizen_id: str, license_id: str, now: dt.datetime) -> dict:
     return found
 
 
+def presentation_key(deps: Deps) -> PresentationKey:
+    """The key that signs presentations in this process (loaded once)."""
+    return deps.derived("certificates.presentation_key",
+                        lambda d: PresentationKey(d.settings.presentation_private_key))
+
+
 async def present(*, citizen_id: str, license_id: str, fields: list[str], ttl_seconds: int, key: PresentationKey,
                   now: dt.datetime) -> dict:
     """A signed payload showing only `fields` of a valid licence, for `ttl_seconds`."""
@@ -122,7 +129,7 @@ async def verify_presentation(*, payload: str, key: PresentationKey, now: dt.dat
 
 
 async def license_stands_in(citizen_id: str, license_id: str, license_type: str) -> bool:
-    """免提交: the licence is the citizen's, of this type, valid and not revoked (registered with applications)."""
+    """免提交: the licence is the citizen's, of this type, valid and not revoked."""
     now = dt.datetime.now(dt.timezone.utc)
     try:
         entry = await find(citizen_id=citizen_id, license_id=license_id, now=now)

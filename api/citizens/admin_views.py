@@ -34,7 +34,7 @@ def _upload(request) -> bytes:
 @admin_required(*IMPORT_ROLES)
 async def create_import(request, name: str):
     job = await imports.create_job(dataset=name, data=_upload(request), actor=request.ctx.actor,
-                                   storage=request.app.ctx.storage, jobs=request.app.ctx.jobs)
+                                   storage=request.app.ctx.deps.storage, jobs=request.app.ctx.deps.jobs)
     return respond(_job(job), status=202)
 
 

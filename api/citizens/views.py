@@ -27,7 +27,7 @@ bp = Blueprint("citizens", url_prefix="/api/v1")
 async def me(request):
     actor = request.ctx.actor
     reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
-    answer = await service.profile(citizen_id=actor.citizen_id, redis=request.app.ctx.redis, reveal=reveal,
+    answer = await service.profile(citizen_id=actor.citizen_id, redis=request.app.ctx.deps.redis, reveal=reveal,
                                    cached=request.ctx.cached_profile)
     if reveal or actor.is_agent:
         await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=answer.id,
@@ -41,15 +41,16 @@ async def me(request):
 @citizen_required()
 async def real_name(request):
     body = parse(request, RealNameCreate)
-    actor, s = request.ctx.actor, request.app.ctx.settings
+    actor, s = request.ctx.actor, request.app.ctx.deps.settings
     try:
         citizen = await service.verify_real_name(citizen_id=actor.citizen_id, name=body.name, id_number=body.id_number,
-                                                 redis=request.app.ctx.redis, tries_per_day=s.real_name_tries_per_day)
+                                                 redis=request.app.ctx.deps.redis,
+                                                 tries_per_day=s.real_name_tries_per_day)
     finally:
         # Every try reads the population registry, so every try is audited, successful or not.
         await audit.record_for(actor, action="registry.population.verify", target_type="citizen",
                                target_id=actor.citizen_id)
-    answer = await service.profile(citizen_id=citizen.id, redis=request.app.ctx.redis)
+    answer = await service.profile(citizen_id=citizen.id, redis=request.app.ctx.deps.redis)
     return respond({"assurance_level": citizen.assurance_level, "citizen": answer})
 
 

@@ -14,10 +14,11 @@ import hashlib
 from api.codes import cose, scenes
 from api.codes.errors import refused
 from api.codes.models import CodeScan
-from api.codes.service import CodeEnv
+from api.codes.service import CodeRuntime, runtime
 from api.codes.terminals import TerminalInfo, when
 from api.core import db, rawsql
 from api.core.batcher import Batcher
+from api.core.deps import Deps
 from api.core.ids import new_id
 
 
@@ -27,7 +28,7 @@ class _Verdict(Exception):
         self.reason, self.code_id, self.holder_id = reason, code_id, holder_id
 
 
-async def _verify(env: CodeEnv, payload: str, *, at: dt.datetime, scene: str,
+async def _verify(env: CodeRuntime, payload: str, *, at: dt.datetime, scene: str,
                   offline: bool) -> tuple[dict, int, dict]:
     """The claims of a code acceptable at `at` for `scene`, its holder number and the holder's row for the scene."""
     try:
@@ -76,14 +77,14 @@ async def _insert_scans(rows: list[tuple]) -> list[None]:
     return [None] * len(rows)
 
 
-def _batcher(env: CodeEnv, name: str, run) -> Batcher:
+def _batcher(env: CodeRuntime, name: str, run) -> Batcher:
     batcher = env.batchers.get(name)
     if batcher is None:
         batcher = env.batchers[name] = Batcher(run, hold=rawsql.held)
     return batcher
 
 
-async def _log(env: CodeEnv, terminal: TerminalInfo, *, scene: str, outcome: str, at: dt.datetime,
+async def _log(env: CodeRuntime, terminal: TerminalInfo, *, scene: str, outcome: str, at: dt.datetime,
                scan_id: str | None = None, reason: str | None = None, code_id: str | None = None,
                holder_id: int | None = None) -> str:
     """Record an online scan (the answer waits until the row is written)."""
@@ -94,9 +95,10 @@ async def _log(env: CodeEnv, terminal: TerminalInfo, *, scene: str, outcome: str
     return scan_id
 
 
-async def scan(*, env: CodeEnv, terminal: TerminalInfo, payload: str, scene: str,
+async def scan(*, deps: Deps, terminal: TerminalInfo, payload: str, scene: str,
                now: dt.datetime | None = None) -> dict:
     """Check a code shown at this terminal and answer only `scene`'s fields (the scan is logged either way)."""
+    env = runtime(deps)
     now = now or env.clock()
     if scene != terminal.scene:
         await _log(env, terminal, scene=scene, outcome="refused", reason="scene_not_allowed", at=now)
@@ -133,7 +135,8 @@ def _offline_scan_id(terminal_id: str, terminal_scan_id: str) -> str:
     return "scn_" + hashlib.sha256(f"{terminal_id}:{terminal_scan_id}".encode()).hexdigest()[:32]
 
 
-async def _judge_offline(env: CodeEnv, terminal: TerminalInfo, item: dict, *, scan_id: str, now: dt.datetime) -> dict:
+async def _judge_offline(env: CodeRuntime, terminal: TerminalInfo, item: dict, *, scan_id: str,
+                         now: dt.datetime) -> dict:
     at = when(item["scanned_at"])
     fields = {"outcome": "accepted", "reason": None, "code_id": None, "holder_id": None, "used_twice": False}
     try:
@@ -154,9 +157,10 @@ def _item(row: CodeScan) -> dict:
             "used_twice": row.used_twice}
 
 
-async def upload_batch(*, env: CodeEnv, terminal: TerminalInfo, items: list[dict],
+async def upload_batch(*, deps: Deps, terminal: TerminalInfo, items: list[dict],
                        now: dt.datetime | None = None) -> dict:
     """Record the scans an offline terminal verified; each once, however often the batch is sent."""
+    env = runtime(deps)
     now = now or env.clock()
     ids = {item["scan_id"]: _offline_scan_id(terminal.id, item["scan_id"]) for item in items}
     existing = {s.terminal_scan_id for s in

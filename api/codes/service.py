@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 
 from api.citizens.errors import AssuranceTooLow
+from api.citizens.models import Citizen
 from api.codes import cose, state_cache
 from api.codes.code_ids import CodeIds
 from api.codes.errors import CodeFrozen, CodeHolderRevoked, NotFrozen
 from api.codes.keyring import Keyring
-from api.codes.models import CodeHolder, CodeRevocation, CodeScan
+from api.codes.models import CodeHolder, CodeRevocation, CodeScan, Terminal
 from api.codes.scenes import holder_and_scenes
+from api.codes.terminals import SecretHasher
 from api.core import audit, db
+from api.core.deps import Deps
 from api.core.errors import NotFound
 from auth import tokens
 from auth.models import RefreshToken
@@ -22,12 +25,13 @@ from auth.models import RefreshToken
 REVOCATION_PAGE = 1000
 
 
-@dataclass
-class CodeEnv:
-    """What the code services need from the running app."""
+@dataclass(eq=False)
+class CodeRuntime:
+    """The code services' per-process state, derived once from the process's Deps (see `runtime`)."""
 
     keyring: Keyring
     code_ids: CodeIds
+    hasher: SecretHasher  # terminal secrets
     redis: object
     ttl: int
     skew: int
@@ -37,14 +41,19 @@ class CodeEnv:
     batchers: dict = field(default_factory=dict)  # the scan path's group commits (see api.codes.scans)
 
 
-def build_env(*, settings, redis, clock) -> CodeEnv:
-    """The code services' context for these settings."""
-    return CodeEnv(
+def _build_runtime(deps: Deps) -> CodeRuntime:
+    settings = deps.settings
+    return CodeRuntime(
         keyring=Keyring(ttl_seconds=settings.code_ttl_seconds, skew_seconds=settings.code_clock_skew_seconds,
                         period_seconds=settings.code_key_period_hours * 3600),
-        code_ids=CodeIds(settings.blind_index_key.encode()), redis=redis, ttl=settings.code_ttl_seconds,
-        skew=settings.code_clock_skew_seconds, issuer=settings.home_region, clock=clock,
-        access_ttl=settings.access_token_ttl_seconds)
+        code_ids=CodeIds(settings.blind_index_key.encode()), hasher=SecretHasher(settings.blind_index_key.encode()),
+        redis=deps.redis, ttl=settings.code_ttl_seconds, skew=settings.code_clock_skew_seconds,
+        issuer=settings.home_region, clock=deps.clock, access_ttl=settings.access_token_ttl_seconds)
+
+
+def runtime(deps: Deps) -> CodeRuntime:
+    """The code services' state in this process (key ring, code-id cipher, batchers), made on first use."""
+    return deps.derived("codes", _build_runtime)
 
 
 async def _holder(citizen_id: str) -> CodeHolder:
@@ -76,15 +85,16 @@ async def _state(citizen_id: str) -> dict | None:
     return {**holder, "scenes": scenes}
 
 
-async def _refresh_state(env: CodeEnv, citizen_id: str) -> None:
+async def _refresh_state(env: CodeRuntime, citizen_id: str) -> None:
     state = await _state(citizen_id)
     if state is not None:
         await state_cache.put(env.redis, citizen_id, state)
 
 
-async def issue(*, env: CodeEnv, citizen_id: str, cached: str | None = None, now: dt.datetime | None = None) -> dict:
+async def issue(*, deps: Deps, citizen_id: str, cached: str | None = None, now: dt.datetime | None = None) -> dict:
     """A fresh code for the citizen (real name verified), with the scenes their registry data gives them;
     `cached` is the citizen's cached code state if the caller already read it."""
+    env = runtime(deps)
     now = now or env.clock()
     holder = state_cache.parse(cached)
     if holder is None:
@@ -107,7 +117,7 @@ async def issue(*, env: CodeEnv, citizen_id: str, cached: str | None = None, now
             "refresh_after_seconds": max(1, env.ttl - 2 * env.skew), "scenes": scenes}
 
 
-async def _revoke_outstanding(env: CodeEnv, holder: CodeHolder, *, reason: str, now: dt.datetime) -> None:
+async def _revoke_outstanding(env: CodeRuntime, holder: CodeHolder, *, reason: str, now: dt.datetime) -> None:
     """Refuse every code of the holder issued up to now: online at once, offline through the revocation list."""
     at = int(now.timestamp())
     await CodeHolder.filter(id=holder.id).update(revoked_before=at)
@@ -132,8 +142,9 @@ async def status(*, citizen_id: str) -> dict:
     return {"status": holder.status, "changed_at": holder.status_changed_at}
 
 
-async def freeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict:
+async def freeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict:
     """The citizen freezes their code (a lost phone): codes already shown are refused and other sessions end."""
+    env = runtime(deps)
     now = now or env.clock()
     holder = await _holder(actor.citizen_id)
     if holder.status == "revoked":
@@ -151,8 +162,9 @@ async def freeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict
     return {"status": "frozen", "changed_at": now, "sessions_ended": len(families)}
 
 
-async def unfreeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> dict:
+async def unfreeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict:
     """The citizen lifts their own freeze (codes issued before it stay refused)."""
+    env = runtime(deps)
     now = now or env.clock()
     holder = await _holder(actor.citizen_id)
     if holder.status == "revoked":
@@ -165,8 +177,9 @@ async def unfreeze(*, env: CodeEnv, actor, now: dt.datetime | None = None) -> di
     return {"status": "active", "changed_at": now}
 
 
-async def admin_revoke(*, env: CodeEnv, actor, citizen_id: str, reason: str, now: dt.datetime | None = None) -> dict:
+async def admin_revoke(*, deps: Deps, actor, citizen_id: str, reason: str, now: dt.datetime | None = None) -> dict:
     """An admin stops a citizen's code (fraud, a court order); only an admin can reinstate it."""
+    env = runtime(deps)
     now = now or env.clock()
     if not await _citizen_exists(citizen_id):
         raise NotFound("市民不存在")
@@ -179,8 +192,9 @@ async def admin_revoke(*, env: CodeEnv, actor, citizen_id: str, reason: str, now
     return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now}
 
 
-async def admin_reinstate(*, env: CodeEnv, actor, citizen_id: str, now: dt.datetime | None = None) -> dict:
+async def admin_reinstate(*, deps: Deps, actor, citizen_id: str, now: dt.datetime | None = None) -> dict:
     """An admin lifts a revocation."""
+    env = runtime(deps)
     now = now or env.clock()
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
     if holder is None or holder.status != "revoked":
@@ -192,8 +206,6 @@ async def admin_reinstate(*, env: CodeEnv, actor, citizen_id: str, now: dt.datet
 
 
 async def _citizen_exists(citizen_id: str) -> bool:
-    from api.citizens.models import Citizen
-
     return await Citizen.exists(id=citizen_id)
 
 
@@ -214,8 +226,6 @@ async def purge_revocations(*, now: dt.datetime) -> int:
 
 async def my_scans(*, citizen_id: str, limit: int) -> list[dict]:
     """Who scanned my code, newest first: the terminal, its scene and department, and the outcome."""
-    from api.codes.models import Terminal
-
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
     if holder is None:
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint
 
 from api.codes import scans, service, state_cache, terminals
+from api.codes.guards import terminal_required
 from api.codes.schemas import (
     CodeRead,
     CodeRevoke,
@@ -23,7 +24,7 @@ from api.codes.schemas import (
 )
 from api.core.errors import ValidationFailed
 from api.core.http import doc, parse, respond
-from auth.guards import admin_required, citizen_required, terminal_required
+from auth.guards import admin_required, citizen_required
 
 bp = Blueprint("codes", url_prefix="/api/v1")
 admin_bp = Blueprint("codes_admin", url_prefix="/api/v1/admin")
@@ -36,7 +37,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 @citizen_required(scope="codes", also_read=state_cache.key)
 async def my_code(request):
     actor = request.ctx.actor
-    code = await service.issue(env=request.app.ctx.codes, citizen_id=actor.citizen_id, cached=request.ctx.also_read)
+    code = await service.issue(deps=request.app.ctx.deps, citizen_id=actor.citizen_id, cached=request.ctx.also_read)
     return respond(code, headers=NO_STORE)
 
 
@@ -53,7 +54,7 @@ async def my_code_status(request):
      errors=(401, 403), tag="codes", secured="citizen")
 @citizen_required()
 async def freeze(request):
-    return respond(await service.freeze(env=request.app.ctx.codes, actor=request.ctx.actor))
+    return respond(await service.freeze(deps=request.app.ctx.deps, actor=request.ctx.actor))
 
 
 @bp.post("/codes/me/unfreeze")
@@ -61,7 +62,7 @@ async def freeze(request):
      secured="citizen")
 @citizen_required()
 async def unfreeze(request):
-    return respond(await service.unfreeze(env=request.app.ctx.codes, actor=request.ctx.actor))
+    return respond(await service.unfreeze(deps=request.app.ctx.deps, actor=request.ctx.actor))
 
 
 @bp.get("/codes/me/scans")
@@ -74,8 +75,9 @@ async def my_scans(request):
 @bp.get("/codes/keys")
 @doc("验码公钥（JWKS）：当前、下一把及尚有未过期码的已退役密钥，附各自签发时段", response=Jwks, tag="codes")
 async def keys(request):
-    env = request.app.ctx.codes
-    return respond(await env.keyring.jwks(env.clock()), headers={"Cache-Control": "public, max-age=300"})
+    deps = request.app.ctx.deps
+    return respond(await service.runtime(deps).keyring.jwks(deps.clock()),
+                   headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.get("/codes/revocations")
@@ -86,8 +88,7 @@ async def revocations(request):
     since = request.args.get("since", "0")
     if not since.isdigit() or len(since) > 18:
         raise ValidationFailed(fields={"since": "须为上次返回的 next_since"})
-    env = request.app.ctx.codes
-    return respond(await service.revocations(since=int(since), now=env.clock()))
+    return respond(await service.revocations(since=int(since), now=request.app.ctx.deps.clock()))
 
 
 @bp.post("/scan")
@@ -96,7 +97,7 @@ async def revocations(request):
 @terminal_required
 async def scan(request):
     body = parse(request, ScanRequest)
-    answer = await scans.scan(env=request.app.ctx.codes, terminal=request.ctx.terminal, payload=body.payload,
+    answer = await scans.scan(deps=request.app.ctx.deps, terminal=request.ctx.terminal, payload=body.payload,
                               scene=body.scene)
     return respond(answer, headers=NO_STORE)
 
@@ -107,7 +108,7 @@ async def scan(request):
 @terminal_required
 async def scan_batch(request):
     body = parse(request, ScanBatch)
-    return respond(await scans.upload_batch(env=request.app.ctx.codes, terminal=request.ctx.terminal,
+    return respond(await scans.upload_batch(deps=request.app.ctx.deps, terminal=request.ctx.terminal,
                                             items=[s.model_dump() for s in body.scans]))
 
 
@@ -117,7 +118,7 @@ async def scan_batch(request):
 @admin_required("super_admin")
 async def register_terminal(request):
     body = parse(request, TerminalCreate)
-    created = await terminals.register(hasher=request.app.ctx.terminal_hasher, actor=request.ctx.actor,
+    created = await terminals.register(hasher=service.runtime(request.app.ctx.deps).hasher, actor=request.ctx.actor,
                                        **body.model_dump())
     return respond(created, status=201, headers=NO_STORE)
 
@@ -134,7 +135,7 @@ async def list_terminals(request):
 @doc("停用扫码终端", response=TerminalRead, errors=(401, 403, 404), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def disable_terminal(request, terminal_id: str):
-    return respond(await terminals.disable(actor=request.ctx.actor, redis=request.app.ctx.redis,
+    return respond(await terminals.disable(actor=request.ctx.actor, redis=request.app.ctx.deps.redis,
                                                terminal_id=terminal_id))
 
 
@@ -144,7 +145,7 @@ async def disable_terminal(request, terminal_id: str):
 @admin_required("super_admin")
 async def revoke_holder(request, citizen_id: str):
     body = parse(request, CodeRevoke)
-    return respond(await service.admin_revoke(env=request.app.ctx.codes, actor=request.ctx.actor,
+    return respond(await service.admin_revoke(deps=request.app.ctx.deps, actor=request.ctx.actor,
                                               citizen_id=citizen_id, reason=body.reason))
 
 
@@ -152,5 +153,5 @@ async def revoke_holder(request, citizen_id: str):
 @doc("恢复被停用的码", response=HolderStatusRead, errors=(401, 403, 404), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def reinstate_holder(request, citizen_id: str):
-    return respond(await service.admin_reinstate(env=request.app.ctx.codes, actor=request.ctx.actor,
+    return respond(await service.admin_reinstate(deps=request.app.ctx.deps, actor=request.ctx.actor,
                                                  citizen_id=citizen_id))

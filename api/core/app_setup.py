@@ -63,7 +63,7 @@ def install(app) -> None:
         elapsed = time.perf_counter() - started
         route = request.route.path if request.route else "unmatched"
         metrics.observe_request(request.method, route, response.status, elapsed)
-        if app.ctx.settings.access_log:
+        if app.ctx.deps.settings.access_log:
             log.info("request", method=request.method, route=route, status=response.status,
                      duration_ms=round(elapsed * 1000, 2))
 
@@ -89,7 +89,7 @@ async def readyz(request):
     except Exception as exc:  # readiness reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await request.app.ctx.redis.ping()
+        await request.app.ctx.deps.redis.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"

@@ -72,7 +72,7 @@ async def publish(request, policy_id: str):
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     raw = json.loads(request.body) if request.body else {}
     answer = await service.publish(actor=request.ctx.actor, policy_id=policy_id, idempotency_key=key, raw=raw,
-                                   jobs=request.app.ctx.jobs, queue_name=request.app.ctx.settings.job_queue)
+                                   jobs=request.app.ctx.deps.jobs, queue_name=request.app.ctx.deps.settings.job_queue)
     return respond(answer, status=202)
 
 
@@ -97,8 +97,9 @@ async def read_campaign(request, campaign_id: str):
      secured="admin")
 @admin_required(*POLICY_ROLES)
 async def control(request, campaign_id: str, action: str):
-    settings = request.app.ctx.settings
-    await service.control(actor=request.ctx.actor, campaign_id=campaign_id, action=action, jobs=request.app.ctx.jobs,
+    settings = request.app.ctx.deps.settings
+    await service.control(actor=request.ctx.actor, campaign_id=campaign_id, action=action,
+                          jobs=request.app.ctx.deps.jobs,
                           senders=settings.push_senders, lease_seconds=settings.delivery_lease_seconds)
     return respond(await service.campaign_figures(campaign_id))
 

@@ -18,19 +18,19 @@ def _faults_blueprint() -> Blueprint:
     @bp.get("/<platform:wechat|alipay|sms>/faults")
     @doc("沙箱助手：当前注入的故障", response=state.Faults, tag="sandbox")
     async def get_faults(request, platform: str):
-        return respond(await state.get_faults(request.app.ctx.redis, platform))
+        return respond(await state.get_faults(request.app.ctx.deps.redis, platform))
 
     @bp.put("/<platform:wechat|alipay|sms>/faults")
     @doc("沙箱助手：注入延迟、故障或限流", body=state.Faults, response=state.Faults, errors=(422,), tag="sandbox")
     async def put_faults(request, platform: str):
         faults = parse(request, state.Faults)
-        await state.set_faults(request.app.ctx.redis, platform, faults)
+        await state.set_faults(request.app.ctx.deps.redis, platform, faults)
         return respond(faults)
 
     @bp.delete("/<platform:wechat|alipay|sms>/faults")
     @doc("沙箱助手：清除故障", status=204, tag="sandbox")
     async def delete_faults(request, platform: str):
-        await state.clear_faults(request.app.ctx.redis, platform)
+        await state.clear_faults(request.app.ctx.deps.redis, platform)
         return empty()
 
     return bp

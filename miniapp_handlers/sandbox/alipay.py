@@ -48,7 +48,7 @@ def _keys(app) -> tuple:
     # Read at request time: development keys are filled in by the server's start listener.
     cached = getattr(app.ctx, "sandbox_alipay_keys", None)
     if cached is None:
-        s = app.ctx.settings
+        s = app.ctx.deps.settings
         cached = (crypto.load_private_key(s.sandbox_alipay_private_key),
                   crypto.load_public_key(public_pem_of(s.alipay_app_private_key)))
         app.ctx.sandbox_alipay_keys = cached
@@ -75,7 +75,7 @@ def _check_request(app, params: dict[str, str]) -> None:
     if missing:
         raise _Failure("40001", "Missing Required Arguments", f"isv.missing-{missing[0].replace('_', '-')}",
                        f"缺少必选参数 {missing[0]}")
-    if params["app_id"] != app.ctx.settings.alipay_appid:
+    if params["app_id"] != app.ctx.deps.settings.alipay_appid:
         raise _invalid("isv.invalid-app-id", "无效的AppID参数")
     if params["sign_type"] != "RSA2":
         raise _invalid("isv.invalid-signature-type", "无效的签名类型")
@@ -92,7 +92,7 @@ def _check_request(app, params: dict[str, str]) -> None:
 async def _oauth_token(request, params: dict, biz: dict) -> dict:
     if params.get("grant_type") != "authorization_code":
         raise _invalid("isv.grant-type-invalid", "不支持的grant_type")
-    redis = request.app.ctx.redis
+    redis = request.app.ctx.deps.redis
     outcome, user = await state.redeem(redis, P, "code", params.get("code", ""))
     if outcome != "ok":
         raise _invalid("isv.code-invalid", "授权码code无效")
@@ -105,7 +105,7 @@ async def _oauth_token(request, params: dict, biz: dict) -> dict:
 
 
 async def _user_info_share(request, params: dict, biz: dict) -> dict:
-    held = await state.recall(request.app.ctx.redis, P, "token", params.get("auth_token", ""))
+    held = await state.recall(request.app.ctx.deps.redis, P, "token", params.get("auth_token", ""))
     if held is None:
         raise _Failure("20001", "Insufficient Token Permissions", "aop.invalid-auth-token", "无效的访问令牌")
     return {"code": "10000", "msg": "Success", "user_id": held["user_id"], "nick_name": "沙箱用户",
@@ -113,13 +113,13 @@ async def _user_info_share(request, params: dict, biz: dict) -> dict:
 
 
 async def _templatemessage_send(request, params: dict, biz: dict) -> dict:
-    mode = await state.apply_faults(request.app.ctx.redis, P, applies_to=("user_refused", "quota"))
+    mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("user_refused", "quota"))
     if mode == "user_refused":
         raise _business("USER_NOT_SUBSCRIBED", "用户未订阅该消息")
     if mode == "quota":
         raise _business("SEND_LIMIT_EXCEEDED", "发送次数超限")
     to = biz.get("to_user_id") or biz.get("to_open_id")
-    known, refusing = await state.recipient(request.app.ctx.redis, P, str(to)) if to else (False, False)
+    known, refusing = await state.recipient(request.app.ctx.deps.redis, P, str(to)) if to else (False, False)
     if not known:
         raise _business("USER_NOT_EXIST", "用户不存在")
     if refusing:
@@ -133,7 +133,7 @@ async def _templatemessage_send(request, params: dict, biz: dict) -> dict:
     if not isinstance(data, dict) or not data or not all(isinstance(v, dict) and v.get("value") for v in data.values()):
         raise _business("DATA_ILLEGAL", "消息数据格式错误")
     message = {k: biz.get(k) for k in ("to_user_id", "to_open_id", "user_template_id", "page")}
-    await state.log_message(request.app.ctx.redis, P, {**message, "data": data, "received_at": int(time.time())})
+    await state.log_message(request.app.ctx.deps.redis, P, {**message, "data": data, "received_at": int(time.time())})
     return {"code": "10000", "msg": "Success"}
 
 
@@ -142,7 +142,7 @@ METHODS = {"alipay.system.oauth.token": _oauth_token, "alipay.user.info.share": 
 
 
 async def _gateway(request):
-    mode = await state.apply_faults(request.app.ctx.redis, P, applies_to=("down", "busy", "rate_limit",
+    mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("down", "busy", "rate_limit",
                                                                           "bad_signature"))
     if mode == "down":
         return text("upstream down (sandbox fault)", status=503)
@@ -181,11 +181,11 @@ def create_alipay_blueprint() -> Blueprint:
     async def codes(request):
         body = parse(request, AlipayCodesRequest)
         user_id = body.user_id or f"2088{secrets.randbelow(10**12):012d}"
-        auth_code = await state.mint(request.app.ctx.redis, P, "code", {"user_id": user_id}, body.ttl_seconds)
+        auth_code = await state.mint(request.app.ctx.deps.redis, P, "code", {"user_id": user_id}, body.ttl_seconds)
         envelope = None
         if body.phone:
             envelope = crypto.seal_phone_envelope(body.phone, alipay_private_key=_keys(request.app)[0],
-                                                  aes_key_b64=request.app.ctx.settings.alipay_aes_key)
+                                                  aes_key_b64=request.app.ctx.deps.settings.alipay_aes_key)
         return respond({"auth_code": auth_code, "phone_response": envelope, "user_id": user_id})
 
     add_message_routes(bp, P, received="小程序模板消息", stats_doc="消息计数")
@@ -195,7 +195,7 @@ def create_alipay_blueprint() -> Blueprint:
          tag="sandbox")
     async def users(request):
         body = parse(request, UserIds)
-        return respond({"added": await state.register_users(request.app.ctx.redis, P, body.user_ids,
+        return respond({"added": await state.register_users(request.app.ctx.deps.redis, P, body.user_ids,
                                                             field="user_id", ttl_seconds=USER_TTL)})
 
     @bp.post("/refusals")
@@ -203,6 +203,6 @@ def create_alipay_blueprint() -> Blueprint:
          errors=(422,), tag="sandbox")
     async def refusals(request):
         body = parse(request, UserIds)
-        return respond({"added": await state.add_refusals(request.app.ctx.redis, P, body.user_ids)})
+        return respond({"added": await state.add_refusals(request.app.ctx.deps.redis, P, body.user_ids)})
 
     return bp

@@ -16,15 +16,15 @@ def add_message_routes(bp: Blueprint, platform: str, *, received: str, stats_doc
     @bp.get("/messages")
     @doc(f"沙箱助手：已接收的{received}", response=Messages, tag="sandbox")
     async def messages(request):
-        return respond({"items": await state.messages(request.app.ctx.redis, platform)})
+        return respond({"items": await state.messages(request.app.ctx.deps.redis, platform)})
 
     @bp.delete("/messages")
     @doc(f"沙箱助手：清空已接收的{received}与计数", status=204, tag="sandbox")
     async def clear_messages(request):
-        await state.clear_messages(request.app.ctx.redis, platform)
+        await state.clear_messages(request.app.ctx.deps.redis, platform)
         return empty()
 
     @bp.get("/stats")
     @doc(f"沙箱助手：{stats_doc}", response=stats_model, tag="sandbox")
     async def stats(request):
-        return respond(await state.counters(request.app.ctx.redis, platform, *counters))
+        return respond(await state.counters(request.app.ctx.deps.redis, platform, *counters))

@@ -71,12 +71,12 @@ def _template_params(raw: str) -> dict | None:
 
 
 async def _send_sms(request):
-    redis = request.app.ctx.redis
+    redis = request.app.ctx.deps.redis
     mode = await state.apply_faults(redis, P, applies_to=FAULTS)
     if mode == "down":
         return text("upstream down (sandbox fault)", status=503)
     params = _params(request)
-    if bad := _check_request(request.app.ctx.settings, params):
+    if bad := _check_request(request.app.ctx.deps.settings, params):
         return bad
     if mode:
         return _answer(*_FAULT_CODES[mode])

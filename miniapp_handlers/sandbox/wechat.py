@@ -39,7 +39,7 @@ def _err(errcode: int, errmsg: str) -> HTTPResponse:
 
 
 async def _fault(request, *, applies_to: tuple[str, ...]) -> HTTPResponse | None:
-    mode = await state.apply_faults(request.app.ctx.redis, P, applies_to=("down", *applies_to))
+    mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("down", *applies_to))
     if mode == "down":
         return text("upstream down (sandbox fault)", status=503)
     if mode:
@@ -51,7 +51,7 @@ async def _check_token(request) -> HTTPResponse | None:
     token = request.args.get("access_token")
     if not token:
         return _err(41001, "access_token missing")
-    held = await state.recall(request.app.ctx.redis, P, "token", token)
+    held = await state.recall(request.app.ctx.deps.redis, P, "token", token)
     if held is None:
         return _err(40001, "invalid credential, access_token is invalid or not latest")
     if held["expires_at"] < time.time():
@@ -60,7 +60,7 @@ async def _check_token(request) -> HTTPResponse | None:
 
 
 def _check_app(request) -> HTTPResponse | None:
-    s = request.app.ctx.settings
+    s = request.app.ctx.deps.settings
     if request.args.get("appid") != s.wechat_appid:
         return _err(40013, "invalid appid")
     if request.args.get("secret") != s.wechat_secret:
@@ -82,9 +82,9 @@ def create_wechat_blueprint() -> Blueprint:
         if bad := _check_app(request):
             return bad
         access_token = secrets.token_urlsafe(48)
-        await state.remember(request.app.ctx.redis, P, "token", access_token,
+        await state.remember(request.app.ctx.deps.redis, P, "token", access_token,
                              {"expires_at": time.time() + TOKEN_TTL}, TOKEN_TTL + 600)
-        await state.count(request.app.ctx.redis, P, "token_fetches")
+        await state.count(request.app.ctx.deps.redis, P, "token_fetches")
         return respond({"access_token": access_token, "expires_in": TOKEN_TTL})
 
     @bp.get("/sns/jscode2session")
@@ -94,14 +94,15 @@ def create_wechat_blueprint() -> Blueprint:
             return failed
         if bad := _check_app(request):
             return bad
-        outcome, user = await state.redeem(request.app.ctx.redis, P, "code", request.args.get("js_code", ""))
+        outcome, user = await state.redeem(request.app.ctx.deps.redis, P, "code", request.args.get("js_code", ""))
         if outcome == "used":
             return _err(40163, "code been used")
         if outcome != "ok":
             return _err(40029, "invalid code")
         if user.get("risky"):
             return _err(40226, "high risk user")
-        await state.remember(request.app.ctx.redis, P, "user", user["openid"], {"openid": user["openid"]}, USER_TTL)
+        await state.remember(request.app.ctx.deps.redis, P, "user", user["openid"], {"openid": user["openid"]},
+                             USER_TTL)
         answer = {"openid": user["openid"], "session_key": user["session_key"]}
         if user.get("unionid"):
             answer["unionid"] = user["unionid"]
@@ -118,13 +119,13 @@ def create_wechat_blueprint() -> Blueprint:
             code = json.loads(request.body or b"{}").get("code")
         except (ValueError, AttributeError):
             return _err(47001, "data format error")
-        outcome, held = await state.redeem(request.app.ctx.redis, P, "phone", code or "")
+        outcome, held = await state.redeem(request.app.ctx.deps.redis, P, "phone", code or "")
         if outcome != "ok":
             return _err(40029, "invalid code")
         phone = held["phone"]
         return respond({"errcode": 0, "errmsg": "ok", "phone_info": {
             "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
-            "watermark": {"timestamp": int(time.time()), "appid": request.app.ctx.settings.wechat_appid}}})
+            "watermark": {"timestamp": int(time.time()), "appid": request.app.ctx.deps.settings.wechat_appid}}})
 
     @bp.post("/cgi-bin/message/subscribe/send")
     @doc("沙箱：发送订阅消息（同微信 cgi-bin/message/subscribe/send）", tag="sandbox")
@@ -141,7 +142,7 @@ def create_wechat_blueprint() -> Blueprint:
             return _err(47001, "data format error")
         if not body.get("template_id"):
             return _err(40037, "invalid template_id")
-        known, refusing = await state.recipient(request.app.ctx.redis, P, str(body["touser"])) \
+        known, refusing = await state.recipient(request.app.ctx.deps.redis, P, str(body["touser"])) \
             if body.get("touser") else (False, False)
         if not known:
             return _err(40003, "invalid openid")
@@ -153,7 +154,7 @@ def create_wechat_blueprint() -> Blueprint:
                 for v in data.values()):
             return _err(47003, "argument invalid! data.value invalid")
         message = {k: body.get(k) for k in ("touser", "template_id", "page", "data", "miniprogram_state", "lang")}
-        await state.log_message(request.app.ctx.redis, P, {**message, "received_at": int(time.time())})
+        await state.log_message(request.app.ctx.deps.redis, P, {**message, "received_at": int(time.time())})
         return respond({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbits(48)})
 
     @bp.post("/codes")
@@ -161,7 +162,7 @@ def create_wechat_blueprint() -> Blueprint:
          errors=(422,), tag="sandbox")
     async def codes(request):
         body = parse(request, WeChatCodesRequest)
-        redis = request.app.ctx.redis
+        redis = request.app.ctx.deps.redis
         openid = body.openid or "o" + secrets.token_urlsafe(20)
         user = {"openid": openid, "unionid": body.unionid, "risky": body.risky,
                 "session_key": secrets.token_urlsafe(16)}
@@ -178,7 +179,7 @@ def create_wechat_blueprint() -> Blueprint:
          tag="sandbox")
     async def users(request):
         body = parse(request, OpenIds)
-        return respond({"added": await state.register_users(request.app.ctx.redis, P, body.openids,
+        return respond({"added": await state.register_users(request.app.ctx.deps.redis, P, body.openids,
                                                             field="openid", ttl_seconds=USER_TTL)})
 
     @bp.post("/refusals")
@@ -186,6 +187,6 @@ def create_wechat_blueprint() -> Blueprint:
          tag="sandbox")
     async def refusals(request):
         body = parse(request, OpenIds)
-        return respond({"added": await state.add_refusals(request.app.ctx.redis, P, body.openids)})
+        return respond({"added": await state.add_refusals(request.app.ctx.deps.redis, P, body.openids)})
 
     return bp

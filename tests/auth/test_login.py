@@ -123,7 +123,7 @@ async def test_sandbox_down_is_503(client):
 
 
 async def test_sandbox_timeout_is_503_within_the_timeout(client, live):
-    timeout = live.app.ctx.settings.platform_timeout_seconds
+    timeout = live.app.ctx.deps.settings.platform_timeout_seconds
     await client.put("/sandbox/alipay/faults", json={"latency_ms": int(timeout * 1000) + 3000})
     try:
         r = await client.post("/sandbox/alipay/codes", json={})

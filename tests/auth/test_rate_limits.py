@@ -10,7 +10,7 @@ from tests.factories import wechat_codes
 @contextlib.contextmanager
 def limits(live, **values):
     """Temporarily lower the live app's limits."""
-    settings = live.app.ctx.settings
+    settings = live.app.ctx.deps.settings
     old = {k: getattr(settings, k) for k in values}
     for k, v in values.items():
         setattr(settings, k, v)

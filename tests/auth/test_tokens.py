@@ -76,7 +76,7 @@ async def test_wrong_key_token_is_401(client, live):
 async def test_expired_token_is_401(client, live):
     tokens = await wechat_login(client)
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    service = live.app.ctx.tokens
+    service = live.app.ctx.deps.tokens
     now = int(time.time())
     claims.update(iat=now - 2000, nbf=now - 2000, exp=now - 1000)
     expired = jwt.encode(claims, service.key.private_key, algorithm="EdDSA", headers={"kid": service.key.kid})
@@ -87,7 +87,7 @@ async def test_expired_token_is_401(client, live):
 async def test_wrong_audience_token_is_401(client, live):
     tokens = await wechat_login(client)
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    service = live.app.ctx.tokens
+    service = live.app.ctx.deps.tokens
     claims["aud"] = "admin"
     other = jwt.encode(claims, service.key.private_key, algorithm="EdDSA", headers={"kid": service.key.kid})
     assert (await _me(client, other)).status_code == 401
@@ -114,7 +114,8 @@ async def test_jwks_verifies_issued_tokens(client):
 async def test_a_token_verified_before_still_expires_on_time(live):
     from auth.tokens import TokenExpired, TokenService
 
-    service = TokenService(private_key_pem=live.app.ctx.settings.jwt_private_key, issuer="gov-miniapp", access_ttl=1)
+    service = TokenService(private_key_pem=live.app.ctx.deps.settings.jwt_private_key, issuer="gov-miniapp",
+                           access_ttl=1)
     token = service.issue_access(subject="cit_x", audience="citizen", session_id="ses_x")
     assert service.decode_access(token, audience="citizen")["sub"] == "cit_x"
     assert service.decode_access(token, audience="citizen")["sub"] == "cit_x"  # from the verified cache

@@ -71,7 +71,7 @@ async def test_the_loader_refuses_a_broken_catalogue(live, breakage):
     else:
         data["items"][0]["theme"] = "不存在的主题"
     with pytest.raises(ValidationFailed):
-        await catalog.load_catalogue(data=data, redis=live.app.ctx.redis)
+        await catalog.load_catalogue(data=data, redis=live.app.ctx.deps.redis)
 
 
 def test_the_demo_catalogue_is_real_sized_and_consistent():

@@ -24,7 +24,7 @@ async def _request(client, tokens, type_code="HUKOU", purpose="就业", expect=2
 
 async def _validate(live, data: bytes):
     """pyhanko's own validation against the project's root (it runs its own event loop: use a thread)."""
-    root = ca.root_certificate(live.app.ctx.settings.certificate_ca_dir)
+    root = ca.root_certificate(live.app.ctx.deps.settings.certificate_ca_dir)
 
     def check():
         signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
@@ -82,12 +82,12 @@ async def test_verify_answers_valid_then_revoked_then_expired(client, live):
     assert r.json()["status"] == "valid"
     wrong_code = (await client.get(f"/api/v1/verify/{cert['serial']}?code=guessed")).json()
     assert wrong_code == {"status": "invalid", "checked_at": wrong_code["checked_at"]}
-    real_clock = live.app.ctx.clock
-    live.app.ctx.clock = lambda: real_clock() + dt.timedelta(days=91)
+    real_clock = live.app.ctx.deps.clock
+    live.app.ctx.deps.clock = lambda: real_clock() + dt.timedelta(days=91)
     try:
         assert (await client.get("/" + path)).json()["status"] == "expired"
     finally:
-        live.app.ctx.clock = real_clock
+        live.app.ctx.deps.clock = real_clock
     police = await staff_headers(client, depts=("gongan",))
     r = await client.post(f"/api/v1/admin/certificates/{cert['id']}/actions", json={"action": "revoke"},
                           headers=police)
@@ -119,7 +119,7 @@ async def test_another_citizens_certificate_is_404_and_bad_input_is_422(client):
 
 
 async def test_verification_is_rate_limited(client, live):
-    limit = live.app.ctx.settings.verify_rate_per_ip
+    limit = live.app.ctx.deps.settings.verify_rate_per_ip
     codes = [(await client.get("/api/v1/verify/HJ000000?code=x")).status_code for _ in range(limit + 1)]
     assert codes[:limit] == [200] * limit and codes[-1] == 429
 

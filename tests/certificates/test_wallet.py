@@ -33,12 +33,12 @@ async def test_a_presentation_shows_only_the_chosen_fields_until_it_expires(clie
     assert person["id_number"] not in str(shown) and "address" not in str(shown["fields"])
     altered = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
     assert (await client.post("/api/v1/verify", json={"payload": altered})).json()["status"] == "invalid"
-    real_clock = live.app.ctx.clock
-    live.app.ctx.clock = lambda: real_clock() + dt.timedelta(seconds=121)  # the screenshot, replayed later
+    real_clock = live.app.ctx.deps.clock
+    live.app.ctx.deps.clock = lambda: real_clock() + dt.timedelta(seconds=121)  # the screenshot, replayed later
     try:
         late = (await client.post("/api/v1/verify", json={"payload": payload})).json()
     finally:
-        live.app.ctx.clock = real_clock
+        live.app.ctx.deps.clock = real_clock
     assert late["status"] == "expired" and "fields" not in late
     r = await client.post(f"/api/v1/licenses/{card['id']}/presentations", json={"fields": ["blood_type"]},
                           headers=bearer(tokens))

@@ -108,18 +108,18 @@ async def test_the_upload_is_kept_encrypted_and_deleted_once_imported(client, li
     await live.app.ctx.inline_worker.stop()  # hold the job so the stored upload can be looked at
     try:
         job = await _import(client, admin, "health_card", f"{header}\n{good.format(id=id_number)}\n")
-        stored = await live.app.ctx.storage.get((await ImportJob.get(id=job["id"])).file_key)
+        stored = await live.app.ctx.deps.storage.get((await ImportJob.get(id=job["id"])).file_key)
         assert id_number.encode() not in stored and b"health_card_no" not in stored
     finally:
         from api.core.queue import create_job_queue
         from server import start_inline_worker
 
-        live.app.ctx.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
+        live.app.ctx.deps.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
         start_inline_worker(live.app)
     done = await _finished(client, admin, job["id"])
     assert done["status"] == "completed"
     with pytest.raises(FileNotFoundError):
-        await live.app.ctx.storage.get((await ImportJob.get(id=job["id"])).file_key)
+        await live.app.ctx.deps.storage.get((await ImportJob.get(id=job["id"])).file_key)
 
 
 async def test_the_command_line_imports_with_a_report(live, tmp_path):

@@ -121,14 +121,14 @@ async def test_a_changed_byte_is_refused(client):
 async def test_an_expired_code_is_refused(client, live):
     tokens, _ = await code_holder(client)
     citizen_id = (await client.get("/api/v1/me", headers=bearer(tokens))).json()["id"]
-    env = live.app.ctx.codes
-    old = await codes.issue(env=env, citizen_id=citizen_id,
+    env = codes.runtime(live.app.ctx.deps)
+    old = await codes.issue(deps=live.app.ctx.deps, citizen_id=citizen_id,
                             now=env.clock() - dt.timedelta(seconds=env.ttl + env.skew + 1))
     gate = await terminal(client, "transit")
     r = await scan(client, gate, old["payload"])
     assert r.status_code == 422 and r.json()["error"]["code"] == "code_expired"
     # Within the allowed clock skew a code just past its expiry still passes.
-    recent = await codes.issue(env=env, citizen_id=citizen_id,
+    recent = await codes.issue(deps=live.app.ctx.deps, citizen_id=citizen_id,
                                now=env.clock() - dt.timedelta(seconds=env.ttl + 2))
     assert (await scan(client, gate, recent["payload"])).status_code == 200
 
@@ -136,7 +136,7 @@ async def test_an_expired_code_is_refused(client, live):
 async def test_a_retired_key_is_refused(client, live):
     tokens, _ = await code_holder(client)
     citizen_id = (await client.get("/api/v1/me", headers=bearer(tokens))).json()["id"]
-    env = live.app.ctx.codes
+    env = codes.runtime(live.app.ctx.deps)
     now = env.clock()
     await my_code(client, tokens)
     holder = await CodeHolder.get(citizen_id=citizen_id)
@@ -194,7 +194,7 @@ async def test_an_online_scan_is_logged_with_who_where_and_when(client, live):
     tokens, _ = await code_holder(client)
     payload = (await my_code(client, tokens))["payload"]
     hospital = await terminal(client, "health", dept="weijian")
-    before = live.app.ctx.codes.clock()
+    before = codes.runtime(live.app.ctx.deps).clock()
     answer = (await scan(client, hospital, payload)).json()
     row = await CodeScan.get(id=answer["scan_id"])
     citizen_id = (await client.get("/api/v1/me", headers=bearer(tokens))).json()["id"]

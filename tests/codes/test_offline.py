@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.codes import cose
+from api.codes import service as codes_service
 from api.codes.keyring import IssuerCheck, Keyring
 from api.codes.models import CodeScan, CodeSigningKey
 from tests.codes.helpers import code_holder, my_code, terminal
@@ -31,7 +32,7 @@ async def test_a_batch_uploaded_twice_records_each_scan_once_and_flags_a_code_us
     await asyncio.sleep(1.05)  # code ids are per second
     second = (await my_code(client, tokens))["payload"]
     gate = await terminal(client, "transit")
-    now = live.app.ctx.codes.clock()
+    now = codes_service.runtime(live.app.ctx.deps).clock()
     batch = {"scans": [
         {"scan_id": "s-1", "payload": first, "scanned_at": _iso(now)},
         {"scan_id": "s-2", "payload": second, "scanned_at": _iso(now)},
@@ -71,7 +72,7 @@ async def test_offline_scans_of_expired_codes_and_future_times_are_refused(clien
     tokens, _ = await code_holder(client)
     payload = (await my_code(client, tokens))["payload"]
     gate = await terminal(client, "health", dept="weijian")
-    now = live.app.ctx.codes.clock()
+    now = codes_service.runtime(live.app.ctx.deps).clock()
     batch = {"scans": [{"scan_id": "late", "payload": payload, "scanned_at": _iso(now + dt.timedelta(minutes=5))},
                        {"scan_id": "ok", "payload": payload, "scanned_at": _iso(now)}]}
     r = await client.post("/api/v1/scans/batch", json=batch, headers=gate["headers"])
@@ -185,8 +186,8 @@ def test_the_issuer_check_accepts_exactly_the_signatures_the_key_makes():
 
 
 async def test_current_codes_are_checked_by_signing_again_and_older_ones_by_the_public_key(live):
-    ring = live.app.ctx.codes.keyring
-    now = live.app.ctx.codes.clock()
+    ring = codes_service.runtime(live.app.ctx.deps).keyring
+    now = codes_service.runtime(live.app.ctx.deps).clock()
     kid, _key = await ring.signer(now)
     published = await ring.published(now)
     current = published[cose.kid_text(kid)]

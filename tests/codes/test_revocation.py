@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.codes import cose
+from api.codes import service as codes_service
 from api.codes.models import CodeRevocation, Terminal
 from api.core.models import AuditLog
 from tests.applications.conftest import staff_headers
@@ -32,7 +33,7 @@ async def test_a_frozen_code_is_refused_online_and_listed_for_offline_terminals(
     listed = await _revocations(client, gate, since=before)
     code_id = cose.open_unverified(shown).claims[cose.CLAIM_CTI].hex()
     # Every id the holder's codes can have had within a code's lifetime, the one shown among them.
-    env = live.app.ctx.codes
+    env = codes_service.runtime(live.app.ctx.deps)
     assert code_id in {i["code_id"] for i in listed["items"]}
     assert len(listed["items"]) == env.ttl + env.skew
     assert (await _revocations(client, gate, since=listed["next_since"]))["items"] == []
@@ -40,7 +41,7 @@ async def test_a_frozen_code_is_refused_online_and_listed_for_offline_terminals(
     # An offline terminal with the JWKS and that list refuses it too.
     jwks = (await client.get("/api/v1/codes/keys")).json()
     verifier = cose.OfflineVerifier(cose.keys_from_jwks(jwks), revoked={i["code_id"] for i in listed["items"]})
-    now = live.app.ctx.codes.clock().timestamp()
+    now = codes_service.runtime(live.app.ctx.deps).clock().timestamp()
     try:
         verifier.verify(shown, now=now)
         raise AssertionError("a revoked code passed offline")

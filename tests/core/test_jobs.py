@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from api.core.jobs import purge_expired_refresh_tokens
+from auth.jobs import purge_expired_refresh_tokens
 from auth.models import RefreshToken
 
 
@@ -34,7 +34,7 @@ async def test_purge_forgets_only_old_idempotency_records(live):
 
 def test_cron_runs_of_two_queues_on_one_redis_do_not_collide(live):
     # arq keys a unique cron run by name and time only: queues sharing names would take each other's runs.
-    from api.core.jobs import worker_settings
+    from worker import worker_settings
 
     names = [{c.name for c in worker_settings(live.settings.model_copy(update={"job_queue": q}))["cron_jobs"]}
              for q in ("arq:queue", "other")]

@@ -86,7 +86,7 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
                 second.wait(10)
                 statuses = collections.Counter(r.status for r in await OutboxDelivery.filter(campaign_id=campaign_id))
                 raise AssertionError(f"{campaign.status}, rows {dict(statuses)}, heartbeat "
-                                     f"{await live.app.ctx.redis.get(f'push:alive:{campaign_id}')}\n"
+                                     f"{await live.app.ctx.deps.redis.get(f'push:alive:{campaign_id}')}\n"
                                      + log.read_text()[-6000:])
         finally:
             second.terminate()

@@ -16,7 +16,7 @@ from tests.factories import random_phone
 
 @pytest.fixture
 def alipay(live):
-    return live.app.ctx.platforms["alipay"]
+    return live.app.ctx.deps.platforms["alipay"]
 
 
 async def _codes(client, **body) -> dict:
@@ -58,7 +58,7 @@ async def test_phone_envelope_opens_only_when_alipay_signed_it(client, alipay):
 
 
 async def test_requests_signed_with_another_key_are_refused(live, client):
-    settings = live.app.ctx.settings.model_copy(update={"alipay_app_private_key": _fresh_key()})
+    settings = live.app.ctx.deps.settings.model_copy(update={"alipay_app_private_key": _fresh_key()})
     impostor = AlipayPlatform(settings)
     try:
         codes = await _codes(client)

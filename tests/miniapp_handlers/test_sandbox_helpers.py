@@ -10,12 +10,12 @@ from tests.factories import random_phone
 
 @pytest.fixture
 def wechat(live):
-    return live.app.ctx.platforms["wechat"]
+    return live.app.ctx.deps.platforms["wechat"]
 
 
 @pytest.fixture
 def alipay(live):
-    return live.app.ctx.platforms["alipay"]
+    return live.app.ctx.deps.platforms["alipay"]
 
 
 def _openids(n: int) -> list[str]:

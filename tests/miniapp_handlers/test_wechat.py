@@ -14,7 +14,7 @@ from tests.factories import random_phone, wechat_codes
 
 @pytest.fixture
 def wechat(live):
-    return live.app.ctx.platforms["wechat"]
+    return live.app.ctx.deps.platforms["wechat"]
 
 
 async def _known_openid(client, wechat) -> str:
@@ -75,7 +75,7 @@ async def test_reused_phone_code_is_401_invalid_phone_credential(client):
 async def test_the_access_token_is_shared_by_every_worker(live, client, wechat):
     await _known_openid(client, wechat)  # makes sure a token exists
     before = await _token_fetches(client)
-    other_worker = WeChatPlatform(live.app.ctx.settings)  # a second client, as another worker would make
+    other_worker = WeChatPlatform(live.app.ctx.deps.settings)  # a second client, as another worker would make
     try:
         await _known_openid(client, other_worker)
         await _known_openid(client, wechat)
@@ -166,7 +166,7 @@ async def test_a_slow_platform_does_not_block_the_event_loop(client):
 
 
 async def test_wrong_app_secret_is_a_refusal_not_a_crash(live, client):
-    settings = live.app.ctx.settings.model_copy(update={"wechat_secret": "not-the-secret",
+    settings = live.app.ctx.deps.settings.model_copy(update={"wechat_secret": "not-the-secret",
                                                         "wechat_appid": "wx-other-app-0001"})
     other = WeChatPlatform(settings)
     try:

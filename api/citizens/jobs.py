@@ -1,0 +1,15 @@
+"""Background jobs of citizens: registry imports."""
+
+from __future__ import annotations
+
+from api.citizens import imports
+from api.core.jobs import Cron, Job
+
+
+async def run_import_job(ctx, job_id: str) -> dict:
+    """Import an uploaded registry file (rows already written are updated in place when a retry repeats them)."""
+    return await imports.run_job(job_id=job_id, storage=ctx["deps"].storage)
+
+
+JOBS = [Job(run_import_job, tries=3, timeout_seconds=3600)]
+CRON: list[Cron] = []

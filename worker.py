@@ -1,0 +1,103 @@
+"""The arq worker: collects each domain's jobs (`<domain>/jobs.py`) into one worker configuration.
+
+`python server.py worker` runs it on its own (production); the embedded default runs the same configuration
+inside each server process (`InlineWorker`), with that process's dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import arq.worker
+from arq.connections import RedisSettings
+
+import api.applications.jobs
+import api.citizens.jobs
+import api.codes.jobs
+import api.core.jobs
+import api.policies.jobs
+import auth.jobs
+import notifications.jobs
+from api.core.deps import Deps
+from api.core.logging import configure_logging, get_logger
+from api.core.settings import Settings, load_settings
+from bootstrap import close_deps, open_deps
+
+log = get_logger("worker")
+JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs,
+               api.policies.jobs, notifications.jobs)
+
+
+def all_jobs() -> list:
+    """Every domain's queued jobs."""
+    return [job for module in JOB_MODULES for job in module.JOBS]
+
+
+def all_cron() -> list:
+    """Every domain's periodic jobs."""
+    return [job for module in JOB_MODULES for job in module.CRON]
+
+
+async def _startup(ctx) -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    ctx["deps"] = await open_deps(settings)
+
+
+async def _shutdown(ctx) -> None:
+    await close_deps(ctx["deps"])
+
+
+def worker_settings(settings: Settings) -> dict:
+    """The arq worker configuration for these settings."""
+    return {
+        "functions": [job.arq_function() for job in all_jobs()],
+        "cron_jobs": [job.arq_cron(settings.job_queue) for job in all_cron()],
+        "on_startup": _startup,
+        "on_shutdown": _shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url) if settings.redis_url else None,
+        "queue_name": settings.job_queue,
+        "max_jobs": 8,
+        "job_timeout": 300,
+        "keep_result": 60,
+    }
+
+
+def run(settings: Settings) -> int:
+    """Run the worker in the foreground until it is stopped."""
+    arq.worker.run_worker(worker_settings(settings))
+    return 0
+
+
+class InlineWorker:
+    """An arq worker inside the serving process (the embedded default): jobs finish with nothing else started."""
+
+    def __init__(self, deps: Deps):
+        if not deps.settings.redis_url:
+            arq.worker.log_redis_info = _no_redis_info  # fakeredis has no INFO command
+        options = worker_settings(deps.settings)
+        for name in ("redis_settings", "on_startup", "on_shutdown"):
+            options.pop(name)  # the app has opened the database and owns the Redis pool
+        self.worker = arq.worker.Worker(**options, redis_pool=deps.jobs.pool, handle_signals=False,
+                                        poll_delay=0.2, ctx={"deps": deps})
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Start polling the queue in the running loop."""
+        self.task = asyncio.get_running_loop().create_task(self.worker.main())
+        log.info("inline_worker_started", queue=self.worker.queue_name)
+
+    async def stop(self) -> None:
+        """Stop polling; jobs cut off here run again on the next start (arq re-queues in-flight jobs)."""
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down, the outcome is moot
+                pass
+        # This closes the job pool too; close_deps closing it again is harmless.
+        await self.worker.close()
+
+
+async def _no_redis_info(*_args, **_kwargs) -> None:
+    return None
