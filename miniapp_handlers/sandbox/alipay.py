@@ -15,12 +15,11 @@ from api.core.http import doc, parse, respond
 from api.core.keys import public_pem_of
 from miniapp_handlers.alipay import crypto
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.inspection import add_message_routes
+from miniapp_handlers.sandbox.inspection import USER_TTL, add_message_routes, add_user_routes
 from miniapp_handlers.sandbox.schemas import AlipayCodes, AlipayCodesRequest
 
 P = "alipay"
 TOKEN_TTL = 15 * 24 * 3600
-USER_TTL = 30 * 24 * 3600
 TIMESTAMP_SKEW = dt.timedelta(minutes=15)
 REQUIRED = ("app_id", "method", "charset", "sign_type", "sign", "timestamp", "version")
 
@@ -190,19 +189,5 @@ def create_alipay_blueprint() -> Blueprint:
 
     add_message_routes(bp, P, received="小程序模板消息", stats_doc="消息计数")
 
-    @bp.post("/users")
-    @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=UserIds, response=state.Added, errors=(422,),
-         tag="sandbox")
-    async def users(request):
-        body = parse(request, UserIds)
-        return respond({"added": await state.register_users(request.app.ctx.deps.redis, P, body.user_ids,
-                                                            field="user_id", ttl_seconds=USER_TTL)})
-
-    @bp.post("/refusals")
-    @doc("沙箱助手：这些用户拒收模板消息（USER_NOT_SUBSCRIBED）", body=UserIds, response=state.Added,
-         errors=(422,), tag="sandbox")
-    async def refusals(request):
-        body = parse(request, UserIds)
-        return respond({"added": await state.add_refusals(request.app.ctx.deps.redis, P, body.user_ids)})
-
+    add_user_routes(bp, P, body=UserIds, field="user_id", refusal="USER_NOT_SUBSCRIBED")
     return bp

@@ -12,12 +12,11 @@ from sanic import Blueprint, HTTPResponse, text
 
 from api.core.http import doc, parse, respond
 from miniapp_handlers.sandbox import state
-from miniapp_handlers.sandbox.inspection import add_message_routes
+from miniapp_handlers.sandbox.inspection import USER_TTL, add_message_routes, add_user_routes
 from miniapp_handlers.sandbox.schemas import WeChatCodes, WeChatCodesRequest
 
 P = "wechat"
 TOKEN_TTL = 7200
-USER_TTL = 30 * 24 * 3600
 _FAULT_ERRCODES = {"busy": (-1, "system error"), "rate_limit": (45011, "api minute-quota reach limit"),
                    "token_invalid": (40001, "invalid credential, access_token is invalid or not latest"),
                    "user_refused": (43101, "user refuse to accept the msg"),
@@ -174,19 +173,5 @@ def create_wechat_blueprint() -> Blueprint:
     add_message_routes(bp, P, received="订阅消息", stats_doc="调用计数", stats_model=WeChatStats,
                        counters=("token_fetches", state.ACCEPTED))
 
-    @bp.post("/users")
-    @doc("沙箱助手：批量登记用户（如同已登录过小程序）", body=OpenIds, response=state.Added, errors=(422,),
-         tag="sandbox")
-    async def users(request):
-        body = parse(request, OpenIds)
-        return respond({"added": await state.register_users(request.app.ctx.deps.redis, P, body.openids,
-                                                            field="openid", ttl_seconds=USER_TTL)})
-
-    @bp.post("/refusals")
-    @doc("沙箱助手：这些用户拒收订阅消息（43101）", body=OpenIds, response=state.Added, errors=(422,),
-         tag="sandbox")
-    async def refusals(request):
-        body = parse(request, OpenIds)
-        return respond({"added": await state.add_refusals(request.app.ctx.deps.redis, P, body.openids)})
-
+    add_user_routes(bp, P, body=OpenIds, field="openid", refusal="43101")
     return bp
