@@ -9,14 +9,35 @@ import sys
 
 os.environ.setdefault("TZ", "Asia/Shanghai")  # both platform SDKs stamp requests with local time
 
-from sanic import Sanic  # noqa: E402
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+from sanic_ext import Extend
+from sanic_ext.extensions.http.extension import HTTPExtension
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
-from api.certificates.ca import ensure_demo_ca  # noqa: E402
-from api.certificates.types import all_types  # noqa: E402
-from api.core.logging import configure_logging  # noqa: E402
-from api.core.settings import Settings, load_settings  # noqa: E402
-from bootstrap import close_deps, open_deps  # noqa: E402
-from worker import InlineWorker  # noqa: E402
+from api import cli
+from api.admin.views import bp as admin_bp
+from api.applications.admin_views import bp as applications_admin_bp
+from api.applications.views import bp as applications_bp
+from api.catalog.views import bp as catalog_bp
+from api.certificates.ca import ensure_demo_ca
+from api.certificates.types import all_types
+from api.certificates.views import admin_bp as certificates_admin_bp
+from api.certificates.views import bp as certificates_bp
+from api.citizens.admin_views import bp as registry_admin_bp
+from api.citizens.views import bp as citizens_bp
+from api.codes.views import admin_bp as codes_admin_bp
+from api.codes.views import bp as codes_bp
+from api.core import app_setup
+from api.core.logging import configure_logging
+from api.core.settings import Settings, load_settings
+from api.policies.admin_views import bp as policies_admin_bp
+from api.policies.views import bp as policies_bp
+from auth.views import bp as auth_bp
+from bootstrap import close_deps, open_deps
+from miniapp_handlers.sandbox import create_sandbox_blueprint
+from notifications.views import bp as inbox_bp
+from worker import InlineWorker
 
 API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）。错误体统一为 {"error": {"code", "message", "request_id"}}，
 校验错误为 422 并附 fields。列表分页用 ?limit=（默认 20，最多 100）与 ?cursor=。个人信息在应答中默认脱敏。
@@ -47,26 +68,6 @@ def create_app(settings: Settings | None = None) -> Sanic:
 
 
 def _register(app: Sanic, settings: Settings) -> None:
-    from sanic_ext import Extend
-    from sanic_ext.extensions.http.extension import HTTPExtension
-    from sanic_ext.extensions.openapi.extension import OpenAPIExtension
-
-    from api.admin.views import bp as admin_bp
-    from api.applications.admin_views import bp as applications_admin_bp
-    from api.applications.views import bp as applications_bp
-    from api.catalog.views import bp as catalog_bp
-    from api.certificates.views import admin_bp as certificates_admin_bp
-    from api.certificates.views import bp as certificates_bp
-    from api.citizens.admin_views import bp as registry_admin_bp
-    from api.citizens.views import bp as citizens_bp
-    from api.codes.views import admin_bp as codes_admin_bp
-    from api.codes.views import bp as codes_bp
-    from api.core import app_setup
-    from api.policies.admin_views import bp as policies_admin_bp
-    from api.policies.views import bp as policies_bp
-    from auth.views import bp as auth_bp
-    from notifications.views import bp as inbox_bp
-
     # Only the documentation and CORS: the others (dependency injection, health monitor, logging queue)
     # are unused here and injection alone dispatches a signal on every request.
     Extend(app, extensions=[OpenAPIExtension, HTTPExtension], built_in_extensions=False)
@@ -79,8 +80,6 @@ def _register(app: Sanic, settings: Settings) -> None:
                policies_bp, policies_admin_bp, codes_bp, codes_admin_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
-        from miniapp_handlers.sandbox import create_sandbox_blueprint
-
         app.blueprint(create_sandbox_blueprint(settings))
     app.before_server_start(_open)
     app.after_server_stop(_close)
@@ -110,8 +109,6 @@ async def _close(app: Sanic) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    from sanic.worker.loader import AppLoader
-
     loader = AppLoader(factory=create_app)
     app = loader.load()
     print(f"API docs: {settings.public_base_url}/docs   OpenAPI: {settings.public_base_url}/openapi.json")
@@ -125,8 +122,6 @@ def _serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line."""
-    from api import cli
-
     parser = argparse.ArgumentParser(prog="server.py", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="serve the API (the default)")

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
+from api import demo
+from api.admin import service as admin_service
+from api.catalog import loader
+from api.citizens import registry
 from api.core import db, pii
+from api.core.errors import AppError
 from api.core.keys import ensure_keys
 from api.core.settings import Settings
 
@@ -15,7 +21,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 async def migrate(settings: Settings) -> list[str]:
     """Apply the aerich migrations that the database has not seen yet."""
-    from aerich import Command
+    from aerich import Command  # start-up cost: only `migrate` needs aerich (and its CLI's imports)
 
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -36,8 +42,6 @@ async def _with_db(settings: Settings, work):
 
 async def dispatch(args, settings: Settings) -> int:
     """Run one command; the exit status (2 with a message for input the command refuses)."""
-    from api.core.errors import AppError
-
     try:
         return await _dispatch(args, settings)
     except (AppError, ValueError, FileNotFoundError) as exc:
@@ -52,8 +56,6 @@ async def _dispatch(args, settings: Settings) -> int:
         print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
         return 0
     if args.command == "create-admin":
-        from api.admin import service as admin_service
-
         async def work(_):
             account = await admin_service.create_or_update(username=args.username, password=args.password,
                                                            roles=args.role, depts=args.dept)
@@ -62,8 +64,6 @@ async def _dispatch(args, settings: Settings) -> int:
         await _with_db(settings, work)
         return 0
     if args.command == "import":
-        from api.citizens import registry
-
         if args.dataset not in registry.DATASETS:
             print(f"unknown dataset {args.dataset!r}; known: {', '.join(registry.DATASETS)}", file=sys.stderr)
             return 2
@@ -79,8 +79,6 @@ async def _dispatch(args, settings: Settings) -> int:
         await _with_db(settings, work)
         return 0
     if args.command == "load-catalogue":
-        from api.catalog import loader
-
         async def work(s):
             print(json.dumps(await loader.load_file(settings=s, path=Path(args.file) if args.file else None),
                              ensure_ascii=False))
@@ -88,8 +86,6 @@ async def _dispatch(args, settings: Settings) -> int:
         await _with_db(settings, work)
         return 0
     if args.command == "seed-demo":
-        from api import demo
-
         if settings.production:
             print("seed-demo refuses to run in production", file=sys.stderr)
             return 2
@@ -103,8 +99,6 @@ class ProgressMeter:
     """A progress line on stderr: redrawn in place on a terminal, a line every 50,000 rows otherwise."""
 
     def __init__(self, stream):
-        import time
-
         self.stream, self.clock, self.started, self.last_line = stream, time.perf_counter, time.perf_counter(), 0
 
     def update(self, report) -> None:

@@ -8,6 +8,7 @@ from miniapp_handlers.base import Platform
 
 def create_platforms(settings: Settings) -> dict[str, Platform]:
     """One client per platform, pointed at the real hosts or the sandbox by settings."""
+    # Start-up cost: the SDKs (wechatpy, python-alipay-sdk) load only in processes that call the platforms.
     from miniapp_handlers.alipay.client import AlipayPlatform
     from miniapp_handlers.wechat.client import WeChatPlatform
 

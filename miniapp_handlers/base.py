@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import requests
 from requests.adapters import HTTPAdapter
 
 from api.core import metrics
@@ -126,8 +127,6 @@ class ThreadedPlatform(Platform):
 
 def _read_timed_out(exc: BaseException) -> bool:
     """True when a socket read timed out somewhere in the chain: the request itself went out."""
-    import requests
-
     seen = 0
     while exc is not None and seen < 8:
         if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
@@ -149,16 +150,17 @@ async def freeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict:
     holder = await _holder(actor.citizen_id)
     if holder.status == "revoked":
         raise CodeHolderRevoked()
-    await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
-    await _revoke_outstanding(env, holder, reason="frozen", now=now)
-    await _refresh_state(env, actor.citizen_id)
     # Whoever holds the lost phone is signed out, so they cannot unfreeze; this session stays.
     families = await RefreshToken.filter(subject_type="citizen", subject_id=actor.citizen_id, revoked_at=None) \
         .exclude(family_id=actor.session_id).distinct().values_list("family_id", flat=True)
+    async with in_transaction():
+        await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
+        await _revoke_outstanding(env, holder, reason="frozen", now=now)
+        await audit.record_for(actor, action="code.freeze", target_type="citizen", target_id=actor.citizen_id,
+                               detail={"sessions_ended": len(families)})
+    await _refresh_state(env, actor.citizen_id)
     for family_id in families:
         await tokens.revoke_family(family_id=family_id, redis=env.redis, access_ttl=env.access_ttl)
-    await audit.record_for(actor, action="code.freeze", target_type="citizen", target_id=actor.citizen_id,
-                           detail={"sessions_ended": len(families)})
     return {"status": "frozen", "changed_at": now, "sessions_ended": len(families)}
 
 
@@ -171,9 +173,10 @@ async def unfreeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict
         raise CodeHolderRevoked()
     if holder.status != "frozen":
         raise NotFrozen()
-    await _set_status(holder, "active", reason=None, now=now)
+    async with in_transaction():
+        await _set_status(holder, "active", reason=None, now=now)
+        await audit.record_for(actor, action="code.unfreeze", target_type="citizen", target_id=actor.citizen_id)
     await _refresh_state(env, actor.citizen_id)
-    await audit.record_for(actor, action="code.unfreeze", target_type="citizen", target_id=actor.citizen_id)
     return {"status": "active", "changed_at": now}
 
 
@@ -184,11 +187,12 @@ async def admin_revoke(*, deps: Deps, actor, citizen_id: str, reason: str, now: 
     if not await _citizen_exists(citizen_id):
         raise NotFound("市民不存在")
     holder = await _holder(citizen_id)
-    await _set_status(holder, "revoked", reason=reason, now=now)
-    await _revoke_outstanding(env, holder, reason="revoked", now=now)
+    async with in_transaction():
+        await _set_status(holder, "revoked", reason=reason, now=now)
+        await _revoke_outstanding(env, holder, reason="revoked", now=now)
+        await audit.record_for(actor, action="code.revoke", target_type="citizen", target_id=citizen_id,
+                               detail={"reason": reason})
     await _refresh_state(env, citizen_id)
-    await audit.record_for(actor, action="code.revoke", target_type="citizen", target_id=citizen_id,
-                           detail={"reason": reason})
     return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now}
 
 
@@ -199,9 +203,10 @@ async def admin_reinstate(*, deps: Deps, actor, citizen_id: str, now: dt.datetim
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
     if holder is None or holder.status != "revoked":
         raise NotFound("该市民的码未被吊销")
-    await _set_status(holder, "active", reason=None, now=now)
+    async with in_transaction():
+        await _set_status(holder, "active", reason=None, now=now)
+        await audit.record_for(actor, action="code.reinstate", target_type="citizen", target_id=citizen_id)
     await _refresh_state(env, citizen_id)
-    await audit.record_for(actor, action="code.reinstate", target_type="citizen", target_id=citizen_id)
     return {"citizen_id": citizen_id, "status": "active", "changed_at": now}
 
 

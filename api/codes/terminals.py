@@ -10,6 +10,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from api.codes.models import Terminal
 from api.core import audit
 from api.core.errors import NotFound
@@ -44,10 +46,11 @@ def read(terminal: Terminal) -> dict:
 async def register(*, hasher: SecretHasher, actor, name: str, scene: str, dept: str) -> dict:
     """A new terminal and its secret, which is shown this once."""
     secret = secrets.token_urlsafe(32)
-    terminal = await Terminal.create(name=name, scene=scene, dept=dept, secret_hash=hasher.hash(secret),
-                                     created_by=actor.actor_id)
-    await audit.record_for(actor, action="terminal.register", target_type="terminal", target_id=terminal.id,
-                           detail={"scene": scene, "dept": dept})
+    async with in_transaction():
+        terminal = await Terminal.create(name=name, scene=scene, dept=dept, secret_hash=hasher.hash(secret),
+                                         created_by=actor.actor_id)
+        await audit.record_for(actor, action="terminal.register", target_type="terminal", target_id=terminal.id,
+                               detail={"scene": scene, "dept": dept})
     return {**read(terminal), "secret": secret}
 
 
@@ -58,11 +61,12 @@ async def disable(*, actor, redis, terminal_id: str) -> dict:
         raise NotFound("终端不存在")
     if terminal.disabled_at is None:
         terminal.disabled_at = utc_now()
-        await terminal.save(update_fields=["disabled_at"])
+        async with in_transaction():
+            await terminal.save(update_fields=["disabled_at"])
+            await audit.record_for(actor, action="terminal.disable", target_type="terminal", target_id=terminal.id)
         await _cache(redis, terminal, overwrite=True)
         for key in [k for k in _checked if k[0] == terminal.id]:
             _checked.pop(key, None)
-        await audit.record_for(actor, action="terminal.disable", target_type="terminal", target_id=terminal.id)
     return read(terminal)
 
 

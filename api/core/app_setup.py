@@ -8,6 +8,7 @@ import time
 from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 from api.core import db, ids, metrics
 from api.core.errors import AppError
@@ -107,6 +108,4 @@ async def prometheus(request):
 @ops.get("/openapi.json")
 @openapi.definition(summary="OpenAPI 文档", tag="ops")
 async def openapi_json(request):
-    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
-
     return respond(SpecificationBuilder().build(request.app).serialize())

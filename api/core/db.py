@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.timezone import localtime
 
 from api.core.settings import Settings
 
@@ -28,8 +29,6 @@ def as_stored(at):
     On SQLite the ORM writes datetimes as local-time text but passes filter values through unchanged, so
     a UTC value compared with stored text is off by the zone's offset; PostgreSQL compares either correctly.
     """
-    from tortoise.timezone import localtime
-
     return localtime(at)
 
 
@@ -95,7 +94,7 @@ async def ping_db() -> None:
 def __getattr__(name: str):
     # aerich's CLI reads `api.core.db.TORTOISE_ORM`; built on demand, not at import.
     if name == "TORTOISE_ORM":
-        from api.core.settings import load_settings
+        from api.core.settings import load_settings  # settings are read when aerich asks, not on import
 
         return tortoise_config(load_settings())
     raise AttributeError(name)

@@ -31,9 +31,9 @@ async def create_job_queue(settings: Settings) -> JobQueue:
     if settings.redis_url:
         pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.job_queue)
     else:
-        import fakeredis
+        import fakeredis  # the embedded run only: production never loads it
 
-        from api.core.redis import _shared_fake_server
+        from api.core.redis import _shared_fake_server  # with fakeredis, for the embedded run only
 
         # arq wants bytes back from Redis, so its client is separate from the app's (which decodes).
         pool = ArqRedis(connection_pool=fakeredis.FakeAsyncRedis(server=_shared_fake_server()).connection_pool,

@@ -19,7 +19,7 @@ def _shared_fake_server():
     # One in-process server per process, so async and sync clients see the same data.
     global _fake_server
     if _fake_server is None:
-        import fakeredis
+        import fakeredis  # the embedded run only: production never loads it
 
         _fake_server = fakeredis.FakeServer()
     return _fake_server
@@ -32,7 +32,7 @@ def create_async_redis(settings: Settings) -> aioredis.Redis:
         return aioredis.Redis.from_url(settings.redis_url, decode_responses=True,
                                        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
                                        retry_on_error=[RedisConnectionError, RedisTimeoutError])
-    import fakeredis
+    import fakeredis  # the embedded run only: production never loads it
 
     return fakeredis.FakeAsyncRedis(server=_shared_fake_server(), decode_responses=True)
 
@@ -41,7 +41,7 @@ def create_sync_redis(settings: Settings) -> redis.Redis:
     """A synchronous client for SDK code that runs in threads (wechatpy's session storage)."""
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url, decode_responses=True)
-    import fakeredis
+    import fakeredis  # the embedded run only: production never loads it
 
     return fakeredis.FakeRedis(server=_shared_fake_server(), decode_responses=True)
 
