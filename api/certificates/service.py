@@ -160,11 +160,14 @@ async def own(*, citizen_id: str, certificate_id: str) -> Certificate:
     return cert
 
 
-async def pdf_bytes(*, cert: Certificate, storage) -> bytes:
-    """The signed PDF of an issued (or since revoked) certificate."""
+async def pdf_of(*, actor, certificate_id: str, deps: Deps) -> tuple[Certificate, bytes]:
+    """The citizen's certificate and its signed PDF, once issued (or since revoked); the read is audited."""
+    cert = await own(citizen_id=actor.citizen_id, certificate_id=certificate_id)
     if cert.pdf_key is None:
         raise Conflict("该证明尚未出具", code="not_issued")
-    return pii.cipher().decrypt_bytes(await storage.get(cert.pdf_key), context="certificate.pdf")
+    data = pii.cipher().decrypt_bytes(await deps.storage.get(cert.pdf_key), context="certificate.pdf")
+    await audit.record_for(actor, action="certificate.pdf.read", target_type="certificate", target_id=cert.id)
+    return cert, data
 
 
 async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, deps: Deps) -> dict:

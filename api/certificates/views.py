@@ -20,7 +20,7 @@ from api.certificates.schemas import (
     VerifyRead,
     VerifyRequest,
 )
-from api.core import audit, idempotency, ratelimit
+from api.core import idempotency, ratelimit
 from api.core.http import doc, parse, respond
 from auth.guards import admin_required, citizen_required
 from auth.views import client_ip
@@ -76,10 +76,8 @@ async def get_certificate(request, certificate_id: str):
 @doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def certificate_pdf(request, certificate_id: str):
-    actor = request.ctx.actor
-    cert = await service.own(citizen_id=actor.citizen_id, certificate_id=certificate_id)
-    data = await service.pdf_bytes(cert=cert, storage=request.app.ctx.deps.storage)
-    await audit.record_for(actor, action="certificate.pdf.read", target_type="certificate", target_id=cert.id)
+    cert, data = await service.pdf_of(actor=request.ctx.actor, certificate_id=certificate_id,
+                                      deps=request.app.ctx.deps)
     return raw(data, content_type="application/pdf",
                headers={"Content-Disposition": f'attachment; filename="{cert.serial}.pdf"'})
 
@@ -99,12 +97,9 @@ async def list_licenses(request):
 @citizen_required(scope="licenses")
 async def present(request, license_id: str):
     body = parse(request, PresentationCreate)
-    s, actor = request.app.ctx.deps.settings, request.ctx.actor
-    answer = await wallet.present(citizen_id=actor.citizen_id, license_id=license_id, fields=body.fields,
-                                  ttl_seconds=body.ttl_seconds or s.presentation_ttl_seconds,
-                                  key=wallet.presentation_key(request.app.ctx.deps), now=request.app.ctx.deps.clock())
-    await audit.record_for(actor, action="license.present", target_type="license", target_id=license_id,
-                           detail={"fields": body.fields})
+    deps = request.app.ctx.deps
+    answer = await wallet.present(actor=request.ctx.actor, license_id=license_id, fields=body.fields,
+                                  ttl_seconds=body.ttl_seconds or deps.settings.presentation_ttl_seconds, deps=deps)
     return respond(answer, status=201)
 
 

@@ -8,7 +8,7 @@ from api.certificates import service, types
 from api.certificates.models import Certificate
 from api.certificates.presentation import PresentationKey
 from api.citizens.models import Citizen, DisabilityRecord, PopulationRecord
-from api.core import pii
+from api.core import audit, pii
 from api.core.deps import Deps
 from api.core.errors import NotFound, ValidationFailed
 
@@ -93,10 +93,10 @@ def presentation_key(deps: Deps) -> PresentationKey:
                         lambda d: PresentationKey(d.settings.presentation_private_key))
 
 
-async def present(*, citizen_id: str, license_id: str, fields: list[str], ttl_seconds: int, key: PresentationKey,
-                  now: dt.datetime) -> dict:
-    """A signed payload showing only `fields` of a valid licence, for `ttl_seconds`."""
-    entry = await find(citizen_id=citizen_id, license_id=license_id, now=now)
+async def present(*, actor, license_id: str, fields: list[str], ttl_seconds: int, deps: Deps) -> dict:
+    """A signed payload showing only `fields` of the actor's valid licence, for `ttl_seconds` (audited)."""
+    now = deps.clock()
+    entry = await find(citizen_id=actor.citizen_id, license_id=license_id, now=now)
     if entry["status"] != "valid":
         raise ValidationFailed(f"证照状态为 {entry['status']}，不能亮证", fields={"license_id": entry["status"]})
     unknown = [f for f in fields if f not in entry["fields"]]
@@ -107,7 +107,10 @@ async def present(*, citizen_id: str, license_id: str, fields: list[str], ttl_se
               "iss": entry["issuer"], "hm": service.mask_fact("name", entry["fields"].get("name")),
               "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
               "f": {k: entry["fields"][k] for k in fields}}
-    return {"qr_payload": key.seal(claims), "expires_at": expires}
+    payload = presentation_key(deps).seal(claims)
+    await audit.record_for(actor, action="license.present", target_type="license", target_id=license_id,
+                           detail={"fields": fields})
+    return {"qr_payload": payload, "expires_at": expires}
 
 
 async def verify_presentation(*, payload: str, key: PresentationKey, now: dt.datetime) -> dict:
