@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from api.codes import service
-from api.core.jobs import Cron, Job
-from api.core.logging import get_logger
-
-log = get_logger("api.codes.jobs")
+from api.codes.models import CodeRevocation
+from api.core.jobs import Cron, Job, days_ago, purge
 
 
 async def purge_code_revocations(ctx) -> int:
     """Drop revocations of codes that have expired anyway (terminals refuse those by their expiry)."""
-    deleted = await service.purge_revocations(now=dt.datetime.now(dt.timezone.utc))
-    log.info("purged_code_revocations", count=deleted)
-    return deleted
+    return await purge(CodeRevocation.filter(expires_at__lte=days_ago(0)), event="purged_code_revocations")
 
 
 JOBS: list[Job] = []

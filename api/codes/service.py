@@ -224,11 +224,6 @@ async def revocations(*, since: int, now: dt.datetime) -> dict:
             "as_of": now}
 
 
-async def purge_revocations(*, now: dt.datetime) -> int:
-    """Drop revocations of codes that have expired anyway."""
-    return await CodeRevocation.filter(expires_at__lte=db.as_stored(now)).delete()
-
-
 async def my_scans(*, citizen_id: str, limit: int) -> list[dict]:
     """Who scanned my code, newest first: the terminal, its scene and department, and the outcome."""
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)

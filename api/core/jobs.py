@@ -54,12 +54,21 @@ class Cron:
                     max_tries=self.tries, run_at_startup=self.run_at_startup, **self.when)
 
 
+def days_ago(days: float) -> dt.datetime:
+    """The moment `days` ago, in the zone ORM filters compare stored times in."""
+    return db.as_stored(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))
+
+
+async def purge(query, *, event: str) -> int:
+    """Delete what `query` selects and log how many rows went (a housekeeping job's body)."""
+    deleted = await query.delete()
+    log.info(event, count=deleted)
+    return deleted
+
+
 async def purge_idempotency_records(ctx) -> int:
     """Forget Idempotency-Key answers older than a week (a client retries within minutes, not weeks)."""
-    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
-    deleted = await IdempotencyRecord.filter(created_at__lt=db.as_stored(cutoff)).delete()
-    log.info("purged_idempotency_records", count=deleted)
-    return deleted
+    return await purge(IdempotencyRecord.filter(created_at__lt=days_ago(7)), event="purged_idempotency_records")
 
 
 JOBS: list[Job] = []
