@@ -21,6 +21,47 @@ OPEN_STATUSES = ("queued", "claimed", "sending")
 now = utc_now  # outbox times are compared in the database, in UTC
 
 
+async def queue_campaign(*, campaign_id: str, policy_id: str, topic: str, chain: list[str],
+                         contacts: rawsql.Subquery) -> int:
+    """Queue, set-wise, an inbox row for everyone with an account and a row on the first usable channel of
+    `chain` for each person of `contacts` (see api.citizens.contacts.reachable); one row per policy, person and
+    channel ever. Run inside the caller's transaction. The count of the campaign's rows."""
+    t = now()
+    # The inbox always gets the message, for everyone with an account (a registry entry alone has no inbox).
+    await rawsql.execute(
+        "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, status, "
+        f"attempts, created_at) SELECT {rawsql.new_id_sql('dlv')}, CAST(? AS TEXT) || x.person_bidx || ':inbox', "
+        f"?, x.person_bidx, x.citizen_id, 'inbox', ?, 'queued', 0, ? FROM ({contacts.sql}) x "
+        "WHERE x.citizen_id IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING",
+        [f"{policy_id}:", campaign_id, topic, t, *contacts.params])
+    chain = [c for c in chain if c in _USABLE]
+    if chain:
+        choice = "CASE " + " ".join(f"WHEN {_USABLE[c]} THEN '{c}'" for c in chain) + " END"
+        await rawsql.execute(
+            "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, "
+            f"status, attempts, created_at) SELECT {rawsql.new_id_sql('dlv')}, "
+            "CAST(? AS TEXT) || x.person_bidx || ':' || x.ch, ?, x.person_bidx, x.citizen_id, x.ch, ?, 'queued', 0, ? "
+            f"FROM (SELECT y.person_bidx, y.citizen_id, {choice} AS ch FROM ({contacts.sql}) y "
+            "WHERE y.citizen_id IS NULL OR NOT EXISTS (SELECT 1 FROM notification_opt_out t "
+            "WHERE t.citizen_id = y.citizen_id AND t.kind = 'topic' AND t.value = ?)) x "
+            "WHERE x.ch IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING",
+            [f"{policy_id}:", campaign_id, topic, t, *contacts.params, topic])
+    return int(await rawsql.fetch_value("SELECT count(*) FROM outbox_delivery WHERE campaign_id = ?", [campaign_id]))
+
+
+def _opted_out(channel: str) -> str:
+    return ("EXISTS (SELECT 1 FROM notification_opt_out o WHERE o.citizen_id = y.citizen_id AND o.kind = 'channel' "
+            f"AND o.value = '{channel}')")
+
+
+# SQL over a `contacts` row `y`: the person can be reached on the channel and has not opted out of it (the
+# channel names are ours, never input).
+_USABLE = {
+    "sms": f"y.has_phone AND (y.citizen_id IS NULL OR NOT {_opted_out('sms')})",
+    **{c: f"y.citizen_id IS NOT NULL AND y.on_{c} AND NOT {_opted_out(c)}" for c in ("wechat", "alipay")},
+}
+
+
 async def recover_lapsed(*, campaign_id: str | None = None) -> dict:
     """Requeue claimed rows and mark sending rows uncertain where the lease lapsed; the counts."""
     scope, params = ("AND campaign_id = ?", [campaign_id]) if campaign_id else ("", [])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
@@ -29,7 +31,18 @@ HEARTBEAT_KEY = "push:alive:{}"
 
 QUOTA_PAUSE_SECONDS = 600
 
-__all__ = ["send_campaign", "sender_alive"]
+__all__ = ["CampaignRun", "expect_senders", "send_campaign", "sender_alive"]
+
+
+@dataclass(frozen=True)
+class CampaignRun:
+    """What a sender needs of a campaign, handed over by the domain that owns campaigns."""
+
+    campaign_id: str
+    chain: list[str]  # the channels in the policy's order (the inbox is not one of them)
+    message: Message
+    still_running: Callable[[], Awaitable[bool]]  # asked every batch and window: a pause or cancel stops sending
+    on_drained: Callable[[], Awaitable[object]]  # no row is left to send: the owner may finish the campaign
 
 
 async def sender_alive(redis, campaign_id: str) -> bool:
@@ -37,33 +50,33 @@ async def sender_alive(redis, campaign_id: str) -> bool:
     return bool(await redis.exists(HEARTBEAT_KEY.format(campaign_id)))
 
 
-async def send_campaign(*, campaign_id: str, deps: Deps) -> dict:
-    """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
-    from api.policies import service as policies
+async def expect_senders(redis, campaign_id: str, *, seconds: int) -> None:
+    """Count as the campaign's heartbeat until the senders just queued start (so no more are added meanwhile)."""
+    await redis.set(HEARTBEAT_KEY.format(campaign_id), "starting", ex=max(2, seconds))
 
-    brief = await policies.push_brief(campaign_id=campaign_id, page_base=deps.settings.policy_page)
-    if brief is None or brief["status"] != "running":
-        return {"skipped": brief["status"] if brief else "missing"}
-    s = deps.settings
+
+async def send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
+    """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
+    s, campaign_id = deps.settings, campaign.campaign_id
     claim_id, totals = new_id("clm"), Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
     while True:
         await _beat(deps, campaign_id, claim_id)
-        if await policies.campaign_status(campaign_id=campaign_id) != "running":
+        if not await campaign.still_running():
             await outbox.release(claim_id)
             break
         paused = await throttle.paused_channels(deps.redis, EXTERNAL)
         rows = await outbox.claim(campaign_id=campaign_id, claim_id=claim_id, limit=s.push_batch_size,
                                   lease_seconds=s.delivery_lease_seconds, skip_channels=paused)
         if rows:
-            await _process(rows, deps=deps, brief=brief, claim_id=claim_id, totals=totals)
+            await _process(rows, deps=deps, campaign=campaign, claim_id=claim_id, totals=totals)
             continue
         left = await outbox.open_count(campaign_id)
         if left["later"] or (left["due"] and paused):
             await asyncio.sleep(1.0)  # retries not yet due, or a channel paused: wait here, holding the heartbeat
             continue
+        await campaign.on_drained()
         break
-    await policies.finish_if_done(campaign_id=campaign_id)
     log.info("campaign_sender_done", campaign_id=campaign_id, **totals)
     return dict(totals)
 
@@ -74,16 +87,16 @@ async def _beat(deps: Deps, campaign_id: str, claim_id: str) -> None:
     await deps.redis.set(HEARTBEAT_KEY.format(campaign_id), claim_id, ex=max(2, deps.settings.delivery_lease_seconds))
 
 
-async def _process(rows: list[dict], *, deps: Deps, brief: dict, claim_id: str, totals: Counter) -> None:
+async def _process(rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim_id: str, totals: Counter) -> None:
     by_channel: dict[str, list[dict]] = {}
     for row in rows:
         by_channel.setdefault(row["channel"], []).append(row)
     if "inbox" in by_channel:
         inbox = by_channel.pop("inbox")
-        await _deliver_inbox(inbox, brief["message"])
+        await _deliver_inbox(inbox, campaign.message)
         totals["delivered"] += len(inbox)
     for channel, group in by_channel.items():
-        await _send_channel(channel, group, deps=deps, brief=brief, claim_id=claim_id, totals=totals)
+        await _send_channel(channel, group, deps=deps, campaign=campaign, claim_id=claim_id, totals=totals)
 
 
 async def _deliver_inbox(rows: list[dict], message: Message) -> None:
@@ -97,19 +110,20 @@ async def _deliver_inbox(rows: list[dict], message: Message) -> None:
         await outbox.finish([r["id"] for r in rows if not r["citizen_id"]], status="skipped", reason="no_account")
 
 
-async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, brief: dict, claim_id: str,
+async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim_id: str,
                         totals: Counter) -> None:
     s = deps.settings
     to = await channels.addresses(channel, rows, s)
     missing = [r for r in rows if r["id"] not in to]
-    await _fall_through(missing, reason="no_phone" if channel == "sms" else "no_account", brief=brief, totals=totals)
+    await _fall_through(missing, reason="no_phone" if channel == "sms" else "no_account", campaign=campaign,
+                        totals=totals)
     ready = [r for r in rows if r["id"] in to]
     spent: set[str] = set()
     if channel == "wechat" and ready:
         allowed, spent = await channels.spend_consents(sorted({r["citizen_id"] for r in ready}),
                                                        template_id=s.wechat_template_policy)
-        await _fall_through([r for r in ready if r["citizen_id"] not in allowed], reason="no_consent", brief=brief,
-                            totals=totals)
+        await _fall_through([r for r in ready if r["citizen_id"] not in allowed], reason="no_consent",
+                            campaign=campaign, totals=totals)
         ready = [r for r in ready if r["citizen_id"] in allowed]
     rate = getattr(s, f"push_rate_{channel}")
     for start in range(0, len(ready), s.push_concurrency):
@@ -120,22 +134,20 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, brief: di
             await channels.refund_consents([r["citizen_id"] for r in ready[start:] if r["citizen_id"] in spent],
                                            template_id=s.wechat_template_policy)
             return
-        if await _stopped(brief["campaign_id"], claim_id):
+        if await _stopped(campaign, claim_id):
             return
         await throttle.acquire(deps.redis, channel, len(window), per_second=rate)
         await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
-        await _beat(deps, brief["campaign_id"], claim_id)
+        await _beat(deps, campaign.campaign_id, claim_id)
         held = await outbox.mark_sending([r["id"] for r in window], claim_id=claim_id)
         window = [r for r in window if r["id"] in held]
-        outcomes = await asyncio.gather(*(_attempt(deps, channel, to[r["id"]], brief["message"]) for r in window))
-        await _record(channel, window, outcomes, deps=deps, brief=brief, spent=spent, totals=totals)
+        outcomes = await asyncio.gather(*(_attempt(deps, channel, to[r["id"]], campaign.message) for r in window))
+        await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)
 
 
-async def _stopped(campaign_id: str, claim_id: str) -> bool:
+async def _stopped(campaign: CampaignRun, claim_id: str) -> bool:
     """True (and the unstarted rows given back) when the campaign was paused or cancelled meanwhile."""
-    from api.policies import service as policies
-
-    if await policies.campaign_status(campaign_id=campaign_id) == "running":
+    if await campaign.still_running():
         return False
     await outbox.release(claim_id)
     return True
@@ -159,7 +171,7 @@ async def _attempt(deps: Deps, channel: str, to: str, message: Message) -> tuple
 
 
 async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, deps: Deps,
-                  brief: dict, spent: set[str], totals: Counter) -> None:
+                  campaign: CampaignRun, spent: set[str], totals: Counter) -> None:
     s = deps.settings
     groups: dict[str, list[dict]] = {}
     for row, (outcome, reason) in zip(window, outcomes, strict=True):
@@ -179,7 +191,7 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
     if channel == "wechat":
         await channels.forget_consents([r["citizen_id"] for r in refused if r["reason"] == "user_refused"],
                                        template_id=s.wechat_template_policy)
-    await _add_next(refused, brief=brief, totals=totals)
+    await _add_next(refused, campaign=campaign, totals=totals)
     transient = groups.get("transient", [])
     exhausted = [r for r in transient if r["attempts"] + 1 >= MAX_ATTEMPTS]
     await outbox.finish([r["id"] for r in exhausted], status="failed", reason="upstream_unavailable")
@@ -196,24 +208,24 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
         await channels.refund_consents(unsent, template_id=s.wechat_template_policy)
 
 
-async def _fall_through(rows: list[dict], *, reason: str, brief: dict, totals: Counter) -> None:
+async def _fall_through(rows: list[dict], *, reason: str, campaign: CampaignRun, totals: Counter) -> None:
     """These rows cannot go out on their channel: end them as skipped and queue the next channel."""
     if not rows:
         return
     await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
     totals["skipped"] += len(rows)
-    await _add_next(rows, brief=brief, totals=totals)
+    await _add_next(rows, campaign=campaign, totals=totals)
 
 
-async def _add_next(rows: list[dict], *, brief: dict, totals: Counter) -> None:
+async def _add_next(rows: list[dict], *, campaign: CampaignRun, totals: Counter) -> None:
     if not rows:
         return
     refused = await channels.opt_outs(sorted({r["citizen_id"] for r in rows if r["citizen_id"]}))
     following = []
     for r in rows:
-        nxt = channels.next_channel(brief["chain"], r["channel"], refused.get(r["citizen_id"], set()))
+        nxt = channels.next_channel(campaign.chain, r["channel"], refused.get(r["citizen_id"], set()))
         if nxt:
             following.append({**r, "channel": nxt})
-    totals["fallbacks"] += await outbox.add_fallbacks(following, policy_id=brief["message"].policy_id,
-                                                      campaign_id=brief["campaign_id"],
-                                                      topic=brief["message"].topic)
+    totals["fallbacks"] += await outbox.add_fallbacks(following, policy_id=campaign.message.policy_id,
+                                                      campaign_id=campaign.campaign_id,
+                                                      topic=campaign.message.topic)

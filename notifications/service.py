@@ -6,8 +6,10 @@ import datetime as dt
 
 from tortoise.exceptions import IntegrityError
 
+from api.core import rawsql
 from api.core.errors import NotFound
 from api.core.pagination import newest_first
+from notifications import outbox
 from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
 
@@ -24,6 +26,64 @@ async def notify_citizen(*, citizen_id: str, topic: str, title: str, body: str, 
     await OutboxDelivery.bulk_create([OutboxDelivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe",
                                          topic=topic, payload={"title": title, "page": page, "data": data})],
                                ignore_conflicts=True)
+
+
+async def queue_campaign_deliveries(*, campaign_id: str, policy_id: str, topic: str, chain: list[str],
+                                    contacts: rawsql.Subquery) -> int:
+    """Queue a campaign's deliveries set-wise for the people it reached (`contacts`: api.citizens.contacts.reachable
+    over them): the inbox for everyone with an account, and each person's first usable channel of `chain`. Once per
+    policy, person and channel, whatever reruns happen; call it inside the transaction that records the reach. The
+    count of the campaign's rows."""
+    return await outbox.queue_campaign(campaign_id=campaign_id, policy_id=policy_id, topic=topic, chain=chain,
+                                       contacts=contacts)
+
+
+async def open_deliveries(*, campaign_id: str) -> dict:
+    """A campaign's rows still to send: `due` now, waiting for a retry (`later`), `held` by senders."""
+    return await outbox.open_count(campaign_id)
+
+
+async def cancel_campaign_deliveries(*, campaign_id: str) -> int:
+    """Cancel a campaign's rows not yet started (rows mid-send finish on their own); how many."""
+    return await outbox.cancel_open(campaign_id)
+
+
+async def recover_lapsed_deliveries() -> dict:
+    """Take back what dead senders held: claimed rows requeued, rows caught mid-send marked uncertain (never resent)."""
+    return await outbox.recover_lapsed()
+
+
+async def campaign_delivery_figures(*, campaign_id: str) -> dict:
+    """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, pending and
+    read."""
+    sent, delivered = {}, {}
+    failed: dict[str, dict[str, int]] = {}
+    skipped: dict[str, dict[str, int]] = {}
+    uncertain = pending = 0
+    for row in await outbox.figures(campaign_id):
+        ch, status, n = row["channel"], row["status"], int(row["n"])
+        if status == "sent":
+            sent[ch] = sent.get(ch, 0) + n
+        elif status == "delivered":
+            delivered[ch] = delivered.get(ch, 0) + n
+        elif status in ("failed", "skipped"):
+            target = failed if status == "failed" else skipped
+            target.setdefault(ch, {})[row["reason"] or "unknown"] = n
+        elif status == "uncertain":
+            uncertain += n
+        elif status in outbox.OPEN_STATUSES:
+            pending += n
+    return {"sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
+            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending,
+            "read": await outbox.read_count(campaign_id)}
+
+
+def _figure(by_channel: dict[str, int]) -> dict:
+    return {"total": sum(by_channel.values()), "by_channel": by_channel}
+
+
+def _nested(by_channel: dict[str, dict[str, int]]) -> dict:
+    return {"total": sum(sum(v.values()) for v in by_channel.values()), "by_channel": by_channel}
 
 
 async def notify_staff(*, dept: str, title: str, body: str, ref_kind: str, ref_id: str, event_key: str) -> bool:

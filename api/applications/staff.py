@@ -12,6 +12,7 @@ from api.applications.errors import MaterialsOwed, TrackingRequired
 from api.applications.models import Application
 from api.core import workdays
 from api.core.errors import NotFound, ValidationFailed
+from notifications import service as notifications
 
 
 def visible_depts(actor) -> list[str] | None:
@@ -88,8 +89,6 @@ async def act(*, actor, case_id: str, action: str, note: str | None, tracking_no
 
 async def scan_deadlines() -> dict:
     """Recompute SLA states of open cases; tell the department when one turns `warning` or `overdue`."""
-    from notifications import service as notifications
-
     today = workdays.today()
     changed = notified = 0
     open_cases = Application.filter(dept__not_isnull=True, status__in=workflow.UNDECIDED, paused_on=None)

@@ -16,7 +16,9 @@ IMPORT_ROLES = ("super_admin", "policy_admin")
 
 
 def _job(job) -> dict:
-    return {k: getattr(job, k) for k in ImportJobRead.model_fields}
+    # A failed import keeps its reason in the `error` column.
+    return {**{k: getattr(job, k) for k in ImportJobRead.model_fields if k != "failure_reason"},
+            "failure_reason": job.error}
 
 
 def _upload(request) -> bytes:

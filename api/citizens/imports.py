@@ -48,7 +48,8 @@ async def create_job(*, dataset: str, data: bytes, actor, storage, jobs) -> Impo
 
 
 async def run_job(*, job_id: str, storage) -> dict:
-    """Import one uploaded file (a retry repeats rows already written: they update in place)."""
+    """Import one uploaded file (a retry repeats rows already written: they update in place); a failure is
+    recorded by `fail_job` once the job gives up."""
     job = await ImportJob.get_or_none(id=job_id)
     if job is None or job.status in ("completed", "failed"):
         return {"status": job.status if job else "missing"}
@@ -62,18 +63,19 @@ async def run_job(*, job_id: str, storage) -> dict:
                                                  updated=report.updated, rejected=report.rejected_count,
                                                  errors=report.rejected)
 
-    try:
-        rows = registry.read_csv_lines(io.StringIO(text), required=registry.DATASETS[job.dataset].columns)
-        report = await registry.import_rows(job.dataset, rows, progress=progress)
-    except Exception as exc:
-        await ImportJob.filter(id=job.id).update(status="failed", error=type(exc).__name__,
-                                                 finished_at=dt.datetime.now(dt.timezone.utc))
-        log.error("registry_import_failed", job_id=job.id, error=type(exc).__name__)
-        raise
+    rows = registry.read_csv_lines(io.StringIO(text), required=registry.DATASETS[job.dataset].columns)
+    report = await registry.import_rows(job.dataset, rows, progress=progress)
     await ImportJob.filter(id=job.id).update(status="completed", finished_at=dt.datetime.now(dt.timezone.utc))
     await storage.delete(job.file_key)  # the registry rows hold the data now, encrypted field by field
     log.info("registry_imported", job_id=job.id, **{k: v for k, v in report.as_dict().items() if k != "rejected_rows"})
     return report.as_dict()
+
+
+async def fail_job(*, job_id: str, reason: str) -> None:
+    """End an unfinished import as failed with its short reason (the upload stays, encrypted, for another go)."""
+    await ImportJob.filter(id=job_id, status__in=("queued", "running")).update(
+        status="failed", error=reason, finished_at=dt.datetime.now(dt.timezone.utc))
+    log.error("registry_import_failed", job_id=job_id, reason=reason)
 
 
 async def read_job(job_id: str) -> ImportJob:

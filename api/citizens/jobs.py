@@ -11,5 +11,10 @@ async def run_import_job(ctx, job_id: str) -> dict:
     return await imports.run_job(job_id=job_id, storage=ctx["deps"].storage)
 
 
-JOBS = [Job(run_import_job, tries=3, timeout_seconds=3600)]
+async def import_failed(ctx, job_id: str, *, reason: str) -> None:
+    """The import gave up: it shows `failed` and the reason."""
+    await imports.fail_job(job_id=job_id, reason=reason)
+
+
+JOBS = [Job(run_import_job, tries=3, timeout_seconds=3600, on_failure=import_failed)]
 CRON: list[Cron] = []

@@ -107,6 +107,8 @@ class ImportJobRead(BaseModel):
     updated: int
     rejected: int
     errors: list[dict] = Field(description="被拒的行：[{line, reason}]（行号含表头，最多 1000 条）")
+    failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
+                                                   "timed_out、worker_lost")
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None

@@ -2,30 +2,44 @@
 
 Each domain's jobs live in `<domain>/jobs.py` as `JOBS` (queued by name) and `CRON` (periodic); the top-level
 `worker.py` collects them. Nothing here imports a domain.
+
+A try that raises a transient error (api.core.failures) is retried after `backoff_seconds * 2**(try-1)` while
+tries remain; the last try, or any other error, ends the job: its `on_failure` writes the terminal state
+(`failed` and the reason) and the error is raised on to arq, which records the job as failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from arq import cron, func
+from arq import Retry, cron, func
 
-from api.core import db
+from api.core import db, failures
 from api.core.logging import get_logger
 from api.core.models import IdempotencyRecord
 
 log = get_logger("api.jobs")
 
+# (ctx, *the job's arguments, reason=...) -> None: the job's terminal state, written when it gives up.
+FailureHandler = Callable[..., Awaitable[object]]
+WORKER_LOST = "worker_lost"
+TIMED_OUT = "timed_out"
+TIMEOUT_MARGIN_SECONDS = 5
+
 
 @dataclass(frozen=True)
 class Job:
-    """A queued job and its retry policy: `tries` in all, the n-th retry deferred `backoff_seconds * 2**(n-1)`."""
+    """A queued job and its retry policy: `tries` in all, the n-th retry deferred `backoff_seconds * 2**(n-1)`;
+    `on_failure` records the terminal state when the tries run out or an error is not transient."""
 
-    coroutine: object
+    coroutine: Callable[..., Awaitable[object]]
     tries: int = 3
     backoff_seconds: float = 2.0
-    timeout_seconds: int = 300
+    timeout_seconds: float = 300
+    on_failure: FailureHandler | None = None
 
     @property
     def name(self) -> str:
@@ -34,24 +48,75 @@ class Job:
 
     def arq_function(self):
         """The job as arq runs it."""
-        return func(self.coroutine, name=self.name, max_tries=self.tries, timeout=self.timeout_seconds)
+        # One pick more than the tries: a last try whose worker died never ended in our hands, and that extra
+        # pick writes its terminal state instead of running it again.
+        # arq's own timeout comes later than the job's: a job out of time still ends through `on_failure`.
+        return func(with_retries(self.coroutine, tries=self.tries, backoff_seconds=self.backoff_seconds,
+                                 on_failure=self.on_failure, timeout_seconds=self.timeout_seconds),
+                    name=self.name, max_tries=self.tries + 1, timeout=self.timeout_seconds + TIMEOUT_MARGIN_SECONDS)
 
 
 @dataclass(frozen=True)
 class Cron:
-    """A periodic job: arq `cron` keywords (`minute={17}`, `second={0, 5}`...) and its tries."""
+    """A periodic job: arq `cron` keywords (`minute={17}`, `second={0, 5}`...) and its retry policy."""
 
-    coroutine: object
+    coroutine: Callable[..., Awaitable[object]]
     when: dict
     tries: int = 3
+    backoff_seconds: float = 2.0
     run_at_startup: bool = False
 
     def arq_cron(self, queue: str):
         """The cron job as arq runs it on `queue`."""
         # arq makes a unique cron run's job id from the job's name and time alone; without the queue in the
         # name, another deployment (or test queue) on the same Redis takes every run and this one's never runs.
-        return cron(self.coroutine, name=f"cron:{queue}:{self.coroutine.__name__}", unique=True,
-                    max_tries=self.tries, run_at_startup=self.run_at_startup, **self.when)
+        return cron(with_retries(self.coroutine, tries=self.tries, backoff_seconds=self.backoff_seconds),
+                    name=f"cron:{queue}:{self.coroutine.__name__}", unique=True, max_tries=self.tries + 1,
+                    run_at_startup=self.run_at_startup, **self.when)
+
+
+def with_retries(coroutine, *, tries: int, backoff_seconds: float, on_failure: FailureHandler | None = None,
+                 timeout_seconds: float | None = None):
+    """`coroutine(ctx, *args)` as arq runs it: transient errors retried with backoff, the end recorded once."""
+    name = coroutine.__name__
+
+    async def attempt(ctx, *args):
+        job_try = ctx.get("job_try", 1)
+        if job_try > tries:
+            await _give_up(ctx, args, name=name, reason=WORKER_LOST, on_failure=on_failure)
+            return None
+        deadline = asyncio.timeout(timeout_seconds)
+        try:
+            async with deadline:
+                return await coroutine(ctx, *args)
+        except Retry:
+            raise
+        except Exception as exc:
+            timed_out = deadline.expired()  # a job out of its time would most likely run out again: not retried
+            reason = None if timed_out else failures.transient_reason(exc)
+            if reason and job_try < tries:
+                defer = backoff_seconds * 2 ** (job_try - 1)
+                log.warning("job_retry", job=name, job_try=job_try, reason=reason, defer_seconds=defer)
+                raise Retry(defer=defer) from exc
+            final = TIMED_OUT if timed_out else reason or failures.failure_reason(exc)
+            await _give_up(ctx, args, name=name, reason=final, on_failure=on_failure, error_type=type(exc).__name__)
+            raise
+
+    attempt.__name__ = attempt.__qualname__ = name
+    attempt.__doc__ = coroutine.__doc__
+    return attempt
+
+
+async def _give_up(ctx, args: tuple, *, name: str, reason: str, on_failure: FailureHandler | None,
+                   error_type: str | None = None) -> None:
+    log.error("job_failed", job=name, job_try=ctx.get("job_try"), reason=reason, error_type=error_type)
+    if on_failure is None:
+        return
+    try:
+        await on_failure(ctx, *args, reason=reason)
+    except Exception as exc:  # noqa: BLE001 - the store that failed the job may fail this write too
+        # Left as it was (queued or running): the domain's own watchdog or a rerun takes it from there.
+        log.error("job_failure_not_recorded", job=name, reason=reason, error_type=type(exc).__name__)
 
 
 def days_ago(days: float) -> dt.datetime:

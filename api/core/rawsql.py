@@ -14,6 +14,7 @@ import contextvars
 import functools
 import itertools
 import re
+from typing import NamedTuple
 
 import asyncpg
 from tortoise import Tortoise
@@ -21,6 +22,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from tortoise.exceptions import IntegrityError, OperationalError
 
 _PLACEHOLDER = re.compile(r"\?")
+
+
+class Subquery(NamedTuple):
+    """A SELECT and its parameters that one module hands another to use as a derived table (`FROM (sql) x`),
+    so set-wise SQL spans domains while each one's SQL names only its own tables."""
+
+    sql: str
+    params: list
 
 
 def connection() -> BaseDBAsyncClient:

@@ -1,5 +1,6 @@
 """Running a campaign: match the rule over the whole population set-wise, record who it reached (grants for
-免申即享) once per policy and person, queue one outbox row per person and channel, then start senders."""
+免申即享) once per policy and person, queue their deliveries (notifications own the outbox), start the senders
+and finish the campaign when nothing is left; the watchdog recovers what dead workers left."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import datetime as dt
 
 from tortoise.transactions import in_transaction
 
+from api.citizens import contacts
 from api.core import rawsql
 from api.core.logging import get_logger
-from api.core.workdays import utc_now
+from api.core.workdays import today, utc_now
 from api.policies import rules
 from api.policies.models import Campaign, Policy
-from notifications import outbox
-from notifications.channels import EXTERNAL
+from notifications import sender
+from notifications import service as notifications
+from notifications.channels import EXTERNAL, Message
 
 log = get_logger("api.policies.campaigns")
 
+ACTIVE = ("queued", "running", "paused")
 STALE_MATCH = dt.timedelta(minutes=15)
 LOST_ENQUEUE = dt.timedelta(seconds=10)
 
@@ -34,7 +38,8 @@ async def run(*, campaign_id: str, jobs, settings) -> str:
         log.info("campaign_matched", campaign_id=campaign.id, **figures)
     campaign = await Campaign.get(id=campaign.id)
     if campaign.status == "cancelled":
-        await outbox.cancel_open(campaign.id)  # cancelled while matching: the rows just queued go too
+        # Cancelled while matching: the rows just queued go too.
+        await notifications.cancel_campaign_deliveries(campaign_id=campaign.id)
     if campaign.status == "running":
         await start_senders(jobs=jobs, campaign_id=campaign.id, count=settings.push_senders,
                             lease_seconds=settings.delivery_lease_seconds)
@@ -56,68 +61,59 @@ async def _match(campaign: Campaign, policy: Policy) -> dict:
             [policy.id, campaign.id, policy.mode == "auto_grant", now, *predicate.params], conn)
         reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id],
                                            conn)
-        topic = "benefit" if policy.mode == "auto_grant" else "policy"
-        await _queue_inbox(conn, campaign, policy, topic, now)
-        await _queue_first_channel(conn, campaign, policy, topic, now)
-        queued = await rawsql.fetch_value("SELECT count(*) FROM outbox_delivery WHERE campaign_id = ?",
-                                          [campaign.id], conn)
+        people = rawsql.Subquery("SELECT person_bidx FROM policy_reach WHERE campaign_id = ?", [campaign.id])
+        queued = await notifications.queue_campaign_deliveries(
+            campaign_id=campaign.id, policy_id=policy.id, topic=_topic(policy), chain=_chain(policy),
+            contacts=contacts.reachable(people))
     return {"matched": int(matched), "granted": int(reached) if policy.mode == "auto_grant" else 0,
-            "queued": int(queued)}
-
-
-async def _queue_inbox(conn, campaign: Campaign, policy: Policy, topic: str, now: dt.datetime) -> None:
-    # The inbox always gets the message, for everyone with an account (a registry entry alone has no inbox).
-    await rawsql.execute(
-        "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, status, "
-        f"attempts, created_at) SELECT {rawsql.new_id_sql('dlv', conn)}, CAST(? AS TEXT) || r.person_bidx || ':inbox', "
-        "?, r.person_bidx, c.id, 'inbox', ?, 'queued', 0, ? FROM policy_reach r "
-        "JOIN citizen c ON c.id_number_bidx = r.person_bidx WHERE r.campaign_id = ? "
-        "ON CONFLICT (dedupe_key) DO NOTHING", [f"{policy.id}:", campaign.id, topic, now, campaign.id], conn)
-
-
-def _usable(channel: str) -> str:
-    """SQL: the person can be reached on `channel` and has not opted out of it (channel names are ours)."""
-    opted_out = ("EXISTS (SELECT 1 FROM notification_opt_out o WHERE o.citizen_id = c.id AND o.kind = 'channel' "
-                 f"AND o.value = '{channel}')")
-    if channel == "sms":
-        return f"(c.phone_enc IS NOT NULL OR p.phone_enc IS NOT NULL) AND (c.id IS NULL OR NOT {opted_out})"
-    return (f"c.id IS NOT NULL AND EXISTS (SELECT 1 FROM platform_account a WHERE a.citizen_id = c.id "
-            f"AND a.platform = '{channel}') AND NOT {opted_out}")
-
-
-async def _queue_first_channel(conn, campaign: Campaign, policy: Policy, topic: str, now: dt.datetime) -> None:
-    chain = [c for c in policy.channels if c in EXTERNAL]
-    if not chain:
-        return
-    choice = "CASE " + " ".join(f"WHEN {_usable(c)} THEN '{c}'" for c in chain) + " END"
-    await rawsql.execute(
-        "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, status, "
-        f"attempts, created_at) SELECT {rawsql.new_id_sql('dlv', conn)}, "
-        "CAST(? AS TEXT) || x.person_bidx || ':' || x.ch, ?, x.person_bidx, x.citizen_id, x.ch, ?, 'queued', 0, ? "
-        f"FROM (SELECT r.person_bidx, c.id AS citizen_id, {choice} AS ch FROM policy_reach r "
-        "LEFT JOIN citizen c ON c.id_number_bidx = r.person_bidx "
-        "LEFT JOIN population_record p ON p.id_number_bidx = r.person_bidx "
-        "WHERE r.campaign_id = ? AND (c.id IS NULL OR NOT EXISTS (SELECT 1 FROM notification_opt_out t "
-        "WHERE t.citizen_id = c.id AND t.kind = 'topic' AND t.value = ?))) x "
-        "WHERE x.ch IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING",
-        [f"{policy.id}:", campaign.id, topic, now, campaign.id, topic], conn)
+            "queued": queued}
 
 
 async def start_senders(*, jobs, campaign_id: str, count: int, lease_seconds: int = 60) -> None:
     """Queue `count` senders for the campaign (they share its rows through claims, so extra ones are harmless)."""
-    from notifications.sender import HEARTBEAT_KEY
-
-    # Counts as a heartbeat until they start, so the watchdog does not add more meanwhile.
-    await jobs.pool.set(HEARTBEAT_KEY.format(campaign_id), "starting", ex=max(2, lease_seconds))
+    await sender.expect_senders(jobs.pool, campaign_id, seconds=lease_seconds)
     for _ in range(count):
         await jobs.enqueue("send_deliveries", campaign_id)
 
 
+async def send(*, deps, campaign_id: str) -> dict:
+    """Be one of a running campaign's senders: its rows go out until none is left or the campaign stops."""
+    campaign = await Campaign.get_or_none(id=campaign_id)
+    if campaign is None or campaign.status != "running":
+        return {"skipped": campaign.status if campaign else "missing"}
+    policy = await Policy.get(id=campaign.policy_id)
+
+    async def still_running() -> bool:
+        return await Campaign.filter(id=campaign_id, status="running").exists()
+
+    async def on_drained() -> bool:
+        return await finish_if_done(campaign_id=campaign_id)
+
+    return await sender.send_campaign(deps=deps, campaign=sender.CampaignRun(
+        campaign_id=campaign_id, chain=_chain(policy), message=message_for(policy, deps.settings.policy_page),
+        still_running=still_running, on_drained=on_drained))
+
+
+async def finish_if_done(*, campaign_id: str) -> bool:
+    """Complete a sending campaign once no row is left to send."""
+    left = await notifications.open_deliveries(campaign_id=campaign_id)
+    if any(left.values()):
+        return False
+    return bool(await Campaign.filter(id=campaign_id, status="running", stage="send").update(
+        status="completed", finished_at=utc_now()))
+
+
+async def fail(*, campaign_id: str, reason: str) -> bool:
+    """End a campaign that has not finished as `failed` with the short reason its job gave up on."""
+    failed = await Campaign.filter(id=campaign_id, status__in=ACTIVE).update(status="failed", error=reason,
+                                                                           finished_at=utc_now())
+    log.error("campaign_failed", campaign_id=campaign_id, reason=reason)
+    return bool(failed)
+
+
 async def watchdog(*, jobs, settings, redis) -> int:
     """Recover what dead workers left: lapsed claims, lost enqueues, campaigns without a live sender."""
-    from notifications.sender import sender_alive
-
-    await outbox.recover_lapsed()
+    await notifications.recover_lapsed_deliveries()
     now = utc_now()
     started = 0
     for campaign in await Campaign.filter(status__in=("queued", "running"), queue_name=settings.job_queue):
@@ -128,15 +124,40 @@ async def watchdog(*, jobs, settings, redis) -> int:
                 await jobs.enqueue("run_campaign", campaign.id)
                 started += 1
             continue
-        if await sender_alive(redis, campaign.id):
+        if await sender.sender_alive(redis, campaign.id):
             continue
-        left = await outbox.open_count(campaign.id)
+        left = await notifications.open_deliveries(campaign_id=campaign.id)
         if any(left.values()):
             await start_senders(jobs=jobs, campaign_id=campaign.id, count=settings.push_senders,
                                 lease_seconds=settings.delivery_lease_seconds)
             started += 1
         else:
-            from api.policies.service import finish_if_done
-
             await finish_if_done(campaign_id=campaign.id)
     return started
+
+
+def _topic(policy: Policy) -> str:
+    return "benefit" if policy.mode == "auto_grant" else "policy"
+
+
+def _chain(policy: Policy) -> list[str]:
+    """The policy's channels in its order, but the inbox (which every campaign writes)."""
+    return [c for c in policy.channels if c in EXTERNAL]
+
+
+def message_for(policy: Policy, page_base: str) -> Message:
+    """The policy's message: a grant made without applying, or a notice with the way to apply."""
+    if policy.mode == "auto_grant":
+        body = f"您符合「{policy.title}」条件，无需申请，已为您办理：{benefit_text(policy.benefit)}。"
+    else:
+        body = f"{policy.summary} 您可能符合条件，可在小程序内查看并申请。"
+    return Message(policy_id=policy.id, topic=_topic(policy), title=policy.title, body=body,
+                   page=policy.apply_url or f"{page_base}?id={policy.id}", date=today().isoformat())
+
+
+def benefit_text(benefit) -> str:
+    """The benefit as one line of text."""
+    if isinstance(benefit, dict):
+        amount = f" {benefit['amount']}{benefit.get('unit', '')}" if "amount" in benefit else ""
+        return f"{benefit.get('name', '')}{amount}".strip() or "相关待遇"
+    return str(benefit or "相关待遇")

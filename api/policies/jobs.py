@@ -1,4 +1,4 @@
-"""Background jobs of policies: matching a campaign, and the watchdog that restarts stalled senders."""
+"""Background jobs of policies: matching a campaign, its senders, and the watchdog that restarts stalled senders."""
 
 from __future__ import annotations
 
@@ -12,11 +12,22 @@ async def run_campaign(ctx, campaign_id: str) -> str:
     return await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings)
 
 
+async def send_deliveries(ctx, campaign_id: str) -> dict:
+    """Send a campaign's queued deliveries, batch by batch, until none is left or the campaign stops."""
+    return await campaigns.send(deps=ctx["deps"], campaign_id=campaign_id)
+
+
+async def campaign_failed(ctx, campaign_id: str, *, reason: str) -> None:
+    """The campaign's job gave up: the campaign shows `failed` and the reason (the watchdog leaves it alone)."""
+    await campaigns.fail(campaign_id=campaign_id, reason=reason)
+
+
 async def campaign_watchdog(ctx) -> int:
     """Restart senders for running campaigns whose senders went quiet (a worker died): nothing is left behind."""
     deps = ctx["deps"]
     return await campaigns.watchdog(jobs=deps.jobs, settings=deps.settings, redis=deps.redis)
 
 
-JOBS = [Job(run_campaign, tries=5, timeout_seconds=600)]
+JOBS = [Job(run_campaign, tries=5, timeout_seconds=600, on_failure=campaign_failed),
+        Job(send_deliveries, tries=5, timeout_seconds=3600, on_failure=campaign_failed)]
 CRON = [Cron(campaign_watchdog, {"second": set(range(0, 60, 5))}, tries=1, run_at_startup=True)]

@@ -90,6 +90,8 @@ class CampaignRead(BaseModel):
     uncertain: int = Field(description="发送中途进程中断、平台是否收到未知的条数（不重发，避免重复）")
     pending: int
     read: int
+    failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
+                                                   "validation_failed、worker_lost")
     created_at: dt.datetime
     started_at: dt.datetime | None
     matched_at: dt.datetime | None

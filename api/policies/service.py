@@ -8,13 +8,10 @@ from api.core import audit, idempotency, pii
 from api.core.errors import NotFound
 from api.core.pagination import newest_first
 from api.core.workdays import today, utc_now
-from api.policies import facts, rules
+from api.policies import campaigns, facts, rules
 from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
 from api.policies.models import Campaign, Policy
-from notifications import outbox
-from notifications.channels import EXTERNAL, Message
-
-ACTIVE = ("queued", "running", "paused")
+from notifications import service as notifications
 
 
 async def create(*, actor, data: dict) -> Policy:
@@ -70,7 +67,7 @@ async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: di
             raise NotFound("政策不存在")
         if policy.status == "archived":
             raise PolicyArchived()
-        if await Campaign.filter(policy_id=policy.id, status__in=ACTIVE).exists():
+        if await Campaign.filter(policy_id=policy.id, status__in=campaigns.ACTIVE).exists():
             raise CampaignActive()
         if policy.status == "draft":
             policy.status, policy.published_at = "published", utc_now()
@@ -91,7 +88,7 @@ async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: di
 async def archive(*, actor, policy_id: str) -> Policy:
     """Archive a policy: no more campaigns; grants already made stand."""
     policy = await get(policy_id)
-    if await Campaign.filter(policy_id=policy.id, status__in=ACTIVE).exists():
+    if await Campaign.filter(policy_id=policy.id, status__in=campaigns.ACTIVE).exists():
         raise CampaignActive()
     if policy.status != "archived":
         policy.status, policy.archived_at = "archived", utc_now()
@@ -109,47 +106,19 @@ async def get_campaign(campaign_id: str) -> Campaign:
 
 
 async def campaign_figures(campaign_id: str) -> dict:
-    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason."""
+    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason; why
+    it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    sent, delivered = {}, {}
-    failed: dict[str, dict[str, int]] = {}
-    skipped: dict[str, dict[str, int]] = {}
-    uncertain = pending = 0
-    for row in await outbox.figures(campaign_id):
-        ch, status, n = row["channel"], row["status"], int(row["n"])
-        if status == "sent":
-            sent[ch] = sent.get(ch, 0) + n
-        elif status == "delivered":
-            delivered[ch] = delivered.get(ch, 0) + n
-        elif status in ("failed", "skipped"):
-            target = failed if status == "failed" else skipped
-            target.setdefault(ch, {})[row["reason"] or "unknown"] = n
-        elif status == "uncertain":
-            uncertain += n
-        elif status in outbox.OPEN_STATUSES:
-            pending += n
     return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
                                                  "queued", "created_at", "started_at", "matched_at", "finished_at")},
-            "sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
-            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending,
-            "read": await outbox.read_count(campaign_id)}
-
-
-def _figure(by_channel: dict[str, int]) -> dict:
-    return {"total": sum(by_channel.values()), "by_channel": by_channel}
-
-
-def _nested(by_channel: dict[str, dict[str, int]]) -> dict:
-    return {"total": sum(sum(v.values()) for v in by_channel.values()), "by_channel": by_channel}
+            "failure_reason": campaign.error, **await notifications.campaign_delivery_figures(campaign_id=campaign_id)}
 
 
 async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, lease_seconds: int) -> Campaign:
     """Pause, resume or cancel a campaign."""
-    from api.policies import campaigns
-
     campaign = await get_campaign(campaign_id)
     moves = {"pause": (("queued", "running"), "paused"), "resume": (("paused",), "running"),
-             "cancel": (ACTIVE, "cancelled")}
+             "cancel": (campaigns.ACTIVE, "cancelled")}
     allowed, target = moves[action]
     changed = await Campaign.filter(id=campaign.id, status__in=allowed).update(
         status=target, **({"finished_at": utc_now()} if target == "cancelled" else {}))
@@ -157,7 +126,7 @@ async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, l
         raise InvalidCampaignMove()
     await audit.record_for(actor, action=f"campaign.{action}", target_type="campaign", target_id=campaign.id)
     if action == "cancel":
-        await outbox.cancel_open(campaign.id)
+        await notifications.cancel_campaign_deliveries(campaign_id=campaign.id)
     if action == "resume":
         if campaign.stage == "match":
             await jobs.enqueue("run_campaign", campaign.id)
@@ -165,48 +134,3 @@ async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, l
             await campaigns.start_senders(jobs=jobs, campaign_id=campaign.id, count=senders,
                                           lease_seconds=lease_seconds)
     return await get_campaign(campaign_id)
-
-
-async def campaign_status(*, campaign_id: str) -> str | None:
-    """The campaign's status now (senders check it every batch)."""
-    row = await Campaign.filter(id=campaign_id).values_list("status", flat=True)
-    return row[0] if row else None
-
-
-async def push_brief(*, campaign_id: str, page_base: str = "pages/policy/detail") -> dict | None:
-    """What a sender needs: the campaign's status, the policy's channel order and its message."""
-    campaign = await Campaign.get_or_none(id=campaign_id)
-    if campaign is None:
-        return None
-    policy = await Policy.get(id=campaign.policy_id)
-    return {"campaign_id": campaign.id, "status": campaign.status,
-            "chain": [c for c in policy.channels if c in EXTERNAL], "message": message_for(policy, page_base)}
-
-
-def message_for(policy: Policy, page_base: str) -> Message:
-    """The policy's message: a grant made without applying, or a notice with the way to apply."""
-    if policy.mode == "auto_grant":
-        body = f"您符合「{policy.title}」条件，无需申请，已为您办理：{benefit_text(policy.benefit)}。"
-        topic = "benefit"
-    else:
-        body = f"{policy.summary} 您可能符合条件，可在小程序内查看并申请。"
-        topic = "policy"
-    return Message(policy_id=policy.id, topic=topic, title=policy.title, body=body,
-                   page=policy.apply_url or f"{page_base}?id={policy.id}", date=today().isoformat())
-
-
-def benefit_text(benefit) -> str:
-    """The benefit as one line of text."""
-    if isinstance(benefit, dict):
-        amount = f" {benefit['amount']}{benefit.get('unit', '')}" if "amount" in benefit else ""
-        return f"{benefit.get('name', '')}{amount}".strip() or "相关待遇"
-    return str(benefit or "相关待遇")
-
-
-async def finish_if_done(*, campaign_id: str) -> bool:
-    """Complete a sending campaign once no row is left to send."""
-    left = await outbox.open_count(campaign_id)
-    if any(left.values()):
-        return False
-    return bool(await Campaign.filter(id=campaign_id, status="running", stage="send").update(
-        status="completed", finished_at=utc_now()))

@@ -16,6 +16,7 @@ from api.citizens.models import (
     TransitRecord,
 )
 from api.core import pii
+from api.core.storage import FileStorage
 from tests.applications.conftest import staff_headers
 from tests.factories import bearer, random_id_number, verified_citizen
 
@@ -134,3 +135,53 @@ async def test_the_command_line_imports_with_a_report(live, tmp_path):
     assert (await LowIncomeRecord.get(id_number_bidx=_bidx(good))).category == "特困"
     code, _, err = await _run(live, "import", "nope", str(path))
     assert code == 2 and "social_insurance" in err
+
+
+class _FlakyStorage(FileStorage):
+    """The upload store behind a connection that drops: the n-th upload read fails `plan[n]` times (None: always)."""
+
+    def __init__(self, inner: FileStorage, plan: list[int | None]):
+        self.inner, self.plan = inner, plan
+        self.reads: dict[str, int] = {}
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self.inner.put(key, data)
+
+    async def get(self, key: str) -> bytes:
+        self.reads[key] = self.reads.get(key, 0) + 1
+        failures = self.plan[list(self.reads).index(key)]
+        if failures is None or self.reads[key] <= failures:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return await self.inner.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(key)
+
+
+async def test_an_import_is_retried_through_a_passing_outage_and_fails_with_its_reason_when_it_lasts(client, live):
+    admin = await _admin(client)
+    header, good = ROWS["transit"]
+    deps = live.app.ctx.deps
+    store = deps.storage
+    deps.storage = flaky = _FlakyStorage(store, plan=[2, None])
+    try:
+        passing = await _import(client, admin, "transit", f"{header}\n{good.format(id=random_id_number())}\n")
+        for _ in range(100):  # its first read comes first: it is the one whose outage passes
+            if flaky.reads:
+                break
+            await asyncio.sleep(0.05)
+        lasting = await _import(client, admin, "transit", f"{header}\n{good.format(id=random_id_number())}\n")
+        done, failed = await asyncio.gather(_finished(client, admin, passing["id"]),
+                                            _finished(client, admin, lasting["id"]))
+    finally:
+        deps.storage = store
+    assert done["status"] == "completed" and done["inserted"] == 1 and done["failure_reason"] is None, done
+    runs = {r.args[0]: r for r in await deps.jobs.pool.all_job_results() if r.function == "run_import_job"}
+    assert runs[passing["id"]].success and runs[passing["id"]].job_try == 3
+    # Three tries in all (the import's declared policy), then `failed` and the reason, through the API.
+    assert list(flaky.reads.values()) == [3, 3]
+    assert failed["status"] == "failed" and failed["failure_reason"] == "connection_error", failed
+    assert failed["finished_at"] is not None and failed["inserted"] == 0
+    listed = (await client.get("/api/v1/admin/imports?limit=50", headers=admin)).json()["items"]
+    assert [(j["status"], j["failure_reason"]) for j in listed if j["id"] == lasting["id"]] == [
+        ("failed", "connection_error")]

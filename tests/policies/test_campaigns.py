@@ -7,7 +7,7 @@ import collections
 import secrets
 
 from api.citizens.models import PlatformAccount
-from api.policies.models import Campaign, PolicyReach
+from api.policies.models import Campaign, Policy, PolicyReach
 from notifications.models import InboxMessage, OutboxDelivery
 from tests.factories import bearer, verified_citizen
 from tests.policies.helpers import (
@@ -253,3 +253,20 @@ async def test_a_one_time_consent_is_spent_on_one_message(client, live):
     assert r.status_code == 200 and r.json() == {**r.json(), "one_time_remaining": 0, "banned": True}
     r = await client.post("/api/v1/subscriptions", headers=bearer(tokens), json={"platform": "qq", "result": "accept"})
     assert r.status_code == 422
+
+
+async def test_a_campaign_that_cannot_run_fails_at_once_with_its_reason(client, live):
+    admin = await policy_admin(client)
+    policy = await create_policy(client, admin, rule=rule_for(fresh_region()), channels=("inbox",))
+    # The stored rule names an attribute the registry no longer has (retired after the policy was drafted).
+    await Policy.filter(id=policy["id"]).update(rule={"all": [{"field": "retired_field", "op": "=", "value": 1}]})
+    campaign_id = await publish(client, admin, policy["id"])
+    figures = await wait_for(client, admin, campaign_id, status="failed", timeout=30)
+    assert figures["failure_reason"] == "validation_failed" and figures["finished_at"] is not None, figures
+    assert figures["matched"] is None and figures["pending"] == 0
+    # Not an outage: tried once, not retried, and not left running for the watchdog to start again.
+    runs = [r for r in await live.app.ctx.deps.jobs.pool.all_job_results()
+            if r.function == "run_campaign" and r.args == (campaign_id,)]
+    assert [(r.success, r.job_try) for r in runs] == [(False, 1)]
+    await asyncio.sleep(1.5)
+    assert (await Campaign.get(id=campaign_id)).status == "failed"
