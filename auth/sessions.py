@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from api.citizens.models import Citizen
 from api.core.deps import Deps
+from api.core.guards import ADMIN_AUDIENCE, CITIZEN_AUDIENCE
 from auth import tokens
-from auth.guards import ADMIN_AUDIENCE, CITIZEN_AUDIENCE
 
 
 async def citizen_pair(*, deps: Deps, citizen: Citizen, family_id: str | None = None) -> dict:

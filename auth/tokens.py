@@ -15,20 +15,16 @@ from cryptography.hazmat.primitives import serialization
 from tortoise.transactions import in_transaction
 
 from api.core.errors import Unauthorized
+from api.core.guards import REVOKED_SESSION_KEY, InvalidToken
 from api.core.ids import new_id
 from auth.models import RefreshToken
 
 ALGORITHM = "EdDSA"
-REVOKED_SESSION_KEY = "auth:revoked_sid:{}"
 VERIFIED_CACHE_SIZE = 20_000
 
 
 class TokenReused(Unauthorized):
     code, message = "refresh_token_reused", "刷新令牌已被使用，该登录会话已失效，请重新登录"
-
-
-class InvalidToken(Unauthorized):
-    code, message = "invalid_token", "登录凭证无效，请重新登录"
 
 
 class TokenExpired(Unauthorized):

@@ -8,9 +8,9 @@ from sanic import Blueprint, empty
 
 from api.citizens import service as citizens_service
 from api.core import audit, ratelimit
+from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from auth import identity, sessions, tokens
-from auth.guards import citizen_required
 from auth.schemas import AlipayLogin, CitizenTokens, Jwks, RefreshRequest, TokenPair, WeChatLogin
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")

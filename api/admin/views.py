@@ -9,10 +9,10 @@ from sanic import Blueprint, empty
 from api.admin import service
 from api.admin.schemas import AdminLogin, AdminRead, AdminRefresh, AdminTokens, AuditPage
 from api.core import audit, ratelimit
+from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
 from auth import sessions, tokens
-from auth.guards import admin_required
 from auth.views import client_ip
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")

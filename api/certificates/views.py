@@ -21,8 +21,8 @@ from api.certificates.schemas import (
     VerifyRequest,
 )
 from api.core import audit, idempotency, ratelimit
+from api.core.guards import admin_required, citizen_required
 from api.core.http import doc, parse, respond
-from auth.guards import admin_required, citizen_required
 from auth.views import client_ip
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
