@@ -9,16 +9,11 @@ from sanic import Blueprint, empty
 from api.citizens import service as citizens_service
 from api.core import audit, ratelimit
 from api.core.guards import citizen_required
-from api.core.http import doc, parse, respond
+from api.core.http import client_ip, doc, parse, respond
 from auth import identity, sessions, tokens
 from auth.schemas import AlipayLogin, CitizenTokens, Jwks, RefreshRequest, TokenPair, WeChatLogin
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
-
-
-def client_ip(request) -> str:
-    """The caller's address (the proxy's forwarded one when TRUSTED_PROXIES is set)."""
-    return request.remote_addr or request.ip
 
 
 async def _limit_ip(request) -> None:

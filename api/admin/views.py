@@ -10,10 +10,9 @@ from api.admin import service
 from api.admin.schemas import AdminLogin, AdminRead, AdminRefresh, AdminTokens, AuditPage
 from api.core import audit, ratelimit
 from api.core.guards import admin_required
-from api.core.http import doc, parse, respond
+from api.core.http import client_ip, doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
 from auth import sessions, tokens
-from auth.views import client_ip
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 

@@ -22,8 +22,7 @@ from api.certificates.schemas import (
 )
 from api.core import audit, idempotency, ratelimit
 from api.core.guards import admin_required, citizen_required
-from api.core.http import doc, parse, respond
-from auth.views import client_ip
+from api.core.http import client_ip, doc, parse, respond
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
 admin_bp = Blueprint("certificates_admin", url_prefix="/api/v1/admin")
