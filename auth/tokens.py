@@ -130,7 +130,7 @@ async def issue_refresh(*, subject_type: str, subject_id: str, ttl_seconds: int,
     return token, family_id
 
 
-async def rotate_refresh(*, token: str, subject_type: str, ttl_seconds: int, redis, access_ttl: int) -> RefreshToken:
+async def rotate_refresh(*, token: str, subject_type: str, redis, access_ttl: int) -> RefreshToken:
     """Spend a refresh token and return its row; a second use revokes the whole family."""
     row = await RefreshToken.get_or_none(token_hash=_hash(token or ""))
     if row is None or row.subject_type != subject_type:
