@@ -15,20 +15,16 @@ from cryptography.hazmat.primitives import serialization
 from tortoise.transactions import in_transaction
 
 from api.core.errors import Unauthorized
+from api.core.guards import REVOKED_SESSION_KEY, InvalidToken
 from api.core.ids import new_id
 from auth.models import RefreshToken
 
 ALGORITHM = "EdDSA"
-REVOKED_SESSION_KEY = "auth:revoked_sid:{}"
 VERIFIED_CACHE_SIZE = 20_000
 
 
 class TokenReused(Unauthorized):
     code, message = "refresh_token_reused", "刷新令牌已被使用，该登录会话已失效，请重新登录"
-
-
-class InvalidToken(Unauthorized):
-    code, message = "invalid_token", "登录凭证无效，请重新登录"
 
 
 class TokenExpired(Unauthorized):
@@ -134,7 +130,7 @@ async def issue_refresh(*, subject_type: str, subject_id: str, ttl_seconds: int,
     return token, family_id
 
 
-async def rotate_refresh(*, token: str, subject_type: str, ttl_seconds: int, redis, access_ttl: int) -> RefreshToken:
+async def rotate_refresh(*, token: str, subject_type: str, redis, access_ttl: int) -> RefreshToken:
     """Spend a refresh token and return its row; a second use revokes the whole family."""
     row = await RefreshToken.get_or_none(token_hash=_hash(token or ""))
     if row is None or row.subject_type != subject_type:

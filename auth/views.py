@@ -1,51 +1,24 @@
-"""Login, refresh, logout and the public keys (一键登录)."""
+"""Login, refresh, logout and the public keys (一键登录), for citizens and for staff."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sanic import Blueprint, empty
+from sanic_ext import openapi
 
-from api.citizens import service as citizens_service
-from api.core import audit, ratelimit
-from api.core.http import doc, parse, respond
-from auth import identity, sessions, tokens
-from auth.guards import citizen_required
+from api.admin.schemas import AdminLogin, AdminRefresh, AdminTokens
+from api.core.guards import admin_required, citizen_required
+from api.core.http import client_ip, doc, parse, respond
+from auth import service
 from auth.schemas import AlipayLogin, CitizenTokens, Jwks, RefreshRequest, TokenPair, WeChatLogin
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
+staff_bp = Blueprint("admin_auth", url_prefix="/api/v1/admin/auth")
 
 
-def client_ip(request) -> str:
-    """The caller's address (the proxy's forwarded one when TRUSTED_PROXIES is set)."""
-    return request.remote_addr or request.ip
-
-
-async def _limit_ip(request) -> None:
-    s = request.app.ctx.deps.settings
-    await ratelimit.hit(request.app.ctx.deps.redis, bucket=f"login:ip:{client_ip(request)}",
-                        limit=s.login_rate_per_ip, window_seconds=s.login_rate_window_seconds)
-
-
-async def _login(request, platform_name: str, code: str, phone_credential) -> dict:
-    """Exchange the code (and the phone credential, at the same time) and sign the citizen in."""
-    await _limit_ip(request)
-    platform = request.app.ctx.deps.platforms[platform_name]
-    if phone_credential:
-        platform_identity, phone = await asyncio.gather(platform.exchange_login_code(code),
-                                                        platform.fetch_phone(phone_credential))
-    else:
-        platform_identity, phone = await platform.exchange_login_code(code), None
-    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
-    await ratelimit.hit(ctx.redis, bucket=f"login:acct:{platform_identity.platform}:{platform_identity.platform_uid}",
-                        limit=s.login_rate_per_account, window_seconds=s.login_rate_window_seconds)
-    citizen, created = await identity.resolve_login(identity=platform_identity, phone=phone, redis=ctx.redis)
-    pair = await sessions.citizen_pair(deps=ctx, citizen=citizen)
-    await audit.record(actor_type="citizen", actor_id=citizen.id, action="citizen.login", target_type="citizen",
-                       target_id=citizen.id, request_id=request.ctx.request_id, ip=client_ip(request),
-                       detail={"platform": platform_identity.platform, "created": created})
-    profile = await citizens_service.profile(citizen_id=citizen.id, redis=ctx.redis)
-    return {**pair, "citizen": profile, "created": created}
+async def _citizen_login(request, platform: str, code: str, phone_credential):
+    return respond(await service.citizen_login(deps=request.app.ctx.deps, platform=platform, code=code,
+                                               phone_credential=phone_credential, ip=client_ip(request),
+                                               request_id=request.ctx.request_id))
 
 
 @bp.post("/wechat/login")
@@ -55,14 +28,14 @@ async def _login(request, platform_name: str, code: str, phone_credential) -> di
                  "两个都已有数据的账号不会被静默合并：409 identity_conflict，需用原账号登录或到大厅申请合并。")
 async def wechat_login(request):
     body = parse(request, WeChatLogin)
-    return respond(await _login(request, "wechat", body.code, body.phone_code))
+    return await _citizen_login(request, "wechat", body.code, body.phone_code)
 
 
 @bp.post("/alipay/login")
 @doc("支付宝一键登录", body=AlipayLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth")
 async def alipay_login(request):
     body = parse(request, AlipayLogin)
-    return respond(await _login(request, "alipay", body.auth_code, body.phone_response))
+    return await _citizen_login(request, "alipay", body.auth_code, body.phone_response)
 
 
 @bp.post("/refresh")
@@ -70,21 +43,14 @@ async def alipay_login(request):
      tag="auth")
 async def refresh(request):
     body = parse(request, RefreshRequest)
-    s, ctx = request.app.ctx.deps.settings, request.app.ctx.deps
-    row = await tokens.rotate_refresh(token=body.refresh_token, subject_type="citizen",
-                                      ttl_seconds=s.refresh_token_ttl_seconds, redis=ctx.redis,
-                                      access_ttl=s.access_token_ttl_seconds)
-    citizen = await citizens_service.get(citizen_id=row.subject_id)
-    return respond(await sessions.citizen_pair(deps=ctx, citizen=citizen, family_id=row.family_id))
+    return respond(await service.refresh(deps=request.app.ctx.deps, subject_type="citizen", token=body.refresh_token))
 
 
 @bp.post("/logout")
 @doc("退出登录：注销本会话的刷新令牌族", status=204, errors=(401,), tag="auth", secured="citizen")
 @citizen_required()
 async def logout(request):
-    s = request.app.ctx.deps.settings
-    await tokens.revoke_family(family_id=request.ctx.actor.session_id, redis=request.app.ctx.deps.redis,
-                               access_ttl=s.access_token_ttl_seconds)
+    await service.logout(deps=request.app.ctx.deps, session_id=request.ctx.actor.session_id)
     return empty()
 
 
@@ -92,3 +58,33 @@ async def logout(request):
 @doc("访问令牌的验签公钥（JWKS）", response=Jwks, tag="auth")
 async def jwks(request):
     return respond(request.app.ctx.deps.tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+# The staff routes keep the operation ids they had when they lived in the admin blueprint (generated clients).
+@staff_bp.post("/login")
+@doc("工作人员登录（连续失败 5 次锁定 15 分钟）", body=AdminLogin, response=AdminTokens, errors=(401, 422, 423, 429),
+     tag="admin")
+@openapi.operation("post~admin.login")
+async def staff_login(request):
+    body = parse(request, AdminLogin)
+    return respond(await service.staff_login(deps=request.app.ctx.deps, username=body.username,
+                                             password=body.password, ip=client_ip(request),
+                                             request_id=request.ctx.request_id))
+
+
+@staff_bp.post("/refresh")
+@doc("刷新工作人员令牌（轮换，重复使用将注销会话）", body=AdminRefresh, response=AdminTokens,
+     errors=(401, 422), tag="admin")
+@openapi.operation("post~admin.refresh")
+async def staff_refresh(request):
+    body = parse(request, AdminRefresh)
+    return respond(await service.refresh(deps=request.app.ctx.deps, subject_type="admin", token=body.refresh_token))
+
+
+@staff_bp.post("/logout")
+@doc("工作人员退出登录", status=204, errors=(401,), tag="admin", secured="admin")
+@openapi.operation("post~admin.logout")
+@admin_required()
+async def staff_logout(request):
+    await service.logout(deps=request.app.ctx.deps, session_id=request.ctx.actor.session_id)
+    return empty()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
+from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
-from auth.guards import citizen_required
 from notifications import consent, service
 from notifications.schemas import (
     InboxPage,

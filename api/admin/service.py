@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -63,15 +64,36 @@ async def create_or_update(*, username: str, password: str, roles: list[str], de
     return account
 
 
-async def authenticate(*, username: str, password: str, max_failures: int, lock_minutes: int) -> AdminAccount:
-    """The account for a correct password; counts failures and locks the account after `max_failures`."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password checked against an account, before anything is written."""
+
+    account: AdminAccount | None  # None: no such enabled account
+    locked: bool
+    correct: bool
+
+
+async def check_password(*, username: str, password: str) -> PasswordCheck:
+    """Check a password against the account named `username`; writes nothing (the slow hash runs outside any
+    transaction, and settle_login records the outcome)."""
     account = await AdminAccount.get_or_none(username=username)
     if account is None or account.disabled:
         await _verify(_DUMMY_HASH, password)  # same cost as a real check: no username probing by timing
-        raise InvalidCredentials()
+        return PasswordCheck(account=None, locked=False, correct=False)
     if account.locked_until and account.locked_until > _now():
+        return PasswordCheck(account=account, locked=True, correct=False)
+    return PasswordCheck(account=account, locked=False, correct=await _verify(account.password_hash, password))
+
+
+async def settle_login(*, check: PasswordCheck, max_failures: int, lock_minutes: int) -> AdminAccount:
+    """The account a correct password opened; otherwise counts the failure, locks the account after
+    `max_failures`, and raises 401 `invalid_credentials` or 423 `account_locked`."""
+    account = check.account
+    if account is None:
+        raise InvalidCredentials()
+    if check.locked:
         raise AccountLocked()
-    if not await _verify(account.password_hash, password):
+    if not check.correct:
         failures = account.failed_logins + 1
         locked_until = _now() + dt.timedelta(minutes=lock_minutes) if failures >= max_failures else None
         await AdminAccount.filter(id=account.id).update(

@@ -7,9 +7,9 @@ from sanic import Blueprint
 from api.applications import ratings, staff
 from api.applications.schemas import ApplicationRead, QueuePage, RectificationPage, StaffActionIn
 from api.core import audit
+from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
-from auth.guards import admin_required
 from notifications import service as notifications
 
 bp = Blueprint("applications_admin", url_prefix="/api/v1/admin")

@@ -20,9 +20,9 @@ from api.applications.schemas import (
 )
 from api.core import audit, idempotency
 from api.core.errors import ValidationFailed
+from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
-from auth.guards import citizen_required
 
 bp = Blueprint("applications", url_prefix="/api/v1")
 SCOPE = "applications"

@@ -21,9 +21,8 @@ from api.certificates.schemas import (
     VerifyRequest,
 )
 from api.core import idempotency, ratelimit
-from api.core.http import doc, parse, respond
-from auth.guards import admin_required, citizen_required
-from auth.views import client_ip
+from api.core.guards import admin_required, citizen_required
+from api.core.http import client_ip, doc, parse, respond
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
 admin_bp = Blueprint("certificates_admin", url_prefix="/api/v1/admin")

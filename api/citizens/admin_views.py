@@ -7,9 +7,9 @@ from sanic import Blueprint
 from api.citizens import imports
 from api.citizens.schemas import ImportJobPage, ImportJobRead
 from api.core.errors import ValidationFailed
+from api.core.guards import admin_required
 from api.core.http import doc, respond
 from api.core.pagination import encode_cursor, page_params
-from auth.guards import admin_required
 
 bp = Blueprint("registry_admin", url_prefix="/api/v1/admin")
 IMPORT_ROLES = ("super_admin", "policy_admin")

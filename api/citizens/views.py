@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from api.citizens import service
+from api.citizens import profile_cache, service
 from api.citizens.schemas import (
     CitizenRead,
     DelegationCreate,
@@ -14,8 +14,8 @@ from api.citizens.schemas import (
     RealNameRead,
 )
 from api.core import audit
+from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
-from auth.guards import citizen_required
 
 bp = Blueprint("citizens", url_prefix="/api/v1")
 
@@ -23,12 +23,12 @@ bp = Blueprint("citizens", url_prefix="/api/v1")
 @bp.get("/me")
 @doc("当前市民（个人信息默认脱敏；本人可用 ?reveal=true 查看明文，此次读取会记入审计）", response=CitizenRead,
      errors=(401, 403), tag="citizens", secured="citizen")
-@citizen_required(scope="profile")
+@citizen_required(scope="profile", also_read=profile_cache.key)
 async def me(request):
     actor = request.ctx.actor
     reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
     answer = await service.profile(citizen_id=actor.citizen_id, redis=request.app.ctx.deps.redis, reveal=reveal,
-                                   cached=request.ctx.cached_profile)
+                                   cached=request.ctx.also_read)
     if reveal or actor.is_agent:
         await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=answer.id,
                                detail={"revealed": reveal})

@@ -23,8 +23,8 @@ from api.codes.schemas import (
     TerminalRead,
 )
 from api.core.errors import ValidationFailed
+from api.core.guards import admin_required, citizen_required
 from api.core.http import doc, parse, respond
-from auth.guards import admin_required, citizen_required
 
 bp = Blueprint("codes", url_prefix="/api/v1")
 admin_bp = Blueprint("codes_admin", url_prefix="/api/v1/admin")

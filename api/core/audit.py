@@ -19,7 +19,7 @@ async def record(*, actor_type: str, actor_id: str, action: str, target_type: st
 
 async def record_for(actor, *, action: str, target_type: str | None = None, target_id: str | None = None,
                      detail: dict | None = None) -> None:
-    """Append an entry for a request's actor (see auth.guards.Actor)."""
+    """Append an entry for a request's actor (see api.core.guards.Actor)."""
     await record(
         actor_type=actor.kind, actor_id=actor.actor_id, on_behalf_of=actor.on_behalf_of, action=action,
         target_type=target_type, target_id=target_id, request_id=actor.request_id, ip=actor.ip, detail=detail,

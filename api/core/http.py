@@ -50,6 +50,11 @@ def parse(request, model: type[M]) -> M:
         raise ValidationFailed(fields=field_errors(exc)) from None
 
 
+def client_ip(request) -> str:
+    """The caller's address (the proxy's forwarded one when TRUSTED_PROXIES is set)."""
+    return request.remote_addr or request.ip
+
+
 def respond(data, status: int = 200, headers: dict | None = None) -> HTTPResponse:
     """A JSON answer (models are dumped in JSON mode, Chinese kept as is)."""
     if isinstance(data, BaseModel):

@@ -8,6 +8,7 @@ import json
 from sanic import Blueprint
 
 from api.core import idempotency
+from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
 from api.policies import attributes, corrections, service
@@ -21,7 +22,6 @@ from api.policies.schemas import (
     PolicyRead,
     PreviewRead,
 )
-from auth.guards import admin_required
 
 bp = Blueprint("policies_admin", url_prefix="/api/v1/admin")
 POLICY_ROLES = ("policy_admin", "super_admin")

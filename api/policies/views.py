@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
+from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import encode_cursor, page_params
 from api.policies import calculator, corrections
 from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage
-from auth.guards import citizen_required
 
 bp = Blueprint("policies", url_prefix="/api/v1")
 

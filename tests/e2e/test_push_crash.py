@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from api.core.guards import Actor
 from api.core.queue import JobQueue, create_job_queue
 from api.policies import service as policies
-from auth.guards import Actor
 from notifications.models import OutboxDelivery
 from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messages
 

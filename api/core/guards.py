@@ -1,16 +1,22 @@
-"""Request guards: who is calling (citizen, agent for a citizen, admin) and what they may do."""
+"""Request guards: who is calling (citizen, agent for a citizen, admin) and what they may do.
+
+They import no domain: the access token is checked by `deps.tokens`, the session-revocation marker and any
+key the route wants are read through `deps.redis_reads`, and an agent's mandate (亲友代办) is asked of
+`deps.delegations`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import wraps
 
-from api.citizens import profile_cache
 from api.core.errors import Forbidden, Unauthorized
-from auth import tokens
+from api.core.http import client_ip
 
 CITIZEN_AUDIENCE = "citizen"
 ADMIN_AUDIENCE = "admin"
+# Set on logout or refresh-token reuse (auth.tokens.revoke_family) for as long as the session's access tokens live.
+REVOKED_SESSION_KEY = "auth:revoked_sid:{}"
 
 
 @dataclass
@@ -34,6 +40,10 @@ class Actor:
         return self.on_behalf_of is not None
 
 
+class InvalidToken(Unauthorized):
+    code, message = "invalid_token", "登录凭证无效，请重新登录"
+
+
 class DelegationDenied(Forbidden):
     code, message = "delegation_denied", "未获得该市民在此事项上的代办授权"
 
@@ -46,43 +56,38 @@ def _bearer(request) -> str:
     return token.strip()
 
 
-async def _claims(request, audience: str, *, also_read=()) -> tuple[dict, list]:
+async def _claims(request, audience: str, *, also_read=None) -> tuple[dict, list]:
     """The token's claims once its session is known to be live, and the Redis values at the keys `also_read`
     gives for the claims, fetched in the same round trip."""
-    claims = request.app.ctx.deps.tokens.decode_access(_bearer(request), audience=audience)
+    deps = request.app.ctx.deps
+    claims = deps.tokens.decode_access(_bearer(request), audience=audience)
     extra = list(also_read(claims)) if also_read else []
-    values = await request.app.ctx.deps.redis_reads.mget([tokens.REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
+    values = await deps.redis_reads.mget([REVOKED_SESSION_KEY.format(claims["sid"]), *extra])
     if values[0]:
-        raise tokens.InvalidToken("该登录会话已退出，请重新登录")
+        raise InvalidToken("该登录会话已退出，请重新登录")
     return claims, values[1:]
 
 
 async def authenticate_citizen(request, *, scope: str | None, also_read=None) -> Actor:
     """The citizen (or agent within `scope`) behind a citizen access token; `also_read(citizen_id)` names one
     more Redis key the route wants read in the same round trip (its value lands in request.ctx.also_read)."""
-    from api.citizens import service as citizens_service
-
     principal = request.headers.get("x-on-behalf-of")
 
     def keys(claims):
-        # The profile of whoever the request is about comes along with the revocation check; /me needs nothing
-        # more. Read before the delegation is checked, but only handed out after.
-        who = principal or claims["sub"]
-        return [profile_cache.key(who), *([also_read(who)] if also_read else [])]
+        # The key is of whoever the request is about: read before the delegation is checked, handed out after.
+        return [also_read(principal or claims["sub"])]
 
-    claims, values = await _claims(request, CITIZEN_AUDIENCE, also_read=keys)
-    request.ctx.cached_profile = values[0]
-    request.ctx.also_read = values[1] if also_read else None
+    claims, values = await _claims(request, CITIZEN_AUDIENCE, also_read=keys if also_read else None)
     actor = Actor(kind="citizen", actor_id=claims["sub"], session_id=claims["sid"], citizen_id=claims["sub"],
-                  assurance_level=claims.get("lvl", 0), request_id=request.ctx.request_id, ip=request.remote_addr
-                  or request.ip)
+                  assurance_level=claims.get("lvl", 0), request_id=request.ctx.request_id, ip=client_ip(request))
     if principal and principal != actor.actor_id:
         if scope is None:
             raise DelegationDenied("此操作不能代办")
-        level = await citizens_service.delegated_level(principal_id=principal, agent_id=actor.actor_id, scope=scope)
+        level = await request.app.ctx.deps.delegations(principal_id=principal, agent_id=actor.actor_id, scope=scope)
         if level is None:
             raise DelegationDenied()
         actor.kind, actor.citizen_id, actor.on_behalf_of, actor.assurance_level = "agent", principal, principal, level
+    request.ctx.also_read = values[0] if also_read else None
     return actor
 
 
@@ -93,7 +98,7 @@ async def authenticate_admin(request, *, roles: tuple[str, ...]) -> Actor:
     if roles and not (set(roles) & set(held)):
         raise Forbidden("当前账号的角色无权执行此操作")
     return Actor(kind="admin", actor_id=claims["sub"], session_id=claims["sid"], roles=held,
-                 depts=claims.get("depts", []), request_id=request.ctx.request_id, ip=request.remote_addr or request.ip)
+                 depts=claims.get("depts", []), request_id=request.ctx.request_id, ip=client_ip(request))
 
 
 def citizen_required(scope: str | None = None, *, also_read=None):
