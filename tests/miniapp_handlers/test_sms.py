@@ -11,7 +11,8 @@ from api.core import metrics
 from api.core.errors import UpstreamRejected, UpstreamUnavailable
 from api.core.settings import ConfigError, load_settings
 from miniapp_handlers.base import MessageRejected
-from notifications.sms import TIMESTAMP_FORMAT, SmsClient, signature
+from miniapp_handlers.sms.client import SmsClient
+from miniapp_handlers.sms.signing import TIMESTAMP_FORMAT, signature
 from tests.factories import random_phone
 
 
