@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sanic import Blueprint, empty
 
 from api.admin import service
 from api.admin.schemas import AdminLogin, AdminRead, AdminRefresh, AdminTokens, AuditPage
 from api.core import audit, ratelimit
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 from auth import sessions, tokens
 from auth.guards import admin_required
 from auth.views import client_ip
@@ -78,14 +76,10 @@ async def me(request):
      errors=(401, 403, 422), tag="admin", secured="admin")
 @admin_required("auditor", "super_admin")
 async def audit_logs(request):
-    limit, cursor = page_params(request.args)
-    before = (dt.datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
-    rows = await audit.page(limit=limit + 1, before=before, actor_id=request.args.get("actor_id"),
+    page = await audit.page(paging=page_request(request.args), actor_id=request.args.get("actor_id"),
                             target_id=request.args.get("target_id"), action=request.args.get("action"))
-    items, more = rows[:limit], len(rows) > limit
-    await audit.record_for(request.ctx.actor, action="admin.audit.read", detail={"count": len(items)})
-    next_cursor = encode_cursor({"t": items[-1].created_at.isoformat(), "id": items[-1].id}) if more else None
-    return respond({"items": [_entry(r) for r in items], "next_cursor": next_cursor})
+    await audit.record_for(request.ctx.actor, action="admin.audit.read", detail={"count": len(page.items)})
+    return respond(page.body(_entry))
 
 
 def _entry(row) -> dict:

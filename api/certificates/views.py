@@ -22,6 +22,7 @@ from api.certificates.schemas import (
 )
 from api.core import audit, idempotency, ratelimit
 from api.core.http import doc, parse, respond
+from api.core.pagination import page_request
 from auth.guards import admin_required, citizen_required
 from auth.views import client_ip
 
@@ -58,9 +59,9 @@ async def request_certificate(request):
 @citizen_required(scope="certificates")
 async def list_certificates(request):
     deps = request.app.ctx.deps
-    items = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, base_url=deps.settings.public_base_url,
-                                    now=deps.clock())
-    return respond({"items": items, "next_cursor": None})
+    page = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args),
+                                   base_url=deps.settings.public_base_url, now=deps.clock())
+    return respond(page.body())
 
 
 @bp.get("/certificates/<certificate_id:str>")
@@ -149,9 +150,10 @@ async def verify_by_serial(request, serial: str):
 @admin_required("reviewer", "super_admin")
 async def staff_certificates(request):
     deps = request.app.ctx.deps
-    items = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
-                                     base_url=deps.settings.public_base_url, now=deps.clock())
-    return respond({"items": items, "next_cursor": None})
+    page = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
+                                    paging=page_request(request.args), base_url=deps.settings.public_base_url,
+                                    now=deps.clock())
+    return respond(page.body())
 
 
 @admin_bp.post("/certificates/<certificate_id:str>/actions")

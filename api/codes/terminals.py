@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from api.codes.models import Terminal
 from api.core import audit
 from api.core.errors import NotFound
+from api.core.pagination import Page, PageRequest, paginate
 from api.core.workdays import utc_now
 
 CACHE_SECONDS = 300
@@ -66,10 +67,10 @@ async def disable(*, actor, redis, terminal_id: str) -> dict:
     return read(terminal)
 
 
-async def page(*, scene: str | None, limit: int) -> list[dict]:
+async def page(*, scene: str | None, paging: PageRequest) -> Page:
     """Registered terminals, newest first."""
     query = Terminal.all() if scene is None else Terminal.filter(scene=scene)
-    return [read(t) for t in await query.order_by("-created_at").limit(limit)]
+    return (await paginate(query, page=paging)).map(read)
 
 
 @dataclass(frozen=True)
