@@ -77,7 +77,8 @@ PAGE_PARAMETERS = [
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
         status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
         tag: str | None = None):
-    """Documents a route in /openapi.json with its request and response shapes and error answers."""
+    """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
+    has `next_cursor`) also gets `?limit`, `?cursor` and 422."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
