@@ -13,7 +13,6 @@ from api.core.storage import LocalDiskStorage
 from api.core.workdays import utc_now
 from auth.tokens import TokenService
 from miniapp_handlers import close_platforms, create_platforms
-from notifications.sms import create_sms_client
 
 
 async def open_deps(settings: Settings) -> Deps:
@@ -25,7 +24,7 @@ async def open_deps(settings: Settings) -> Deps:
     return Deps(
         settings=settings, redis=redis, redis_reads=CoalescedReads(redis), clock=utc_now,
         jobs=await create_job_queue(settings), storage=LocalDiskStorage(settings.data_dir / "uploads"),
-        platforms={**create_platforms(settings), "sms": create_sms_client(settings)},
+        platforms=create_platforms(settings),
         tokens=TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
                             access_ttl=settings.access_token_ttl_seconds),
         delegations=citizens_service.delegated_level,

@@ -98,7 +98,7 @@ async def _campaign(client, admin, campaign_id: str) -> dict:
 async def _sandbox_rate(stack: Stack, seconds: float, concurrency: int = 50) -> float:
     """SMS sends per second that the sandbox takes when posted straight at it (the upstream's own ceiling)."""
     from api.core.settings import load_settings
-    from notifications.sms import SmsClient
+    from miniapp_handlers.sms.client import SmsClient
 
     settings = load_settings(sms_api_base=f"{stack.sandbox_url}/sandbox/sms/",
                              sms_access_key_secret=stack.keys["SMS_ACCESS_KEY_SECRET"])

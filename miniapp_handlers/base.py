@@ -1,9 +1,11 @@
-"""The one interface both mini-program platforms sit behind, and the thread pool their SDKs run in."""
+"""The base every outbound provider client sits on (timeout, metric, log, error types), the one interface both
+mini-program platforms sit behind, and the thread pool their SDKs run in."""
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,10 +45,46 @@ class MessageRejected(AppError):
         self.platform_code, self.reason = str(platform_code), reason
 
 
-class Platform(abc.ABC):
-    """A mini-program platform: login codes, phone numbers, messages."""
+class Provider:
+    """An outbound provider's client: calls time out after the settings' platform timeout, and each call is timed,
+    counted and logged by its outcome (never with its arguments: they hold personal data)."""
 
     name: str
+
+    def __init__(self, settings: Settings):
+        self.timeout = settings.platform_timeout_seconds
+
+    @contextlib.contextmanager
+    def observed(self, operation: str):
+        """Time the block, count it in the upstream metric and log its outcome."""
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            yield
+        except BaseException as exc:
+            outcome = _outcome(exc)
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.UPSTREAM.labels(self.name, operation, "ok" if outcome == "ok" else "error").observe(elapsed)
+            log.info("platform call %s.%s %s in %.1f ms", self.name, operation, outcome, elapsed * 1000)
+
+    async def close(self) -> None:  # noqa: B027 - most providers hold nothing to release
+        """Release the provider's resources."""
+
+
+def _outcome(exc: BaseException) -> str:
+    """A log label for a failed call: our error's code (and the platform's), with the cause's type."""
+    if isinstance(exc, MessageRejected):
+        return f"rejected:{exc.platform_code}"
+    if not isinstance(exc, AppError):
+        return f"error:{type(exc).__name__}"
+    label = "outcome_unknown" if isinstance(exc, UpstreamOutcomeUnknown) else exc.code
+    return label if exc.__cause__ is None else f"{label}:{type(exc.__cause__).__name__}"
+
+
+class Platform(Provider, abc.ABC):
+    """A mini-program platform: login codes, phone numbers, messages."""
 
     @abc.abstractmethod
     async def exchange_login_code(self, code: str) -> PlatformIdentity:
@@ -59,9 +97,6 @@ class Platform(abc.ABC):
     @abc.abstractmethod
     async def send_message(self, *, to: str, template_id: str, page: str | None, data: dict) -> dict:
         """Send a subscribe/template message; MessageRejected when the platform refuses it."""
-
-    async def close(self) -> None:  # noqa: B027 - most platforms hold nothing to release
-        """Release the platform's resources."""
 
 
 class TimeoutAdapter(HTTPAdapter):
@@ -82,7 +117,7 @@ class ThreadedPlatform(Platform):
     """Runs a synchronous SDK in a bounded thread pool, with a timeout, timing and outcome logging."""
 
     def __init__(self, settings: Settings):
-        self.timeout = settings.platform_timeout_seconds
+        super().__init__(settings)
         self._pool = ThreadPoolExecutor(max_workers=settings.platform_max_threads,
                                         thread_name_prefix=f"{self.name}-sdk")
 
@@ -92,33 +127,25 @@ class ThreadedPlatform(Platform):
         The timeout runs from when a thread takes the call, not while it waits for one: a call that times out
         after it started may have reached the platform (UpstreamOutcomeUnknown), one that never left did not."""
         loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        outcome = "ok"
         running = asyncio.Event()
 
         def run():
             loop.call_soon_threadsafe(running.set)
             return fn(*args, **kwargs)
 
-        future = loop.run_in_executor(self._pool, run)
-        try:
-            await running.wait()
-            return await asyncio.wait_for(asyncio.shield(future), timeout=self.timeout)
-        except asyncio.TimeoutError as exc:
-            outcome = "timeout"
-            raise UpstreamOutcomeUnknown() from exc
-        except AppError as exc:
-            outcome = exc.code
-            if isinstance(exc, UpstreamUnavailable) and _read_timed_out(exc):
+        with self.observed(operation):
+            future = loop.run_in_executor(self._pool, run)
+            try:
+                await running.wait()
+                return await asyncio.wait_for(asyncio.shield(future), timeout=self.timeout)
+            except asyncio.TimeoutError as exc:
                 raise UpstreamOutcomeUnknown() from exc
-            raise
-        except Exception as exc:  # an SDK failure we did not classify: the platform is not answering sanely
-            outcome = f"error:{type(exc).__name__}"
-            raise (UpstreamOutcomeUnknown() if _read_timed_out(exc) else UpstreamUnavailable()) from exc
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.UPSTREAM.labels(self.name, operation, "ok" if outcome == "ok" else "error").observe(elapsed)
-            log.info("platform call %s.%s %s in %.1f ms", self.name, operation, outcome, elapsed * 1000)
+            except AppError as exc:
+                if isinstance(exc, UpstreamUnavailable) and _read_timed_out(exc):
+                    raise UpstreamOutcomeUnknown() from exc
+                raise
+            except Exception as exc:  # an SDK failure we did not classify: the platform is not answering sanely
+                raise (UpstreamOutcomeUnknown() if _read_timed_out(exc) else UpstreamUnavailable()) from exc
 
     async def close(self) -> None:
         """Stop the pool without waiting for calls that are stuck (their own timeout ends them)."""

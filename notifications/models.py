@@ -1,22 +1,19 @@
 """Inbox messages, staff notices and queued deliveries (the outbox the push workers send from)."""
 
 from tortoise import fields
-from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import keyed
 
 
-class InboxMessage(Model):
+class InboxMessage(keyed("msg")):
     """An in-app message for a citizen."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("msg"))
     citizen_id = fields.CharField(max_length=40)
     title = fields.CharField(max_length=128)
     body = fields.TextField()
     topic = fields.CharField(max_length=32)
     ref_kind = fields.CharField(max_length=32, null=True)
     ref_id = fields.CharField(max_length=40, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
     read_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -24,11 +21,10 @@ class InboxMessage(Model):
         indexes = (("citizen_id", "created_at"),)
 
 
-class OutboxDelivery(Model):
+class OutboxDelivery(keyed("dlv")):
     """One message to one person on one channel (the outbox): the unique key stops a retry, a crash or a second
     campaign from sending it twice; the status records how far the send got."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dlv"))
     dedupe_key = fields.CharField(max_length=200, unique=True)
     campaign_id = fields.CharField(max_length=40, null=True)
     person_bidx = fields.CharField(max_length=64, null=True)  # campaign rows: the registry person reached
@@ -45,7 +41,6 @@ class OutboxDelivery(Model):
     lease_until = fields.DatetimeField(null=True)
     next_attempt_at = fields.DatetimeField(null=True)
     provider_ref = fields.CharField(max_length=64, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -53,10 +48,9 @@ class OutboxDelivery(Model):
         indexes = (("campaign_id", "status", "channel"), ("status", "lease_until"))
 
 
-class Subscription(Model):
+class Subscription(keyed("sub", created_at=False)):
     """What a citizen answered to wx.requestSubscribeMessage (or Alipay's) for one template: the consent to spend."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("sub"))
     citizen_id = fields.CharField(max_length=40)
     platform = fields.CharField(max_length=16)
     template_id = fields.CharField(max_length=64)
@@ -70,31 +64,27 @@ class Subscription(Model):
         unique_together = (("citizen_id", "platform", "template_id"),)
 
 
-class NotificationOptOut(Model):
+class NotificationOptOut(keyed("opt")):
     """A channel (wechat, alipay, sms) or a topic (policy, benefit ...) a citizen does not want pushes on."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("opt"))
     citizen_id = fields.CharField(max_length=40)
     kind = fields.CharField(max_length=8)  # channel, topic
     value = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "notification_opt_out"
         unique_together = (("citizen_id", "kind", "value"),)
 
 
-class StaffNotice(Model):
+class StaffNotice(keyed("stn")):
     """A notice for a department's staff (a case nearing or past its deadline ...)."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("stn"))
     dept = fields.CharField(max_length=32, db_index=True)
     dedupe_key = fields.CharField(max_length=160, unique=True)
     title = fields.CharField(max_length=128)
     body = fields.TextField()
     ref_kind = fields.CharField(max_length=32, null=True)
     ref_id = fields.CharField(max_length=40, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "staff_notice"

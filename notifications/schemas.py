@@ -23,6 +23,20 @@ class InboxPage(BaseModel):
     next_cursor: str | None = None
 
 
+class StaffNoticeRead(BaseModel):
+    id: str
+    dept: str
+    title: str
+    body: str
+    ref: dict[str, Any]
+    created_at: dt.datetime
+
+
+class StaffNoticePage(BaseModel):
+    items: list[StaffNoticeRead]
+    next_cursor: str | None = None
+
+
 class SubscriptionCreate(BaseModel):
     platform: Literal["wechat", "alipay"]
     template_id: str = Field(min_length=1, max_length=64)

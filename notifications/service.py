@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.core import rawsql
 from api.core.errors import NotFound
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, paginate
 from notifications import outbox
 from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
@@ -96,9 +96,9 @@ async def notify_staff(*, dept: str, title: str, body: str, ref_kind: str, ref_i
     return True
 
 
-async def inbox_page(*, citizen_id: str, limit: int, before: dict | None) -> tuple[list[InboxMessage], dict | None]:
+async def inbox_page(*, citizen_id: str, paging: PageRequest) -> Page:
     """The citizen's messages, newest first."""
-    return await newest_first(InboxMessage.filter(citizen_id=citizen_id), limit=limit, before=before)
+    return await paginate(InboxMessage.filter(citizen_id=citizen_id), page=paging)
 
 
 async def mark_read(*, citizen_id: str, message_id: str) -> InboxMessage:
@@ -112,7 +112,7 @@ async def mark_read(*, citizen_id: str, message_id: str) -> InboxMessage:
     return message
 
 
-async def staff_notices(*, depts: list[str] | None, limit: int) -> list[StaffNotice]:
-    """Recent notices for these departments (all of them when None)."""
+async def staff_notices(*, depts: list[str] | None, paging: PageRequest) -> Page:
+    """Notices for these departments (all of them when None), newest first."""
     query = StaffNotice.all() if depts is None else StaffNotice.filter(dept__in=depts)
-    return await query.order_by("-created_at").limit(limit)
+    return await paginate(query, page=paging)

@@ -6,7 +6,7 @@ from sanic import Blueprint
 
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 from notifications import consent, service
 from notifications.schemas import (
     InboxPage,
@@ -30,9 +30,8 @@ def _read(m) -> dict:
 @doc("站内消息，最新在前", response=InboxPage, errors=(401, 422), tag="notifications", secured="citizen")
 @citizen_required(scope="inbox")
 async def inbox(request):
-    limit, cursor = page_params(request.args)
-    rows, after = await service.inbox_page(citizen_id=request.ctx.actor.citizen_id, limit=limit, before=cursor)
-    return respond({"items": [_read(m) for m in rows], "next_cursor": encode_cursor(after) if after else None})
+    page = await service.inbox_page(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body(_read))
 
 
 @bp.post("/inbox/<message_id:str>/read")

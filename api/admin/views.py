@@ -3,8 +3,6 @@ in auth.views)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sanic import Blueprint
 
 from api.admin import service
@@ -12,7 +10,7 @@ from api.admin.schemas import AdminRead, AuditPage
 from api.core import audit
 from api.core.guards import admin_required
 from api.core.http import doc, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
@@ -33,14 +31,10 @@ async def me(request):
      errors=(401, 403, 422), tag="admin", secured="admin")
 @admin_required("auditor", "super_admin")
 async def audit_logs(request):
-    limit, cursor = page_params(request.args)
-    before = (dt.datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
-    rows = await audit.page(limit=limit + 1, before=before, actor_id=request.args.get("actor_id"),
+    page = await audit.page(paging=page_request(request.args), actor_id=request.args.get("actor_id"),
                             target_id=request.args.get("target_id"), action=request.args.get("action"))
-    items, more = rows[:limit], len(rows) > limit
-    await audit.record_for(request.ctx.actor, action="admin.audit.read", detail={"count": len(items)})
-    next_cursor = encode_cursor({"t": items[-1].created_at.isoformat(), "id": items[-1].id}) if more else None
-    return respond({"items": [_entry(r) for r in items], "next_cursor": next_cursor})
+    await audit.record_for(request.ctx.actor, action="admin.audit.read", detail={"count": len(page.items)})
+    return respond(page.body(_entry))
 
 
 def _entry(row) -> dict:

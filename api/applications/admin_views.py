@@ -9,8 +9,9 @@ from api.applications.schemas import ApplicationRead, QueuePage, RectificationPa
 from api.core import audit
 from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 from notifications import service as notifications
+from notifications.schemas import StaffNoticePage
 
 bp = Blueprint("applications_admin", url_prefix="/api/v1/admin")
 STAFF = ("reviewer", "super_admin")
@@ -21,11 +22,9 @@ STAFF = ("reviewer", "super_admin")
      errors=(401, 403, 422), tag="admin", secured="admin")
 @admin_required(*STAFF)
 async def queue(request):
-    limit, cursor = page_params(request.args)
-    items, after = await staff.queue(actor=request.ctx.actor, dept=request.args.get("dept"),
-                                     status=request.args.get("status"), sla_state=request.args.get("sla_state"),
-                                     limit=limit, after=cursor)
-    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+    page = await staff.queue(actor=request.ctx.actor, dept=request.args.get("dept"), status=request.args.get("status"),
+                             sla_state=request.args.get("sla_state"), paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.get("/applications/<case_id:str>")
@@ -59,17 +58,17 @@ async def act(request, case_id: str):
      secured="admin")
 @admin_required(*STAFF)
 async def rectifications(request):
-    items = await ratings.rectifications(depts=staff.visible_depts(request.ctx.actor),
-                                         status=request.args.get("status"))
-    return respond({"items": items})
+    page = await ratings.rectifications(depts=staff.visible_depts(request.ctx.actor), status=request.args.get("status"),
+                                        paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.get("/notices")
-@doc("部门通知（办件即将到期、已超期等）", errors=(401, 403), tag="admin", secured="admin")
+@doc("部门通知（办件即将到期、已超期等），最新在前", response=StaffNoticePage, errors=(401, 403, 422), tag="admin",
+     secured="admin")
 @admin_required(*STAFF)
 async def notices(request):
-    limit, _ = page_params(request.args)
-    rows = await notifications.staff_notices(depts=staff.visible_depts(request.ctx.actor), limit=limit)
-    return respond({"items": [{"id": r.id, "dept": r.dept, "title": r.title, "body": r.body,
-                               "ref": {"kind": r.ref_kind, "id": r.ref_id}, "created_at": r.created_at}
-                              for r in rows]})
+    page = await notifications.staff_notices(depts=staff.visible_depts(request.ctx.actor),
+                                             paging=page_request(request.args))
+    return respond(page.body(lambda r: {"id": r.id, "dept": r.dept, "title": r.title, "body": r.body,
+                                        "ref": {"kind": r.ref_kind, "id": r.ref_id}, "created_at": r.created_at}))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from api.applications.models import Draft
 from api.applications.schemas import DraftIn
 from api.core import pii
 from api.core.errors import Conflict, NotFound
+from api.core.pagination import Key, Order, Page, PageRequest, paginate
 
 MAX_DRAFTS = 50
+RECENTLY_SAVED = Order((Key("updated_at", dt.datetime, descending=True), Key("id", str, descending=True)))
 
 
 def _read(row: Draft) -> dict:
@@ -50,9 +53,9 @@ async def read(*, citizen_id: str, draft_id: str) -> dict:
     return _read(await own(citizen_id=citizen_id, draft_id=draft_id))
 
 
-async def list_mine(*, citizen_id: str) -> list[dict]:
+async def list_mine(*, citizen_id: str, paging: PageRequest) -> Page:
     """The citizen's drafts, most recently saved first."""
-    return [_read(r) for r in await Draft.filter(citizen_id=citizen_id).order_by("-updated_at").limit(MAX_DRAFTS)]
+    return (await paginate(Draft.filter(citizen_id=citizen_id), page=paging, order=RECENTLY_SAVED)).map(_read)
 
 
 async def delete(*, citizen_id: str, draft_id: str) -> None:

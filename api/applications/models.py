@@ -1,32 +1,28 @@
 """Uploads, applications (a bundle's parent and its per-department sub-cases), timelines, drafts, ratings."""
 
 from tortoise import fields
-from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import keyed
 
 
-class StoredFile(Model):
+class StoredFile(keyed("fil")):
     """An uploaded file: its bytes live encrypted in the storage, this row says whose they are."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("fil"))
     owner_id = fields.CharField(max_length=40, db_index=True)  # the citizen the file belongs to
     uploaded_by = fields.CharField(max_length=40)  # the citizen or their agent
     sha256 = fields.CharField(max_length=64)
     size = fields.IntField()
     content_type = fields.CharField(max_length=32)
     storage_key = fields.CharField(max_length=128)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "stored_file"
 
 
-class Application(Model):
+class Application(keyed("app")):
     """One case. A bundle's application is a parent whose children are one case per department;
     a single item's application is one case with no children. Staff act on cases that have a dept."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("app"))
     parent = fields.ForeignKeyField("models.Application", related_name="children", null=True,
                                     on_delete=fields.CASCADE)
     citizen_id = fields.CharField(max_length=40)
@@ -53,7 +49,6 @@ class Application(Model):
     accepted_at = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=0)  # optimistic lock: two staff acting at once cannot both win
-    created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -61,10 +56,9 @@ class Application(Model):
         indexes = (("citizen_id", "parent_id", "created_at"), ("dept", "status", "sla_state"))
 
 
-class TimelineEntry(Model):
+class TimelineEntry(keyed("tle", created_at=False)):
     """One move of a case: who, when, from what to what, and why."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("tle"))
     application_id = fields.CharField(max_length=40, db_index=True)
     at = fields.DatetimeField(auto_now_add=True)
     actor_type = fields.CharField(max_length=16)  # citizen, agent, staff, system
@@ -78,45 +72,39 @@ class TimelineEntry(Model):
         table = "application_timeline"
 
 
-class Draft(Model):
+class Draft(keyed("dft")):
     """A half-filled application, finished later from either platform or by an agent."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dft"))
     citizen_id = fields.CharField(max_length=40, db_index=True)
     item_code = fields.CharField(max_length=32, null=True)
     bundle_code = fields.CharField(max_length=32, null=True)
     content_enc = fields.TextField()  # form, materials, delivery, regions: encrypted as a whole
-    created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "application_draft"
 
 
-class Rating(Model):
+class Rating(keyed("rat")):
     """好差评: one per application, after completion."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("rat"))
     application_id = fields.CharField(max_length=40, unique=True)
     citizen_id = fields.CharField(max_length=40)
     score = fields.SmallIntField()
     comment = fields.TextField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "application_rating"
 
 
-class Rectification(Model):
+class Rectification(keyed("rec")):
     """差评整改: a department must answer a bad rating by a deadline."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("rec"))
     rating_id = fields.CharField(max_length=40)
     application_id = fields.CharField(max_length=40)
     dept = fields.CharField(max_length=32, db_index=True)
     status = fields.CharField(max_length=16, default="open")
     due_date = fields.DateField()
-    created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
 
     class Meta:

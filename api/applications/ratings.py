@@ -11,6 +11,7 @@ from api.applications.models import Application, Rating, Rectification
 from api.applications.service import own_case
 from api.core import workdays
 from api.core.errors import NotFound
+from api.core.pagination import Page, PageRequest, paginate
 
 RECTIFY_WORKING_DAYS = 5
 
@@ -37,13 +38,13 @@ async def rate(*, actor, application_id: str, score: int, comment: str | None) -
     return {"score": rating.score, "comment": rating.comment, "created_at": rating.created_at}
 
 
-async def rectifications(*, depts: list[str] | None, status: str | None) -> list[dict]:
+async def rectifications(*, depts: list[str] | None, status: str | None, paging: PageRequest) -> Page:
     """Rectification records for these departments (all when None), newest first."""
     query = Rectification.all() if depts is None else Rectification.filter(dept__in=depts)
     if status:
         query = query.filter(status=status)
-    rows = await query.order_by("-created_at").limit(200)
-    ratings = {r.id: r for r in await Rating.filter(id__in=[x.rating_id for x in rows])}
-    return [{"id": r.id, "application_id": r.application_id, "dept": r.dept, "status": r.status,
-             "due_date": r.due_date, "score": ratings[r.rating_id].score, "comment": ratings[r.rating_id].comment,
-             "created_at": r.created_at} for r in rows]
+    found = await paginate(query, page=paging)
+    ratings = {r.id: r for r in await Rating.filter(id__in=[x.rating_id for x in found.items])}
+    return found.map(lambda r: {
+        "id": r.id, "application_id": r.application_id, "dept": r.dept, "status": r.status, "due_date": r.due_date,
+        "score": ratings[r.rating_id].score, "comment": ratings[r.rating_id].comment, "created_at": r.created_at})

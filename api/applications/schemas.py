@@ -211,3 +211,4 @@ class RectificationRead(BaseModel):
 
 class RectificationPage(BaseModel):
     items: list[RectificationRead]
+    next_cursor: str | None = None

@@ -17,7 +17,7 @@ from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
 from api.core import idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
 
 
@@ -152,14 +152,12 @@ async def read(*, citizen_id: str, application_id: str, reveal: bool) -> dict:
     return await reads.full(row, children=children, reveal=reveal)
 
 
-async def list_mine(*, citizen_id: str, limit: int, before: dict | None,
-                    status: str | None) -> tuple[list, dict | None]:
+async def list_mine(*, citizen_id: str, paging: PageRequest, status: str | None) -> Page:
     """The citizen's applications (bundles as one entry), newest first."""
     query = Application.filter(citizen_id=citizen_id, parent_id=None)
     if status:
         query = query.filter(status=status)
-    rows, after = await newest_first(query, limit=limit, before=before)
-    return [reads.summary(r) for r in rows], after
+    return (await paginate(query, page=paging)).map(reads.summary)
 
 
 def _actor_type(actor) -> str:

@@ -12,7 +12,11 @@ from api.applications.errors import MaterialsOwed, TrackingRequired
 from api.applications.models import Application
 from api.core import workdays
 from api.core.errors import NotFound, ValidationFailed
+from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
 from notifications import service as notifications
+
+# Earliest due first. Every case with a department has a due date from submission on.
+MOST_URGENT = Order((Key("due_date", dt.date), Key("id", str)))
 
 
 def visible_depts(actor) -> list[str] | None:
@@ -29,14 +33,13 @@ async def case_for_staff(*, actor, case_id: str) -> Application:
     return row
 
 
-async def queue(*, actor, dept: str | None, status: str | None, sla_state: str | None, limit: int,
-                after: dict | None) -> tuple[list[dict], dict | None]:
+async def queue(*, actor, dept: str | None, status: str | None, sla_state: str | None, paging: PageRequest) -> Page:
     """Cases of the staff member's departments, most urgent (earliest due) first."""
     depts = visible_depts(actor)
     query = Application.filter(dept__not_isnull=True)
     if depts is not None:
         if dept and dept not in depts:
-            return [], None
+            return nothing(page=paging, order=MOST_URGENT)
         query = query.filter(dept__in=[dept] if dept else depts)
     elif dept:
         query = query.filter(dept=dept)
@@ -44,20 +47,12 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
         query = query.filter(status=status)
     if sla_state:
         query = query.filter(sla_state=sla_state)
-    if after:
-        try:
-            due, last_id = dt.date.fromisoformat(after["d"]), str(after["i"])
-        except (KeyError, TypeError, ValueError):
-            raise ValidationFailed(fields={"cursor": "无效的分页游标"}) from None
-        query = query.filter(due_date__gte=due).exclude(due_date=due, id__lte=last_id)
-    rows = await query.order_by("due_date", "id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    entries = [{"id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
-                "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
-                "handling_region": r.handling_region, "receiving_region": r.receiving_region,
-                "created_at": r.created_at, "version": r.version} for r in rows]
-    return entries, ({"d": rows[-1].due_date.isoformat(), "i": rows[-1].id} if more and rows[-1].due_date else None)
+    page = await paginate(query, page=paging, order=MOST_URGENT)
+    return page.map(lambda r: {
+        "id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
+        "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
+        "handling_region": r.handling_region, "receiving_region": r.receiving_region, "created_at": r.created_at,
+        "version": r.version})
 
 
 async def read_case(*, actor, case_id: str) -> dict:

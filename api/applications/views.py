@@ -22,7 +22,7 @@ from api.core import audit, idempotency
 from api.core.errors import ValidationFailed
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 
 bp = Blueprint("applications", url_prefix="/api/v1")
 SCOPE = "applications"
@@ -65,10 +65,9 @@ async def submit(request):
      tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def list_applications(request):
-    limit, cursor = page_params(request.args)
-    items, after = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, limit=limit, before=cursor,
-                                           status=request.args.get("status"))
-    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+    page = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args),
+                                   status=request.args.get("status"))
+    return respond(page.body())
 
 
 @bp.get("/applications/<application_id:str>")
@@ -128,7 +127,8 @@ async def create_draft(request):
 @doc("我的草稿", response=DraftPage, errors=(401,), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def list_drafts(request):
-    return respond({"items": await drafts.list_mine(citizen_id=request.ctx.actor.citizen_id), "next_cursor": None})
+    page = await drafts.list_mine(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.get("/drafts/<draft_id:str>")

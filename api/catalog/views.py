@@ -8,17 +8,9 @@ from api.catalog import service
 from api.catalog.schemas import BundleGuide, BundlePage, ItemGuide, ItemPage
 from api.catalog.search import score
 from api.core.http import doc, respond
-from api.core.pagination import encode_cursor, offset_of, page_params
+from api.core.pagination import page_request, paginate
 
 bp = Blueprint("catalog", url_prefix="/api/v1")
-
-
-def _page(entries: list[dict], args) -> tuple[list[dict], str | None]:
-    limit, cursor = page_params(args)
-    offset = offset_of(cursor)
-    chunk = entries[offset:offset + limit]
-    more = offset + limit < len(entries)
-    return chunk, encode_cursor({"o": offset + limit}) if more else None
 
 
 def _flag(value: str | None) -> bool | None:
@@ -36,9 +28,8 @@ async def search_items(request):
     dept, theme = request.args.get("dept"), request.args.get("theme")
     cross = _flag(request.args.get("cross_province"))
     items, bundles = catalogue.search(q=q, dept=dept, theme=theme, cross=cross)
-    chunk, next_cursor = _page(items, request.args)
-    return respond({"items": chunk, "next_cursor": next_cursor,
-                    "bundles": [] if request.args.get("cursor") else bundles})
+    page = await paginate(items, page=page_request(request.args))
+    return respond({**page.body(), "bundles": [] if request.args.get("cursor") else bundles})
 
 
 @bp.get("/items/<code:str>")
@@ -56,8 +47,7 @@ async def list_bundles(request):
     q = (request.args.get("q") or "").strip()[:50]
     entries = [b.summary() for b in catalogue.bundles.values()
                if not q or score(q, name=b.name, keywords=b.keywords, extra=b.description) > 0]
-    chunk, next_cursor = _page(entries, request.args)
-    return respond({"items": chunk, "next_cursor": next_cursor})
+    return respond((await paginate(entries, page=page_request(request.args))).body())
 
 
 @bp.get("/bundles/<code:str>")

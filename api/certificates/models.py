@@ -1,15 +1,13 @@
 """Certificate requests and issued certificates."""
 
 from tortoise import fields
-from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import keyed
 
 
-class Certificate(Model):
+class Certificate(keyed("crt")):
     """One certificate request: decided at once from registry data, by a reviewer, or refused."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("crt"))
     citizen_id = fields.CharField(max_length=40, db_index=True)
     requested_by = fields.CharField(max_length=40)
     type_code = fields.CharField(max_length=32)
@@ -25,7 +23,6 @@ class Certificate(Model):
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     status_changed_at = fields.DatetimeField(auto_now=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "certificate"

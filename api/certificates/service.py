@@ -20,6 +20,7 @@ from api.citizens.models import Citizen
 from api.core import audit, idempotency, pii
 from api.core.deps import Deps
 from api.core.errors import Conflict, NotFound, ValidationFailed
+from api.core.pagination import OLDEST_FIRST, Page, PageRequest, paginate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CARD_TTL_SECONDS = 3600
@@ -138,18 +139,19 @@ async def _forget_pdf(cert: Certificate, deps: Deps) -> None:
         await deps.storage.delete(cert.pdf_key)
 
 
-async def list_mine(*, citizen_id: str, base_url: str, now: dt.datetime) -> list[dict]:
+async def list_mine(*, citizen_id: str, paging: PageRequest, base_url: str, now: dt.datetime) -> Page:
     """The citizen's certificate requests, newest first."""
-    rows = await Certificate.filter(citizen_id=citizen_id).order_by("-created_at").limit(100)
-    return [record(c, base_url=base_url, now=now) for c in rows]
+    found = await paginate(Certificate.filter(citizen_id=citizen_id), page=paging)
+    return found.map(lambda c: record(c, base_url=base_url, now=now))
 
 
-async def staff_list(*, actor, status: str | None, base_url: str, now: dt.datetime) -> list[dict]:
+async def staff_list(*, actor, status: str | None, paging: PageRequest, base_url: str, now: dt.datetime) -> Page:
     """Requests of the staff member's departments (all for a super admin), oldest first: the review queue."""
     query = Certificate.all() if "super_admin" in actor.roles else Certificate.filter(dept__in=actor.depts)
     if status:
         query = query.filter(status=status)
-    return [record(c, base_url=base_url, now=now) for c in await query.order_by("created_at").limit(100)]
+    found = await paginate(query, page=paging, order=OLDEST_FIRST)
+    return found.map(lambda c: record(c, base_url=base_url, now=now))
 
 
 async def own(*, citizen_id: str, certificate_id: str) -> Certificate:

@@ -23,6 +23,7 @@ from api.certificates.schemas import (
 from api.core import idempotency, ratelimit
 from api.core.guards import admin_required, citizen_required
 from api.core.http import client_ip, doc, parse, respond
+from api.core.pagination import page_request
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
 admin_bp = Blueprint("certificates_admin", url_prefix="/api/v1/admin")
@@ -57,9 +58,9 @@ async def request_certificate(request):
 @citizen_required(scope="certificates")
 async def list_certificates(request):
     deps = request.app.ctx.deps
-    items = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, base_url=deps.settings.public_base_url,
-                                    now=deps.clock())
-    return respond({"items": items, "next_cursor": None})
+    page = await service.list_mine(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args),
+                                   base_url=deps.settings.public_base_url, now=deps.clock())
+    return respond(page.body())
 
 
 @bp.get("/certificates/<certificate_id:str>")
@@ -143,9 +144,10 @@ async def verify_by_serial(request, serial: str):
 @admin_required("reviewer", "super_admin")
 async def staff_certificates(request):
     deps = request.app.ctx.deps
-    items = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
-                                     base_url=deps.settings.public_base_url, now=deps.clock())
-    return respond({"items": items, "next_cursor": None})
+    page = await service.staff_list(actor=request.ctx.actor, status=request.args.get("status"),
+                                    paging=page_request(request.args), base_url=deps.settings.public_base_url,
+                                    now=deps.clock())
+    return respond(page.body())
 
 
 @admin_bp.post("/certificates/<certificate_id:str>/actions")

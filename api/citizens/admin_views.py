@@ -9,7 +9,7 @@ from api.citizens.schemas import ImportJobPage, ImportJobRead
 from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
 from api.core.http import doc, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 
 bp = Blueprint("registry_admin", url_prefix="/api/v1/admin")
 IMPORT_ROLES = ("super_admin", "policy_admin")
@@ -51,6 +51,4 @@ async def read_import(request, job_id: str):
 @doc("导入任务，最新在前", response=ImportJobPage, errors=(401, 403, 422), tag="registry-admin", secured="admin")
 @admin_required(*IMPORT_ROLES)
 async def list_imports(request):
-    limit, cursor = page_params(request.args)
-    rows, after = await imports.page(limit=limit, before=cursor)
-    return respond({"items": [_job(j) for j in rows], "next_cursor": encode_cursor(after) if after else None})
+    return respond((await imports.page(paging=page_request(request.args))).body(_job))

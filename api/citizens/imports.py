@@ -11,7 +11,7 @@ from api.citizens.models import ImportJob
 from api.core import audit, pii
 from api.core.errors import NotFound, ValidationFailed
 from api.core.logging import get_logger
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, paginate
 
 log = get_logger("api.citizens.imports")
 CONTEXT = "registry-import"
@@ -86,6 +86,6 @@ async def read_job(job_id: str) -> ImportJob:
     return job
 
 
-async def page(*, limit: int, before: dict | None) -> tuple[list[ImportJob], dict | None]:
+async def page(*, paging: PageRequest) -> Page:
     """Import jobs, newest first."""
-    return await newest_first(ImportJob.all(), limit=limit, before=before)
+    return await paginate(ImportJob.all(), page=paging)

@@ -3,13 +3,12 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import keyed
 
 
-class Citizen(Model):
+class Citizen(keyed("cit")):
     """One person, however many platform accounts reach them."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("cit"))
     name_enc = fields.TextField(null=True)
     phone_enc = fields.TextField(null=True)
     phone_bidx = fields.CharField(max_length=64, null=True, unique=True)
@@ -17,23 +16,20 @@ class Citizen(Model):
     id_number_bidx = fields.CharField(max_length=64, null=True, unique=True)
     assurance_level = fields.SmallIntField(default=0)
     real_name_verified_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "citizen"
 
 
-class PlatformAccount(Model):
+class PlatformAccount(keyed("pla")):
     """A WeChat openid or Alipay user id linked to a citizen."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("pla"))
     citizen = fields.ForeignKeyField("models.Citizen", related_name="platform_accounts", on_delete=fields.CASCADE)
     platform = fields.CharField(max_length=16)
     appid = fields.CharField(max_length=64)
     platform_uid = fields.CharField(max_length=128)
     unionid = fields.CharField(max_length=128, null=True, db_index=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -55,10 +51,9 @@ class RegistryRow(Model):
         abstract = True
 
 
-class PopulationRecord(RegistryRow):
+class PopulationRecord(keyed("pop", created_at=False), RegistryRow):
     """A row of the population registry (户籍人口), as delivered by the public security department."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("pop"))
     id_number_enc = fields.TextField()
     name_enc = fields.TextField()
     gender = fields.CharField(max_length=8, null=True)
@@ -72,10 +67,9 @@ class PopulationRecord(RegistryRow):
         table = "population_record"
 
 
-class Delegation(Model):
+class Delegation(keyed("dlg")):
     """A citizen's authorisation for a relative or helper to act within some scopes (亲友代办)."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dlg"))
     principal = fields.ForeignKeyField("models.Citizen", related_name="delegations_given", on_delete=fields.CASCADE)
     agent = fields.ForeignKeyField(
         "models.Citizen", related_name="delegations_received", null=True, on_delete=fields.CASCADE
@@ -85,7 +79,6 @@ class Delegation(Model):
     scopes = fields.JSONField(default=list)
     status = fields.CharField(max_length=16, default="pending")  # pending, active, revoked
     expires_at = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
     accepted_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
 
@@ -93,10 +86,9 @@ class Delegation(Model):
         table = "delegation"
 
 
-class DisabilityRecord(RegistryRow):
+class DisabilityRecord(keyed("dis", created_at=False), RegistryRow):
     """A row of the disability registry (残疾人证), as delivered by the disabled persons' federation."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("dis"))
     certificate_no_enc = fields.TextField()
     disability_type = fields.CharField(max_length=16)
     disability_level = fields.CharField(max_length=8)
@@ -106,10 +98,9 @@ class DisabilityRecord(RegistryRow):
         table = "disability_record"
 
 
-class SocialInsuranceRecord(RegistryRow):
+class SocialInsuranceRecord(keyed("ssr", created_at=False), RegistryRow):
     """A row of the social insurance registry (社会保险参保): the social security card and its status."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("ssr"))
     card_no_enc = fields.TextField()
     status = fields.CharField(max_length=16)
     insured_since = fields.DateField(null=True)
@@ -118,20 +109,18 @@ class SocialInsuranceRecord(RegistryRow):
         table = "social_insurance_record"
 
 
-class HealthCardRecord(RegistryRow):
+class HealthCardRecord(keyed("hcr", created_at=False), RegistryRow):
     """A row of the electronic health card registry (电子健康卡), as delivered by the health commission."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("hcr"))
     health_card_no_enc = fields.TextField()
 
     class Meta:
         table = "health_card_record"
 
 
-class TransitRecord(RegistryRow):
+class TransitRecord(keyed("trr", created_at=False), RegistryRow):
     """A row of the transit ride-account registry (乘车码账户) and its standing."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("trr"))
     ride_account_enc = fields.TextField()
     standing = fields.CharField(max_length=16)
 
@@ -139,10 +128,9 @@ class TransitRecord(RegistryRow):
         table = "transit_record"
 
 
-class LowIncomeRecord(RegistryRow):
+class LowIncomeRecord(keyed("lir", created_at=False), RegistryRow):
     """A row of the civil affairs low-income registry (低保, 特困, 低边)."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("lir"))
     category = fields.CharField(max_length=16)
     since = fields.DateField(null=True)
 
@@ -150,10 +138,9 @@ class LowIncomeRecord(RegistryRow):
         table = "low_income_record"
 
 
-class ImportJob(Model):
+class ImportJob(keyed("imp")):
     """An upload of a registry dataset being imported in the background, with its progress and error report."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("imp"))
     dataset = fields.CharField(max_length=32)
     status = fields.CharField(max_length=16, default="queued")  # queued, running, completed, failed
     file_key = fields.CharField(max_length=200, null=True)
@@ -165,7 +152,6 @@ class ImportJob(Model):
     errors = fields.JSONField(default=list)  # [{"line", "reason"}], the first 1000
     error = fields.CharField(max_length=200, null=True)
     created_by = fields.CharField(max_length=40)
-    created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
 
@@ -173,10 +159,9 @@ class ImportJob(Model):
         table = "import_job"
 
 
-class RegistryCorrection(Model):
+class RegistryCorrection(keyed("fbk")):
     """A citizen's request to correct or complete registry data (数据纠错), seen by the admins."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("fbk"))
     citizen_id = fields.CharField(max_length=40, db_index=True)
     dataset = fields.CharField(max_length=32)
     field = fields.CharField(max_length=48, null=True)
@@ -184,7 +169,6 @@ class RegistryCorrection(Model):
     message_enc = fields.TextField()
     status = fields.CharField(max_length=16, default="open")  # open, resolved
     reply = fields.TextField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
     resolved_by = fields.CharField(max_length=40, null=True)
 

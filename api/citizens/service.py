@@ -14,6 +14,7 @@ from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
 from api.core import db, pii, ratelimit
 from api.core.errors import Conflict, NotFound
+from api.core.pagination import Page, PageRequest, paginate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -152,10 +153,11 @@ async def revoke_delegation(*, delegation_id: str, citizen_id: str) -> Delegatio
     return await _delegation_read(delegation, role=role)
 
 
-async def list_delegations(*, citizen_id: str) -> list[DelegationRead]:
+async def list_delegations(*, citizen_id: str, paging: PageRequest) -> Page:
     """Delegations I gave and those I accepted, newest first."""
-    rows = await Delegation.filter(Q(principal_id=citizen_id) | Q(agent_id=citizen_id)).order_by("-created_at")
-    return [await _delegation_read(d, role="principal" if d.principal_id == citizen_id else "agent") for d in rows]
+    found = await paginate(Delegation.filter(Q(principal_id=citizen_id) | Q(agent_id=citizen_id)), page=paging)
+    return Page([await _delegation_read(d, role="principal" if d.principal_id == citizen_id else "agent")
+                 for d in found.items], found.next_cursor)
 
 
 async def delegated_level(*, principal_id: str, agent_id: str, scope: str) -> int | None:

@@ -16,6 +16,7 @@ from api.citizens.schemas import (
 from api.core import audit
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
+from api.core.pagination import page_request
 
 bp = Blueprint("citizens", url_prefix="/api/v1")
 
@@ -72,8 +73,8 @@ async def create_delegation(request):
 @doc("我给出的和我接受的代办授权", response=DelegationPage, errors=(401,), tag="citizens", secured="citizen")
 @citizen_required()
 async def list_delegations(request):
-    items = await service.list_delegations(citizen_id=request.ctx.actor.citizen_id)
-    return respond({"items": items, "next_cursor": None})
+    page = await service.list_delegations(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.post("/delegations/<delegation_id:str>/accept")

@@ -3,10 +3,10 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import Timestamped, keyed
 
 
-class CodeHolder(Model):
+class CodeHolder(Timestamped):
     """A citizen who has asked for a code; the number inside every code id, and whether codes may be used."""
 
     id = fields.BigIntField(primary_key=True)  # sealed inside each code id: never shown as is
@@ -16,13 +16,12 @@ class CodeHolder(Model):
     # Every code issued at or before this epoch second is refused, whatever the status becomes later.
     revoked_before = fields.BigIntField(null=True)
     status_changed_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "code_holder"
 
 
-class CodeSigningKey(Model):
+class CodeSigningKey(Timestamped):
     """An Ed25519 key that signs codes between `not_before` and `not_after`, published until `publish_until`."""
 
     kid = fields.CharField(max_length=24, primary_key=True)
@@ -31,22 +30,19 @@ class CodeSigningKey(Model):
     not_before = fields.DatetimeField(unique=True)
     not_after = fields.DatetimeField()
     publish_until = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "code_signing_key"
 
 
-class Terminal(Model):
+class Terminal(keyed("trm")):
     """A scanner registered for one scene and department; only a hash of its secret is kept."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("trm"))
     name = fields.CharField(max_length=100)
     scene = fields.CharField(max_length=24)
     dept = fields.CharField(max_length=64)
     secret_hash = fields.CharField(max_length=64)
     created_by = fields.CharField(max_length=40)
-    created_at = fields.DatetimeField(auto_now_add=True)
     disabled_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -66,10 +62,9 @@ class CodeRevocation(Model):
         table = "code_revocation"
 
 
-class CodeScan(Model):
+class CodeScan(keyed("scn", created_at=False)):
     """One scan, online or uploaded from an offline terminal, accepted or refused."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("scn"))
     terminal_id = fields.CharField(max_length=40)
     scene = fields.CharField(max_length=24)
     # Not indexed: no query looks scans up by code id (a code's holder is in the id), and it is the hottest write.

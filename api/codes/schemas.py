@@ -116,6 +116,7 @@ class MyScan(BaseModel):
 
 class MyScanPage(BaseModel):
     items: list[MyScan]
+    next_cursor: str | None = None
 
 
 class TerminalCreate(BaseModel):
@@ -137,6 +138,7 @@ class TerminalRead(BaseModel):
 
 class TerminalPage(BaseModel):
     items: list[TerminalRead]
+    next_cursor: str | None = None
 
 
 class CodeRevoke(BaseModel):

@@ -20,10 +20,12 @@ from api.codes.terminals import SecretHasher
 from api.core import audit, db
 from api.core.deps import Deps
 from api.core.errors import NotFound
+from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
 from auth import tokens
 from auth.models import RefreshToken
 
 REVOCATION_PAGE = 1000
+LATEST_SCANS = Order((Key("scanned_at", dt.datetime, descending=True), Key("id", str, descending=True)))
 
 
 @dataclass(eq=False)
@@ -224,14 +226,14 @@ async def revocations(*, since: int, now: dt.datetime) -> dict:
             "as_of": now}
 
 
-async def my_scans(*, citizen_id: str, limit: int) -> list[dict]:
+async def my_scans(*, citizen_id: str, paging: PageRequest) -> Page:
     """Who scanned my code, newest first: the terminal, its scene and department, and the outcome."""
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
     if holder is None:
-        return []
-    scans = await CodeScan.filter(holder_id=holder.id).order_by("-scanned_at").limit(limit)
-    terminals = {t.id: t for t in await Terminal.filter(id__in={s.terminal_id for s in scans})}
-    return [{"id": s.id, "scene": s.scene, "terminal": terminals[s.terminal_id].name if s.terminal_id in terminals
-             else None, "dept": terminals[s.terminal_id].dept if s.terminal_id in terminals else None,
-             "outcome": s.outcome, "reason": s.reason, "source": s.source, "scanned_at": s.scanned_at}
-            for s in scans]
+        return nothing(page=paging, order=LATEST_SCANS)
+    found = await paginate(CodeScan.filter(holder_id=holder.id), page=paging, order=LATEST_SCANS)
+    terminals = {t.id: t for t in await Terminal.filter(id__in={s.terminal_id for s in found.items})}
+    return found.map(lambda s: {
+        "id": s.id, "scene": s.scene, "terminal": terminals[s.terminal_id].name if s.terminal_id in terminals else None,
+        "dept": terminals[s.terminal_id].dept if s.terminal_id in terminals else None, "outcome": s.outcome,
+        "reason": s.reason, "source": s.source, "scanned_at": s.scanned_at})

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from api.codes.models import Terminal
 from api.core import audit
 from api.core.errors import NotFound
+from api.core.pagination import Page, PageRequest, paginate
 from api.core.workdays import utc_now
 
 CACHE_SECONDS = 300
@@ -70,10 +71,10 @@ async def disable(*, actor, redis, terminal_id: str) -> dict:
     return read(terminal)
 
 
-async def page(*, scene: str | None, limit: int) -> list[dict]:
+async def page(*, scene: str | None, paging: PageRequest) -> Page:
     """Registered terminals, newest first."""
     query = Terminal.all() if scene is None else Terminal.filter(scene=scene)
-    return [read(t) for t in await query.order_by("-created_at").limit(limit)]
+    return (await paginate(query, page=paging)).map(read)
 
 
 @dataclass(frozen=True)

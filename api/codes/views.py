@@ -25,6 +25,7 @@ from api.codes.schemas import (
 from api.core.errors import ValidationFailed
 from api.core.guards import admin_required, citizen_required
 from api.core.http import doc, parse, respond
+from api.core.pagination import page_request
 
 bp = Blueprint("codes", url_prefix="/api/v1")
 admin_bp = Blueprint("codes_admin", url_prefix="/api/v1/admin")
@@ -69,7 +70,8 @@ async def unfreeze(request):
 @doc("谁扫过我的码：终端、场景、部门、结果", response=MyScanPage, errors=(401,), tag="codes", secured="citizen")
 @citizen_required()
 async def my_scans(request):
-    return respond({"items": await service.my_scans(citizen_id=request.ctx.actor.citizen_id, limit=50)})
+    page = await service.my_scans(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.get("/codes/keys")
@@ -127,8 +129,8 @@ async def register_terminal(request):
 @doc("扫码终端列表", response=TerminalPage, errors=(401, 403), tag="codes", secured="admin")
 @admin_required("super_admin", "auditor")
 async def list_terminals(request):
-    scene = request.args.get("scene")
-    return respond({"items": await terminals.page(scene=scene, limit=200)})
+    page = await terminals.page(scene=request.args.get("scene"), paging=page_request(request.args))
+    return respond(page.body())
 
 
 @admin_bp.post("/terminals/<terminal_id:str>/disable")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
-
 from api.core.models import AuditLog
+from api.core.pagination import Page, PageRequest, paginate
 
 
 async def record(*, actor_type: str, actor_id: str, action: str, target_type: str | None = None,
@@ -26,8 +25,8 @@ async def record_for(actor, *, action: str, target_type: str | None = None, targ
     )
 
 
-async def page(*, limit: int, before: tuple | None, actor_id: str | None = None, target_id: str | None = None,
-               action: str | None = None) -> list[AuditLog]:
+async def page(*, paging: PageRequest, actor_id: str | None = None, target_id: str | None = None,
+               action: str | None = None) -> Page:
     """Newest entries first, filtered."""
     query = AuditLog.all()
     if actor_id:
@@ -36,7 +35,4 @@ async def page(*, limit: int, before: tuple | None, actor_id: str | None = None,
         query = query.filter(target_id=target_id)
     if action:
         query = query.filter(action=action)
-    if before:
-        at, last_id = before
-        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last_id))
-    return await query.order_by("-created_at", "-id").limit(limit)
+    return await paginate(query, page=paging)

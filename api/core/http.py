@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sanic import HTTPResponse
 from sanic.response import json as sanic_json
 from sanic_ext import openapi
-from sanic_ext.extensions.openapi.definitions import Response
+from sanic_ext.extensions.openapi.definitions import Parameter, Response
 
 from api.core.errors import AppError, ValidationFailed
 
@@ -73,15 +73,27 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+PAGE_PARAMETERS = [
+    Parameter("limit", int, description="每页条数，默认 20，最多 100"),
+    Parameter("cursor", str, description="上一页应答中的 next_cursor（不透明）"),
+]
+
+
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
         status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
         tag: str | None = None):
-    """Documents a route in /openapi.json with its request and response shapes and error answers."""
+    """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
+    has `next_cursor`) also gets `?limit`, `?cursor` and 422."""
+    paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
+    if paged:
+        errors = (*errors, 422)  # a limit out of range or a cursor that is not one
     responses = [Response({"application/json": response} if response else {}, status=status)]
     responses += [Response({"application/json": ErrorBody}, status=code) for code in sorted(set(errors))]
     kwargs = {"summary": summary, "response": responses}
     if body is not None:
         kwargs["body"] = {"application/json": body}
+    if paged:
+        kwargs["parameter"] = PAGE_PARAMETERS
     if description:
         kwargs["description"] = description
     if secured:

@@ -1,4 +1,4 @@
-"""Cross-domain tables: the audit log and idempotency records."""
+"""The abstract bases every table is built on, and the cross-domain tables: the audit log and idempotency records."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -6,10 +6,32 @@ from tortoise.models import Model
 from api.core.ids import new_id
 
 
-class AuditLog(Model):
+class Timestamped(Model):
+    """A row that records when it was made."""
+
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def keyed(prefix: str, *, created_at: bool = True) -> type[Model]:
+    """An abstract base with an opaque string primary key, `new_id(prefix)` (e.g. `cit_3k9v...`), and a
+    `created_at` stamp unless `created_at=False` (the table has none, or its own)."""
+
+    class Keyed(Timestamped if created_at else Model):
+        id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id(prefix))
+
+        class Meta:
+            abstract = True
+
+    Keyed.__name__ = Keyed.__qualname__ = f"Keyed_{prefix}"
+    return Keyed
+
+
+class AuditLog(keyed("aud", created_at=False)):
     """One admin action or personal-data read: who (and for whom), what, when, from where."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("aud"))
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     actor_type = fields.CharField(max_length=16)  # citizen, agent, admin, system
     actor_id = fields.CharField(max_length=40, db_index=True)
@@ -25,16 +47,14 @@ class AuditLog(Model):
         table = "audit_log"
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(keyed("idm")):
     """The first answer to a create request, replayed for the same key and body."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("idm"))
     scope = fields.CharField(max_length=96)
     key = fields.CharField(max_length=128)
     body_hash = fields.CharField(max_length=64)
     status = fields.SmallIntField()
     response = fields.JSONField()
-    created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "idempotency_record"

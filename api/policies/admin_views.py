@@ -10,7 +10,7 @@ from sanic import Blueprint
 from api.core import idempotency
 from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 from api.policies import attributes, corrections, service
 from api.policies.schemas import (
     AttributePage,
@@ -44,9 +44,8 @@ async def create_policy(request):
 @doc("政策列表", response=PolicyPage, errors=(401, 403, 422), tag="policies-admin", secured="admin")
 @admin_required(*POLICY_ROLES)
 async def list_policies(request):
-    limit, cursor = page_params(request.args)
-    rows, after = await service.page(limit=limit, before=cursor, status=request.args.get("status"))
-    return respond({"items": [_policy(p) for p in rows], "next_cursor": encode_cursor(after) if after else None})
+    page = await service.page(paging=page_request(request.args), status=request.args.get("status"))
+    return respond(page.body(_policy))
 
 
 @bp.get("/policies/<policy_id:str>")
@@ -117,6 +116,4 @@ async def attribute_registry(request):
      secured="admin")
 @admin_required(*POLICY_ROLES)
 async def list_corrections(request):
-    limit, cursor = page_params(request.args)
-    items, after = await corrections.page(actor=request.ctx.actor, limit=limit, before=cursor)
-    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+    return respond((await corrections.page(actor=request.ctx.actor, paging=page_request(request.args))).body())

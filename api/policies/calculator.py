@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.citizens.models import Citizen
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today
 from api.policies import facts, rules
 from api.policies.errors import RealNameRequired
@@ -41,14 +41,13 @@ async def eligible(*, citizen_id: str) -> dict:
     return {"items": items, "as_of": as_of}
 
 
-async def grants_page(*, citizen_id: str, limit: int, before: dict | None) -> tuple[list[dict], dict | None]:
+async def grants_page(*, citizen_id: str, paging: PageRequest) -> Page:
     """Benefits granted to the citizen without applying, newest first."""
     citizen = await Citizen.get(id=citizen_id)
     if not citizen.id_number_bidx:
-        return [], None
-    rows, after = await newest_first(PolicyReach.filter(person_bidx=citizen.id_number_bidx, granted=True),
-                                     limit=limit, before=before)
-    policies = {p.id: p for p in await Policy.filter(id__in=[r.policy_id for r in rows])}
-    return [{"id": r.id, "policy_id": r.policy_id, "title": policies[r.policy_id].title,
-             "benefit": policies[r.policy_id].benefit, "granted_at": r.created_at, "status": r.status}
-            for r in rows], after
+        return nothing(page=paging)
+    found = await paginate(PolicyReach.filter(person_bidx=citizen.id_number_bidx, granted=True), page=paging)
+    policies = {p.id: p for p in await Policy.filter(id__in=[r.policy_id for r in found.items])}
+    return found.map(lambda r: {"id": r.id, "policy_id": r.policy_id, "title": policies[r.policy_id].title,
+                                "benefit": policies[r.policy_id].benefit, "granted_at": r.created_at,
+                                "status": r.status})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.citizens.models import RegistryCorrection
 from api.core import audit, pii
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
 
 # Which department keeps each registry (the staff notice goes there).
@@ -24,12 +24,13 @@ async def create(*, actor, data: dict) -> RegistryCorrection:
     return correction
 
 
-async def page(*, actor, limit: int, before: dict | None) -> tuple[list[dict], dict | None]:
+async def page(*, actor, paging: PageRequest) -> Page:
     """Correction requests for the admins, newest first (reading them is audited: they hold personal data)."""
-    rows, after = await newest_first(RegistryCorrection.all(), limit=limit, before=before)
+    found = await paginate(RegistryCorrection.all(), page=paging)
     c = pii.cipher()
     await audit.record_for(actor, action="registry_correction.list", target_type="registry_correction",
-                           detail={"count": len(rows)})
-    return [{"id": r.id, "citizen_id": r.citizen_id, "dataset": r.dataset, "field": r.field, "policy_id": r.policy_id,
-             "status": r.status, "created_at": r.created_at,
-             "message": c.decrypt(r.message_enc, context="correction.message")} for r in rows], after
+                           detail={"count": len(found.items)})
+    return found.map(lambda r: {
+        "id": r.id, "citizen_id": r.citizen_id, "dataset": r.dataset, "field": r.field, "policy_id": r.policy_id,
+        "status": r.status, "created_at": r.created_at,
+        "message": c.decrypt(r.message_enc, context="correction.message")})

@@ -1,15 +1,13 @@
 """Policies, their campaigns and the people they reached (grants for 免申即享)."""
 
 from tortoise import fields
-from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.models import keyed
 
 
-class Policy(Model):
+class Policy(keyed("pol")):
     """A policy: its text, the rule that says who it is for, and how it reaches them."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("pol"))
     title = fields.CharField(max_length=128)
     summary = fields.CharField(max_length=512)
     body = fields.TextField()
@@ -20,7 +18,6 @@ class Policy(Model):
     apply_url = fields.CharField(max_length=256, null=True)
     status = fields.CharField(max_length=16, default="draft")  # draft, published, archived
     created_by = fields.CharField(max_length=40)
-    created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     published_at = fields.DatetimeField(null=True)
     archived_at = fields.DatetimeField(null=True)
@@ -29,10 +26,9 @@ class Policy(Model):
         table = "policy"
 
 
-class Campaign(Model):
+class Campaign(keyed("cmp")):
     """One run of a published policy over the population: match, grant, queue, send."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("cmp"))
     policy_id = fields.CharField(max_length=40, db_index=True)
     status = fields.CharField(max_length=16, default="queued")  # queued, running, paused, completed, cancelled, failed
     stage = fields.CharField(max_length=16, default="match")  # match, send, done
@@ -43,7 +39,6 @@ class Campaign(Model):
     queued = fields.IntField(null=True)
     error = fields.CharField(max_length=200, null=True)
     created_by = fields.CharField(max_length=40)
-    created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     matched_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -52,10 +47,9 @@ class Campaign(Model):
         table = "campaign"
 
 
-class PolicyReach(Model):
+class PolicyReach(keyed("grt", created_at=False)):
     """A person a policy reached, once per policy whatever reruns happen; `granted` for 免申即享 grants."""
 
-    id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id("grt"))
     policy_id = fields.CharField(max_length=40)
     person_bidx = fields.CharField(max_length=64, db_index=True)
     campaign_id = fields.CharField(max_length=40, db_index=True)

@@ -6,7 +6,7 @@ import time
 
 from api.core import audit, idempotency, pii
 from api.core.errors import NotFound
-from api.core.pagination import newest_first
+from api.core.pagination import Page, PageRequest, paginate
 from api.core.workdays import today, utc_now
 from api.policies import campaigns, facts, rules
 from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
@@ -33,10 +33,10 @@ async def get(policy_id: str) -> Policy:
     return policy
 
 
-async def page(*, limit: int, before: dict | None, status: str | None) -> tuple[list[Policy], dict | None]:
+async def page(*, paging: PageRequest, status: str | None) -> Page:
     """Policies, newest first."""
     query = Policy.filter(status=status) if status else Policy.all()
-    return await newest_first(query, limit=limit, before=before)
+    return await paginate(query, page=paging)
 
 
 async def preview(*, actor, policy_id: str, sample_size: int = 5) -> dict:

@@ -6,7 +6,7 @@ from sanic import Blueprint
 
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
-from api.core.pagination import encode_cursor, page_params
+from api.core.pagination import page_request
 from api.policies import calculator, corrections
 from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage
 
@@ -26,9 +26,8 @@ async def eligible(request):
      secured="citizen")
 @citizen_required(scope="benefits")
 async def grants(request):
-    limit, cursor = page_params(request.args)
-    items, after = await calculator.grants_page(citizen_id=request.ctx.actor.citizen_id, limit=limit, before=cursor)
-    return respond({"items": items, "next_cursor": encode_cursor(after) if after else None})
+    page = await calculator.grants_page(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.post("/registry-corrections")

@@ -17,7 +17,7 @@ from api.core.http import doc, respond
 from miniapp_handlers.sandbox import state
 from miniapp_handlers.sandbox.inspection import add_message_routes
 from miniapp_handlers.sandbox.schemas import PHONE_PATTERN
-from notifications.sms import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
+from miniapp_handlers.sms.signing import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
 
 P = "sms"
 TIMESTAMP_SKEW = dt.timedelta(minutes=15)

@@ -61,7 +61,8 @@ async def test_the_data_can_say_no_or_send_it_to_a_reviewer(client):
                           headers=other_dept)
     assert r.status_code == 404
     police = await staff_headers(client, depts=("gongan",))
-    queue = (await client.get("/api/v1/admin/certificates?status=pending_review", headers=police)).json()["items"]
+    queue = (await client.get("/api/v1/admin/certificates", params={"status": "pending_review", "limit": 100},
+                              headers=police)).json()["items"]
     assert pending["id"] in [c["id"] for c in queue]
     r = await client.post(f"/api/v1/admin/certificates/{pending['id']}/actions", json={"action": "approve"},
                           headers=police)

@@ -1,9 +1,14 @@
-"""Identifiers are unique, and a forked worker never repeats its parent's random bytes."""
+"""Identifiers are unique, each table's carry its own prefix, and a forked worker never repeats its parent's random
+bytes."""
 
 import os
 import re
 
+from api.applications.models import TimelineEntry
+from api.citizens.models import Citizen, DisabilityRecord, PopulationRecord
+from api.codes.models import CodeHolder
 from api.core import ids
+from api.core.models import AuditLog
 
 
 def test_ids_are_unique_opaque_and_url_safe():
@@ -23,3 +28,12 @@ def test_a_forked_child_draws_its_own_bytes():
     os.waitpid(pid, 0)
     child = os.read(read_end, 16)
     assert len(child) == 16 and child != ids.random_bytes(16)
+
+
+def test_each_table_built_on_the_keyed_base_makes_ids_with_its_own_prefix():
+    made = {model: model().id for model in (Citizen, PopulationRecord, DisabilityRecord, TimelineEntry, AuditLog)}
+    assert [i.split("_")[0] for i in made.values()] == ["cit", "pop", "dis", "tle", "aud"]
+    assert len(set(made.values())) == 5
+    assert {"id", "created_at"} <= set(Citizen._meta.fields_map) and "created_at" not in TimelineEntry._meta.fields_map
+    assert AuditLog._meta.fields_map["created_at"].index  # its own field, indexed: the log is read newest first
+    assert "created_at" in CodeHolder._meta.fields_map and CodeHolder._meta.fields_map["id"].field_type is int

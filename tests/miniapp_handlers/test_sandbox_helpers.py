@@ -5,6 +5,7 @@ import secrets
 import pytest
 
 from miniapp_handlers.base import MessageRejected
+from miniapp_handlers.sms.client import SmsClient
 from tests.factories import random_phone
 
 
@@ -91,8 +92,6 @@ async def test_a_refusing_alipay_user_is_not_subscribed(client, alipay):
 
 
 async def test_counters_count_accepted_messages_and_delete_starts_from_zero(live, client, wechat, alipay):
-    from notifications.sms import SmsClient
-
     openid, uid = _openids(1)[0], _user_ids(1)[0]
     await _post(client, "/sandbox/wechat/users", {"openids": [openid]})
     await _post(client, "/sandbox/alipay/users", {"user_ids": [uid]})

@@ -10,8 +10,9 @@ import pytest
 from api.core import metrics
 from api.core.errors import UpstreamRejected, UpstreamUnavailable
 from api.core.settings import ConfigError, load_settings
-from miniapp_handlers.base import MessageRejected
-from notifications.sms import TIMESTAMP_FORMAT, SmsClient, signature
+from miniapp_handlers.base import MessageRejected, Provider
+from miniapp_handlers.sms.client import SmsClient
+from miniapp_handlers.sms.signing import TIMESTAMP_FORMAT, signature
 from tests.factories import random_phone
 
 
@@ -161,3 +162,10 @@ def test_production_refuses_the_sandbox_sms_secret(tmp_path):
         settings.check_production()
     assert settings.sms_base == f"{settings.public_base_url}/sandbox/sms/"
     assert load_settings(sms_api_base="https://dysmsapi.example").sms_base == "https://dysmsapi.example/"
+
+
+def test_the_sms_client_is_built_with_the_platforms(live):
+    platforms = live.app.ctx.deps.platforms
+    assert sorted(platforms) == ["alipay", "sms", "wechat"]
+    assert isinstance(platforms["sms"], SmsClient) and isinstance(platforms["sms"], Provider)
+    assert all(isinstance(p, Provider) for p in platforms.values())

@@ -1,4 +1,4 @@
-"""The SMS provider client: Aliyun dysmsapi `SendSms`, signed the Aliyun RPC way (HMAC-SHA256).
+"""The SMS provider client: Aliyun dysmsapi `SendSms`, signed the Aliyun RPC way (miniapp_handlers.sms.signing).
 
 The sandbox twin (miniapp_handlers/sandbox/sms.py) verifies the same signature. Phone numbers are
 personal data: they go in the form body only and never into a log line or an error message.
@@ -7,27 +7,17 @@ personal data: they go in the form body only and never into a log line or an err
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
-import logging
 import secrets
-import time
-from urllib.parse import quote
 
 import aiohttp
 
-from api.core import metrics
-from api.core.errors import AppError, UpstreamOutcomeUnknown, UpstreamRejected, UpstreamUnavailable
+from api.core.errors import UpstreamOutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from api.core.settings import Settings
-from miniapp_handlers.base import MessageRejected
+from miniapp_handlers.base import MessageRejected, Provider
+from miniapp_handlers.sms.signing import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
 
-log = logging.getLogger("notifications.sms")
-
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-SIGNATURE_METHOD = "HMAC-SHA256"
 REFUSALS = {"isv.MOBILE_NUMBER_ILLEGAL": "bad_recipient",
             "isv.TEMPLATE_MISSING": "bad_data", "isv.SMS_TEMPLATE_ILLEGAL": "bad_data",
             "isv.TEMPLATE_PARAMS_ILLEGAL": "bad_data", "isv.TEMPLATE_MISSING_PARAMETERS": "bad_data",
@@ -37,40 +27,25 @@ REFUSALS = {"isv.MOBILE_NUMBER_ILLEGAL": "bad_recipient",
 TRANSIENT = frozenset({"isp.SYSTEM_ERROR", "isv.BUSINESS_LIMIT_CONTROL", "ServiceUnavailable"})
 
 
-def percent_encode(value: str) -> str:
-    """Aliyun's percent-encoding: UTF-8, only RFC 3986 unreserved characters left as they are."""
-    return quote(value, safe="~")
-
-
-def signature(params: dict[str, str], secret: str, method: str = "POST") -> str:
-    """The request's Signature: base64 HMAC-SHA256 over `METHOD&%2F&` + the encoded, sorted query."""
-    query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
-                     if k != "Signature")
-    to_sign = f"{method}&{percent_encode('/')}&{percent_encode(query)}"
-    # Aliyun keys the HMAC with the secret followed by "&".
-    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-class SmsClient:
-    """Sends template SMS through the provider over one pooled HTTP client; times and logs each call."""
+class SmsClient(Provider):
+    """Sends template SMS through the provider over one pooled HTTP client."""
 
     name = "sms"
 
     def __init__(self, settings: Settings):
+        super().__init__(settings)
         self.url = settings.sms_base + "SendSms"
         self.access_key_id = settings.sms_access_key_id
         self.sign_name = settings.sms_sign_name
         self._secret = settings.sms_access_key_secret
         self._pool = max(100, settings.push_senders * settings.push_concurrency)
-        self._timeout = settings.platform_timeout_seconds
         self._http: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
 
     def _session(self) -> aiohttp.ClientSession:
         # aiohttp, not httpx: at a thousand sends a second httpx's pool bookkeeping costs 3-6 ms of CPU a
         # request here, aiohttp about 0.3 ms.
         if self._http is None:
-            t = self._timeout
+            t = self.timeout
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool),
                 timeout=aiohttp.ClientTimeout(total=None, connect=t, sock_connect=t, sock_read=t))
@@ -89,20 +64,8 @@ class SmsClient:
     async def send(self, *, phone: str, template_code: str, params: dict) -> str:
         """Send one template SMS; the provider's BizId. MessageRejected for refusals of this message,
         UpstreamUnavailable for transient trouble, UpstreamRejected for our own misconfiguration."""
-        started = time.perf_counter()
-        outcome = "ok"
-        try:
+        with self.observed("send"):
             return await self._post(self._form(phone=phone, template_code=template_code, params=params))
-        except MessageRejected as exc:
-            outcome = f"rejected:{exc.platform_code}"
-            raise
-        except AppError as exc:
-            outcome = exc.code if exc.__cause__ is None else f"{exc.code}:{type(exc.__cause__).__name__}"
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.UPSTREAM.labels(self.name, "send", "ok" if outcome == "ok" else "error").observe(elapsed)
-            log.info("platform call sms.send %s in %.1f ms", outcome, elapsed * 1000)
 
     async def _post(self, form: dict[str, str]) -> str:
         try:
@@ -137,8 +100,3 @@ class SmsClient:
         """Close the HTTP connection pool."""
         if self._http is not None:
             await self._http.close()
-
-
-def create_sms_client(settings: Settings) -> SmsClient:
-    """The SMS client, pointed at the provider or the sandbox by settings."""
-    return SmsClient(settings)

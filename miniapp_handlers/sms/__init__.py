@@ -1,0 +1,1 @@
+"""SMS provider client (Aliyun dysmsapi SendSms) and its request signing."""
