@@ -6,7 +6,6 @@ from sanic import Blueprint
 
 from api.applications import ratings, staff
 from api.applications.schemas import ApplicationRead, QueuePage, RectificationPage, StaffActionIn
-from api.core import audit
 from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
@@ -32,10 +31,7 @@ async def queue(request):
      secured="admin")
 @admin_required(*STAFF)
 async def read_case(request, case_id: str):
-    answer = await staff.read_case(actor=request.ctx.actor, case_id=case_id)
-    await audit.record_for(request.ctx.actor, action="application.read", target_type="application",
-                           target_id=case_id)
-    return respond(answer)
+    return respond(await staff.read_case(actor=request.ctx.actor, case_id=case_id))
 
 
 @bp.post("/applications/<case_id:str>/actions")
@@ -46,11 +42,8 @@ async def read_case(request, case_id: str):
 @admin_required(*STAFF)
 async def act(request, case_id: str):
     body = parse(request, StaffActionIn)
-    answer = await staff.act(actor=request.ctx.actor, case_id=case_id, action=body.action, note=body.note,
-                             tracking_no=body.tracking_no)
-    await audit.record_for(request.ctx.actor, action=f"application.{body.action}", target_type="application",
-                           target_id=case_id)
-    return respond(answer)
+    return respond(await staff.act(actor=request.ctx.actor, case_id=case_id, action=body.action, note=body.note,
+                                   tracking_no=body.tracking_no))
 
 
 @bp.get("/rectifications")

@@ -15,7 +15,7 @@ from api.applications.schemas import ApplicationCreate, ApplicationRead, Supplem
 from api.catalog import service as catalog
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
-from api.core import idempotency, pii, workdays
+from api.core import audit, idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
@@ -145,11 +145,19 @@ async def own_case(*, citizen_id: str, application_id: str) -> Application:
     return row
 
 
-async def read(*, citizen_id: str, application_id: str, reveal: bool) -> dict:
-    """One application with its timeline, sub-cases and SLA state."""
+async def _read(*, citizen_id: str, application_id: str, reveal: bool) -> dict:
     row = await own_case(citizen_id=citizen_id, application_id=application_id)
     children = await Application.filter(parent_id=row.id).order_by("id")
     return await reads.full(row, children=children, reveal=reveal)
+
+
+async def read(*, actor, application_id: str, reveal: bool) -> dict:
+    """One application with its timeline, sub-cases and SLA state; a revealed read or an agent's is audited."""
+    answer = await _read(citizen_id=actor.citizen_id, application_id=application_id, reveal=reveal)
+    if reveal or actor.is_agent:
+        await audit.record_for(actor, action="application.read", target_type="application",
+                               target_id=application_id, detail={"revealed": reveal})
+    return answer
 
 
 async def list_mine(*, citizen_id: str, paging: PageRequest, status: str | None) -> Page:
@@ -197,7 +205,7 @@ async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -
                 await TimelineEntry.create(application_id=case.id, actor_type=_actor_type(actor),
                                            actor_id=actor.actor_id, action="supplement", from_status=case.status,
                                            to_status=case.status, note=body.note)
-    return await read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
+    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
 
 
 def _item_materials(target: Target, item_code: str) -> list[dict]:
@@ -211,4 +219,4 @@ async def withdraw(*, actor, application_id: str, note: str | None = None) -> di
         for case in open_cases:
             await moves.move(case, to_status="withdrawn", action="withdraw", actor_type=_actor_type(actor),
                              actor_id=actor.actor_id, note=note or "申请人撤回")
-    return await read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
+    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)

@@ -10,7 +10,7 @@ from api.applications import materials as materials_mod
 from api.applications import moves, reads, workflow
 from api.applications.errors import MaterialsOwed, TrackingRequired
 from api.applications.models import Application
-from api.core import workdays
+from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
 from notifications import service as notifications
@@ -56,9 +56,11 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
 
 
 async def read_case(*, actor, case_id: str) -> dict:
-    """A case with its form in clear (staff review it); the caller audits the read."""
+    """A case with its form in clear (staff review it); the read is audited."""
     row = await case_for_staff(actor=actor, case_id=case_id)
-    return await reads.full(row, children=[], reveal=True)
+    answer = await reads.full(row, children=[], reveal=True)
+    await audit.record_for(actor, action="application.read", target_type="application", target_id=case_id)
+    return answer
 
 
 async def act(*, actor, case_id: str, action: str, note: str | None, tracking_no: str | None) -> dict:
@@ -79,6 +81,7 @@ async def act(*, actor, case_id: str, action: str, note: str | None, tracking_no
     async with in_transaction():
         await moves.move(row, to_status=to_status, action=action, actor_type="staff", actor_id=actor.actor_id,
                          note=note, extra=extra)
+        await audit.record_for(actor, action=f"application.{action}", target_type="application", target_id=case_id)
     return await reads.full(row, children=[], reveal=True)
 
 

@@ -18,7 +18,7 @@ from api.applications.schemas import (
     RatingIn,
     SupplementIn,
 )
-from api.core import audit, idempotency
+from api.core import idempotency
 from api.core.errors import ValidationFailed
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
@@ -77,11 +77,7 @@ async def list_applications(request):
 async def get_application(request, application_id: str):
     actor = request.ctx.actor
     reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
-    answer = await service.read(citizen_id=actor.citizen_id, application_id=application_id, reveal=reveal)
-    if reveal or actor.is_agent:
-        await audit.record_for(actor, action="application.read", target_type="application",
-                               target_id=application_id, detail={"revealed": reveal})
-    return respond(answer)
+    return respond(await service.read(actor=actor, application_id=application_id, reveal=reveal))
 
 
 @bp.post("/applications/<application_id:str>/supplement")

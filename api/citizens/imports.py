@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from tortoise.transactions import in_transaction
+
 from api.citizens import registry
 from api.citizens.models import ImportJob
 from api.core import audit, pii
@@ -40,9 +42,10 @@ async def create_job(*, dataset: str, data: bytes, actor, storage, jobs) -> Impo
     job = ImportJob(dataset=dataset, created_by=actor.actor_id)
     job.file_key = f"imports-{job.id}.csv.enc"
     await storage.put(job.file_key, pii.cipher().encrypt_bytes(data, context=CONTEXT))
-    await job.save()
-    await audit.record_for(actor, action="registry.import", target_type="import_job", target_id=job.id,
-                           detail={"dataset": dataset, "bytes": len(data)})
+    async with in_transaction():
+        await job.save()
+        await audit.record_for(actor, action="registry.import", target_type="import_job", target_id=job.id,
+                               detail={"dataset": dataset, "bytes": len(data)})
     await jobs.enqueue("run_import_job", job.id)
     return job
 

@@ -12,8 +12,8 @@ from api.citizens import profile_cache
 from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
 from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
-from api.core import db, pii, ratelimit
-from api.core.errors import Conflict, NotFound
+from api.core import audit, db, pii, ratelimit
+from api.core.errors import AppError, Conflict, NotFound
 from api.core.pagination import Page, PageRequest, paginate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,6 +49,15 @@ async def profile(*, citizen_id: str, redis, reveal: bool = False, cached: str |
     )
 
 
+async def read_profile(*, actor, redis, reveal: bool, cached: str | None = None) -> CitizenRead:
+    """The profile for a request: a revealed one, or one an agent reads, is audited (personal-data read)."""
+    answer = await profile(citizen_id=actor.citizen_id, redis=redis, reveal=reveal, cached=cached)
+    if reveal or actor.is_agent:
+        await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=answer.id,
+                               detail={"revealed": reveal})
+    return answer
+
+
 async def holds_data(*, citizen: Citizen) -> bool:
     """True when merging this citizen away would lose something: a phone, a real name, delegations."""
     if citizen.phone_bidx or citizen.id_number_bidx or citizen.assurance_level >= 2:
@@ -56,10 +65,30 @@ async def holds_data(*, citizen: Citizen) -> bool:
     return await Delegation.filter(Q(principal_id=citizen.id) | Q(agent_id=citizen.id)).exists()
 
 
-async def verify_real_name(*, citizen_id: str, name: str, id_number: str, redis, tries_per_day: int) -> Citizen:
-    """Check name + id number against the population registry and raise the citizen to level 2."""
+async def verify_real_name(*, actor, name: str, id_number: str, redis, tries_per_day: int) -> Citizen:
+    """Check name + id number against the population registry and raise the citizen to level 2.
+
+    Every try reads the registry, so every try is audited: a refused one on its own, a successful one with the
+    change it makes."""
+    citizen_id = actor.citizen_id
     today = dt.datetime.now(SHANGHAI).strftime("%Y%m%d")
     await ratelimit.hit(redis, bucket=f"realname:{citizen_id}:{today}", limit=tries_per_day, window_seconds=86400)
+    try:
+        citizen = await _verify_real_name(actor, name=name, id_number=id_number)
+    except AppError:
+        await _audit_real_name(actor)
+        raise
+    await profile_cache.forget(redis=redis, citizen_ids=[citizen_id])
+    return citizen
+
+
+async def _audit_real_name(actor) -> None:
+    await audit.record_for(actor, action="registry.population.verify", target_type="citizen",
+                           target_id=actor.citizen_id)
+
+
+async def _verify_real_name(actor, *, name: str, id_number: str) -> Citizen:
+    citizen_id = actor.citizen_id
     c = pii.cipher()
     id_bidx = c.blind_index(id_number, kind="id_number")
     record = await PopulationRecord.get_or_none(id_number_bidx=id_bidx)
@@ -78,7 +107,7 @@ async def verify_real_name(*, citizen_id: str, name: str, id_number: str, redis,
         citizen.assurance_level = max(citizen.assurance_level, 2)
         citizen.real_name_verified_at = citizen.real_name_verified_at or _now()
         await citizen.save()
-    await profile_cache.forget(redis=redis, citizen_ids=[citizen_id])
+        await _audit_real_name(actor)
     return citizen
 
 
@@ -104,9 +133,9 @@ async def _delegation_read(delegation: Delegation, *, role: str) -> DelegationRe
     )
 
 
-async def create_delegation(*, principal_id: str, agent_phone: str, scopes: list[str],
-                            expires_at: dt.datetime) -> DelegationRead:
-    """Invite the holder of `agent_phone` to act for the principal within `scopes`."""
+async def create_delegation(*, actor, agent_phone: str, scopes: list[str], expires_at: dt.datetime) -> DelegationRead:
+    """Invite the holder of `agent_phone` to act for the principal (the actor) within `scopes`."""
+    principal_id = actor.citizen_id
     principal = await get(citizen_id=principal_id)
     if principal.assurance_level < 2:
         raise AssuranceTooLow("委托他人代办前请先完成实名认证")
@@ -114,16 +143,20 @@ async def create_delegation(*, principal_id: str, agent_phone: str, scopes: list
     phone_bidx = c.blind_index(agent_phone, kind="phone")
     if phone_bidx == principal.phone_bidx:
         raise Conflict("不能委托自己代办", code="self_delegation")
-    delegation = await Delegation.create(
-        principal_id=principal_id, agent_phone_bidx=phone_bidx,
-        agent_phone_enc=c.encrypt(pii.normalize(agent_phone, kind="phone"), context="delegation.agent_phone"),
-        scopes=scopes, expires_at=expires_at,
-    )
+    async with in_transaction():
+        delegation = await Delegation.create(
+            principal_id=principal_id, agent_phone_bidx=phone_bidx,
+            agent_phone_enc=c.encrypt(pii.normalize(agent_phone, kind="phone"), context="delegation.agent_phone"),
+            scopes=scopes, expires_at=expires_at,
+        )
+        await audit.record_for(actor, action="delegation.create", target_type="delegation", target_id=delegation.id,
+                               detail={"scopes": scopes})
     return await _delegation_read(delegation, role="principal")
 
 
-async def accept_delegation(*, delegation_id: str, agent_id: str) -> DelegationRead:
-    """The invited agent (by verified phone) accepts; anyone else gets 404."""
+async def accept_delegation(*, actor, delegation_id: str) -> DelegationRead:
+    """The invited agent (the actor, by verified phone) accepts; anyone else gets 404."""
+    agent_id = actor.citizen_id
     agent = await get(citizen_id=agent_id)
     async with in_transaction():
         delegation = await Delegation.select_for_update().get_or_none(id=delegation_id)
@@ -138,17 +171,22 @@ async def accept_delegation(*, delegation_id: str, agent_id: str) -> DelegationR
             raise Conflict("该授权邀请已失效", code="delegation_not_pending")
         delegation.status, delegation.agent_id, delegation.accepted_at = "active", agent_id, _now()
         await delegation.save()
+        await audit.record_for(actor, action="delegation.accept", target_type="delegation", target_id=delegation.id)
     return await _delegation_read(delegation, role="agent")
 
 
-async def revoke_delegation(*, delegation_id: str, citizen_id: str) -> DelegationRead:
-    """Either side ends a delegation."""
+async def revoke_delegation(*, actor, delegation_id: str) -> DelegationRead:
+    """Either side (the actor) ends a delegation."""
+    citizen_id = actor.citizen_id
     delegation = await Delegation.get_or_none(id=delegation_id)
     if delegation is None or citizen_id not in (delegation.principal_id, delegation.agent_id):
         raise NotFound("授权不存在")
     if delegation.status != "revoked":
         delegation.status, delegation.revoked_at = "revoked", _now()
-        await delegation.save()
+        async with in_transaction():
+            await delegation.save()
+            await audit.record_for(actor, action="delegation.revoke", target_type="delegation",
+                                   target_id=delegation.id)
     role = "principal" if delegation.principal_id == citizen_id else "agent"
     return await _delegation_read(delegation, role=role)
 

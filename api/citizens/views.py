@@ -13,7 +13,6 @@ from api.citizens.schemas import (
     RealNameCreate,
     RealNameRead,
 )
-from api.core import audit
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
@@ -28,12 +27,8 @@ bp = Blueprint("citizens", url_prefix="/api/v1")
 async def me(request):
     actor = request.ctx.actor
     reveal = request.args.get("reveal", "").lower() in ("1", "true") and not actor.is_agent
-    answer = await service.profile(citizen_id=actor.citizen_id, redis=request.app.ctx.deps.redis, reveal=reveal,
-                                   cached=request.ctx.also_read)
-    if reveal or actor.is_agent:
-        await audit.record_for(actor, action="citizen.profile.read", target_type="citizen", target_id=answer.id,
-                               detail={"revealed": reveal})
-    return respond(answer)
+    return respond(await service.read_profile(actor=actor, redis=request.app.ctx.deps.redis, reveal=reveal,
+                                              cached=request.ctx.also_read))
 
 
 @bp.post("/me/real-name")
@@ -43,14 +38,8 @@ async def me(request):
 async def real_name(request):
     body = parse(request, RealNameCreate)
     actor, s = request.ctx.actor, request.app.ctx.deps.settings
-    try:
-        citizen = await service.verify_real_name(citizen_id=actor.citizen_id, name=body.name, id_number=body.id_number,
-                                                 redis=request.app.ctx.deps.redis,
-                                                 tries_per_day=s.real_name_tries_per_day)
-    finally:
-        # Every try reads the population registry, so every try is audited, successful or not.
-        await audit.record_for(actor, action="registry.population.verify", target_type="citizen",
-                               target_id=actor.citizen_id)
+    citizen = await service.verify_real_name(actor=actor, name=body.name, id_number=body.id_number,
+                                             redis=request.app.ctx.deps.redis, tries_per_day=s.real_name_tries_per_day)
     answer = await service.profile(citizen_id=citizen.id, redis=request.app.ctx.deps.redis)
     return respond({"assurance_level": citizen.assurance_level, "citizen": answer})
 
@@ -61,11 +50,8 @@ async def real_name(request):
 @citizen_required()
 async def create_delegation(request):
     body = parse(request, DelegationCreate)
-    actor = request.ctx.actor
-    delegation = await service.create_delegation(principal_id=actor.citizen_id, agent_phone=body.agent_phone,
+    delegation = await service.create_delegation(actor=request.ctx.actor, agent_phone=body.agent_phone,
                                                  scopes=body.scopes, expires_at=body.expires_at)
-    await audit.record_for(actor, action="delegation.create", target_type="delegation", target_id=delegation.id,
-                           detail={"scopes": body.scopes})
     return respond(delegation, status=201)
 
 
@@ -82,17 +68,11 @@ async def list_delegations(request):
      errors=(401, 404, 409), tag="citizens", secured="citizen")
 @citizen_required()
 async def accept_delegation(request, delegation_id: str):
-    actor = request.ctx.actor
-    delegation = await service.accept_delegation(delegation_id=delegation_id, agent_id=actor.citizen_id)
-    await audit.record_for(actor, action="delegation.accept", target_type="delegation", target_id=delegation.id)
-    return respond(delegation)
+    return respond(await service.accept_delegation(actor=request.ctx.actor, delegation_id=delegation_id))
 
 
 @bp.post("/delegations/<delegation_id:str>/revoke")
 @doc("委托人或代办人终止授权", response=DelegationRead, errors=(401, 404), tag="citizens", secured="citizen")
 @citizen_required()
 async def revoke_delegation(request, delegation_id: str):
-    actor = request.ctx.actor
-    delegation = await service.revoke_delegation(delegation_id=delegation_id, citizen_id=actor.citizen_id)
-    await audit.record_for(actor, action="delegation.revoke", target_type="delegation", target_id=delegation.id)
-    return respond(delegation)
+    return respond(await service.revoke_delegation(actor=request.ctx.actor, delegation_id=delegation_id))

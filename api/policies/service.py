@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from tortoise.transactions import in_transaction
+
 from api.core import audit, idempotency, pii
 from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, paginate
@@ -20,8 +22,9 @@ async def create(*, actor, data: dict) -> Policy:
     # Stored as an object: a bare string is its name (a JSON column would read a string back as JSON text).
     data = {**data, "rule": rules.validate(data["rule"]),
             "benefit": {"name": benefit} if isinstance(benefit, str) else benefit}
-    policy = await Policy.create(**data, created_by=actor.actor_id)
-    await audit.record_for(actor, action="policy.create", target_type="policy", target_id=policy.id)
+    async with in_transaction():
+        policy = await Policy.create(**data, created_by=actor.actor_id)
+        await audit.record_for(actor, action="policy.create", target_type="policy", target_id=policy.id)
     return policy
 
 
@@ -92,8 +95,9 @@ async def archive(*, actor, policy_id: str) -> Policy:
         raise CampaignActive()
     if policy.status != "archived":
         policy.status, policy.archived_at = "archived", utc_now()
-        await policy.save(update_fields=["status", "archived_at", "updated_at"])
-        await audit.record_for(actor, action="policy.archive", target_type="policy", target_id=policy.id)
+        async with in_transaction():
+            await policy.save(update_fields=["status", "archived_at", "updated_at"])
+            await audit.record_for(actor, action="policy.archive", target_type="policy", target_id=policy.id)
     return policy
 
 
@@ -120,11 +124,12 @@ async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, l
     moves = {"pause": (("queued", "running"), "paused"), "resume": (("paused",), "running"),
              "cancel": (campaigns.ACTIVE, "cancelled")}
     allowed, target = moves[action]
-    changed = await Campaign.filter(id=campaign.id, status__in=allowed).update(
-        status=target, **({"finished_at": utc_now()} if target == "cancelled" else {}))
-    if not changed:
-        raise InvalidCampaignMove()
-    await audit.record_for(actor, action=f"campaign.{action}", target_type="campaign", target_id=campaign.id)
+    async with in_transaction():
+        changed = await Campaign.filter(id=campaign.id, status__in=allowed).update(
+            status=target, **({"finished_at": utc_now()} if target == "cancelled" else {}))
+        if not changed:
+            raise InvalidCampaignMove()
+        await audit.record_for(actor, action=f"campaign.{action}", target_type="campaign", target_id=campaign.id)
     if action == "cancel":
         await notifications.cancel_campaign_deliveries(campaign_id=campaign.id)
     if action == "resume":
