@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.admin.models import ROLES, AdminAccount
+from api.core import audit
 from api.core.errors import AppError, Unauthorized, ValidationFailed
 
 # argon2id, memory-hard: 64 MiB and 3 passes per hash.
@@ -112,3 +113,10 @@ async def get(*, admin_id: str) -> AdminAccount:
     if account is None or account.disabled:
         raise Unauthorized()
     return account
+
+
+async def audit_log(*, actor, paging, actor_id: str | None, target_id: str | None, action: str | None):
+    """A page of the audit log, newest first, filtered; reading it is itself audited."""
+    page = await audit.page(paging=paging, actor_id=actor_id, target_id=target_id, action=action)
+    await audit.record_for(actor, action="admin.audit.read", detail={"count": len(page.items)})
+    return page

@@ -7,7 +7,6 @@ from sanic import Blueprint
 
 from api.admin import service
 from api.admin.schemas import AdminRead, AuditPage
-from api.core import audit
 from api.core.guards import admin_required
 from api.core.http import doc, respond
 from api.core.pagination import page_request
@@ -31,9 +30,9 @@ async def me(request):
      errors=(401, 403, 422), tag="admin", secured="admin")
 @admin_required("auditor", "super_admin")
 async def audit_logs(request):
-    page = await audit.page(paging=page_request(request.args), actor_id=request.args.get("actor_id"),
-                            target_id=request.args.get("target_id"), action=request.args.get("action"))
-    await audit.record_for(request.ctx.actor, action="admin.audit.read", detail={"count": len(page.items)})
+    page = await service.audit_log(actor=request.ctx.actor, paging=page_request(request.args),
+                                   actor_id=request.args.get("actor_id"), target_id=request.args.get("target_id"),
+                                   action=request.args.get("action"))
     return respond(page.body(_entry))
 
 
