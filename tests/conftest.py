@@ -37,6 +37,7 @@ Sanic.test_mode = True
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under pytest-xdist
 WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 CONNECT_TIMEOUT = 3.0
+_CAPPED = pytest.StashKey[str]()
 # httpx loads the CA bundle for every client it makes (60 ms); the tests speak plain HTTP, so one context serves all.
 _TLS = ssl.create_default_context()
 
@@ -115,7 +116,9 @@ def stores_line(config) -> str:
         parts.append(f"Redis {shown}")
     else:
         parts.append("fakeredis")
-    return "stores: " + " + ".join(parts) + (f", {workers} workers" if workers > 1 else "")
+    capped = config.stash.get(_CAPPED, None)
+    return ("stores: " + " + ".join(parts) + (f", {workers} workers" if workers > 1 else "")
+            + (f" ({capped})" if capped else ""))
 
 
 @pytest.hookimpl(optionalhook=True, wrapper=True)
@@ -123,8 +126,9 @@ def pytest_xdist_auto_num_workers(config):
     """`-n auto`, but no more workers than Redis has databases from REDIS_URL's number up."""
     count = yield
     redis_url = os.environ.get("REDIS_URL")
-    if redis_url:
-        count = max(1, min(count, 16 - redis_db(redis_url)))
+    if redis_url and count > (room := max(1, 16 - redis_db(redis_url))):
+        config.stash[_CAPPED] = f"-n auto: {room} of {count}, as REDIS_URL names database {redis_db(redis_url)} of 16"
+        count = room
     return count
 
 
