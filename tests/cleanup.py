@@ -72,23 +72,39 @@ async def _tables_children_first(conn) -> list[str]:
     return order
 
 
-async def empty_tables() -> list[str]:
-    """Delete every row but the reference data; the tables that had rows."""
+async def _tables(conn) -> list[str]:
     global _order
-    conn = Tortoise.get_connection("default")
     if _order is None:
         _order = [t for t in await _tables_children_first(conn) if t not in reference_tables()]
-    probe = " UNION ALL ".join(f"SELECT '{t}' AS t WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in _order)
+    return _order
+
+
+def _unkept(table: str) -> str:
+    """The WHERE clause of the rows of `table` that are not kept ("" for all of them)."""
+    kept = [f'"{column}" NOT IN ({", ".join(map(_quote, sorted(values)))})'
+            for (t, column), values in _kept.items() if t == table and values]
+    return f" WHERE {' AND '.join(kept)}" if kept else ""
+
+
+async def empty_tables() -> list[str]:
+    """Delete every row but the reference data; the tables that had rows."""
+    conn = Tortoise.get_connection("default")
+    order = await _tables(conn)
+    probe = " UNION ALL ".join(f"SELECT '{t}' AS t WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in order)
     filled = {r["t"] for r in await conn.execute_query_dict(probe)}
-    statements = []
-    for table in (t for t in _order if t in filled):
-        kept = [f'"{column}" NOT IN ({", ".join(map(_quote, sorted(values)))})'
-                for (t, column), values in _kept.items() if t == table and values]
-        statements.append(f'DELETE FROM "{table}"' + (f" WHERE {' AND '.join(kept)}" if kept else ""))
+    statements = [f'DELETE FROM "{t}"{_unkept(t)}' for t in order if t in filled]
     if statements:
         async with in_transaction() as tx:
             await tx.execute_script(";\n".join(statements))
     return sorted(filled)
+
+
+async def leftovers() -> dict[str, int]:
+    """The rows the cleaning would delete now, by table (none right after it)."""
+    conn = Tortoise.get_connection("default")
+    counts = " UNION ALL ".join(f"SELECT '{t}' AS t, COUNT(*) AS n FROM \"{t}\"{_unkept(t)}"
+                                for t in await _tables(conn))
+    return {r["t"]: r["n"] for r in await conn.execute_query_dict(counts) if r["n"]}
 
 
 async def restore_catalogue(redis, catalogue: dict, version: str | None) -> str:
