@@ -13,7 +13,6 @@ import time
 import warnings
 
 from tortoise import Tortoise
-from tortoise.transactions import in_transaction
 
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.codes.models import CodeSigningKey
@@ -92,10 +91,9 @@ async def empty_tables() -> list[str]:
     order = await _tables(conn)
     probe = " UNION ALL ".join(f"SELECT '{t}' AS t WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in order)
     filled = {r["t"] for r in await conn.execute_query_dict(probe)}
-    statements = [f'DELETE FROM "{t}"{_unkept(t)}' for t in order if t in filled]
-    if statements:
-        async with in_transaction() as tx:
-            await tx.execute_script(";\n".join(statements))
+    statements = [f'DELETE FROM "{t}"{_unkept(t)};' for t in order if t in filled]
+    if statements:  # one script on one connection, in one transaction
+        await conn.execute_script("\n".join(["BEGIN;", *statements, "COMMIT;"]))
     return sorted(filled)
 
 
