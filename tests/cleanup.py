@@ -14,12 +14,13 @@ import warnings
 
 from tortoise import Tortoise
 
+from api.catalog import service as catalog_service
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.codes.models import CodeSigningKey
 
 CATALOGUE_MODELS = (Bundle, ServiceItem, Department)
 # Redis keys the session sets up and every test may rely on (the catalogue's version is restored with it).
-REFERENCE_KEYS = frozenset({"catalog:version"})
+REFERENCE_KEYS = frozenset({catalog_service.VERSION_KEY})
 SANDBOX_PLATFORMS = ("wechat", "alipay", "sms")
 JOBS_SETTLE_SECONDS = 30.0
 
@@ -107,9 +108,7 @@ async def leftovers() -> dict[str, int]:
 
 async def restore_catalogue(redis, catalogue: dict, version: str | None) -> str:
     """Put the test catalogue back if a test loaded another one; the catalogue's version in Redis."""
-    from api.catalog import service as catalog_service
-
-    now = await redis.get("catalog:version")
+    now = await redis.get(catalog_service.VERSION_KEY)
     if version is not None and now == version:
         return version
     for model in CATALOGUE_MODELS:
@@ -117,7 +116,7 @@ async def restore_catalogue(redis, catalogue: dict, version: str | None) -> str:
     await catalog_service.load_catalogue(data=catalogue, redis=redis)
     if hasattr(catalog_service, "_checked_at"):
         catalog_service._checked_at = 0.0  # this process looks at the new version on its next read
-    return await redis.get("catalog:version")
+    return await redis.get(catalog_service.VERSION_KEY)
 
 
 async def wait_for_jobs(redis, queue: str, timeout: float = JOBS_SETTLE_SECONDS) -> bool:

@@ -126,8 +126,15 @@ def pytest_xdist_auto_num_workers(config):
     """`-n auto`, but no more workers than Redis has databases from REDIS_URL's number up."""
     count = yield
     redis_url = os.environ.get("REDIS_URL")
-    if redis_url and count > (room := max(1, 16 - redis_db(redis_url))):
-        config.stash[_CAPPED] = f"-n auto: {room} of {count}, as REDIS_URL names database {redis_db(redis_url)} of 16"
+    if not redis_url:
+        return count
+    try:
+        databases = _redis_databases(redis_url)
+    except Exception:  # noqa: BLE001 - pytest_configure says it is unreachable
+        databases = 16
+    if count > (room := max(1, databases - redis_db(redis_url))):
+        config.stash[_CAPPED] = (f"-n auto: {room} of {count}, as REDIS_URL names database {redis_db(redis_url)} "
+                                 f"of {databases}")
         count = room
     return count
 
