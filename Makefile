@@ -23,13 +23,18 @@ seed: migrate
 run: seed
 	$(BIN)/python server.py
 
-test: install
-	$(BIN)/python -m pytest
+# On every core (pytest-xdist): each worker has its own database, Redis database and job queue, and the first
+# line says which stores ran. `$(BIN)/python -m pytest tests/x` runs a part in one process.
+PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
 
-# The same suite on PostgreSQL and Redis (what CI's second run does).
+test: install
+	$(PYTEST)
+
+# The same suite on PostgreSQL and Redis (what CI's second run does). Worker N uses Redis database
+# REDIS_URL's number + N, so -n auto runs as many workers as there are databases from that number up.
 test-pg: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(BIN)/python -m pytest
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(PYTEST)
 
 bench: install
 	$(BIN)/python bench/http.py

@@ -70,7 +70,7 @@ async def test_every_move_the_workflow_does_not_allow_is_409(client, test_catalo
 
 async def test_two_staff_acting_at_once_cannot_both_win(client, test_catalogue):
     _, app = await _submitted(client)
-    one, two = await staff_headers(client), await staff_headers(client)
+    one, two = await staff_headers(client), await staff_headers(client, who="second")
     results = await asyncio.gather(
         client.post(f"/api/v1/admin/applications/{app['id']}/actions", json={"action": "accept"}, headers=one),
         client.post(f"/api/v1/admin/applications/{app['id']}/actions",

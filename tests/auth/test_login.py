@@ -3,6 +3,7 @@
 import time
 
 from api.citizens.models import Citizen, PlatformAccount
+from miniapp_handlers import close_platforms, create_platforms
 from tests.factories import alipay_login, bearer, random_phone, wechat_codes, wechat_login
 
 
@@ -123,7 +124,13 @@ async def test_sandbox_down_is_503(client):
 
 
 async def test_sandbox_timeout_is_503_within_the_timeout(client, live):
-    timeout = live.app.ctx.deps.settings.platform_timeout_seconds
+    # The login route's Alipay client with a 1 s timeout for this test (the app's is the production 5 s: a test
+    # of the timeout need not wait it out); the test server runs one test at a time.
+    deps = live.app.ctx.deps
+    settings = deps.settings.model_copy(update={"platform_timeout_seconds": 1.0})
+    short, real = create_platforms(settings), deps.platforms
+    deps.platforms = {**real, "alipay": short["alipay"]}
+    timeout = settings.platform_timeout_seconds
     await client.put("/sandbox/alipay/faults", json={"latency_ms": int(timeout * 1000) + 3000})
     try:
         r = await client.post("/sandbox/alipay/codes", json={})
@@ -133,6 +140,8 @@ async def test_sandbox_timeout_is_503_within_the_timeout(client, live):
         assert r.status_code == 503 and r.json()["error"]["code"] == "upstream_unavailable"
         assert elapsed < timeout + 1.0
     finally:
+        deps.platforms = real
+        await close_platforms(short)
         await client.delete("/sandbox/alipay/faults")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 
 from api.citizens import registry
 from tests.applications.conftest import staff_headers
@@ -47,6 +49,11 @@ async def terminal(client, scene: str, *, dept: str = "jiaotong", admin: dict | 
     body = r.json()
     body["headers"] = {"Authorization": f"Terminal {body['terminal_id']}:{body['secret']}"}
     return body
+
+
+async def next_second() -> None:
+    """Wait until the clock is in a later whole second than now (code ids change with the issue second)."""
+    await asyncio.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 async def my_code(client, tokens: dict) -> dict:

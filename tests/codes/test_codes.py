@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import os
@@ -22,7 +21,7 @@ from api.codes import cose
 from api.codes import service as codes
 from api.codes.models import CodeHolder, CodeScan, CodeSigningKey
 from api.core import pii
-from tests.codes.helpers import code_holder, my_code, scan, terminal
+from tests.codes.helpers import code_holder, my_code, next_second, scan, terminal
 from tests.factories import bearer, random_phone, wechat_login
 
 
@@ -76,7 +75,7 @@ async def test_code_verifies_with_pycose_and_the_jwks_alone_and_carries_no_perso
     assert segno.make(code["payload"], error="m").version <= 10
 
     # Rotating and pseudonymous: a new id each second, and two ids of one person share nothing visible.
-    await asyncio.sleep(1.05)
+    await next_second()
     again = await my_code(client, tokens)
     other = cbor2.loads(CoseMessage.decode(_cose_bytes(again["payload"])).payload)
     assert other[7] != claims[7]
@@ -234,7 +233,7 @@ async def test_a_second_ride_with_the_same_code_is_refused(client):
     r = await scan(client, first, payload)
     assert r.status_code == 409
     # A fresh code (ids change every second) rides again; the hospital may see the used one as often as it likes.
-    await asyncio.sleep(1.05)
+    await next_second()
     assert (await scan(client, first, (await my_code(client, tokens))["payload"])).status_code == 200
     hospital = await terminal(client, "health", dept="weijian")
     assert (await scan(client, hospital, payload)).status_code == 200

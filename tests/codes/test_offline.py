@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import zlib
 
@@ -19,7 +18,7 @@ from api.codes import cose
 from api.codes import service as codes_service
 from api.codes.keyring import IssuerCheck, Keyring
 from api.codes.models import CodeScan, CodeSigningKey
-from tests.codes.helpers import code_holder, my_code, terminal
+from tests.codes.helpers import code_holder, my_code, next_second, terminal
 
 
 def _iso(at: dt.datetime) -> str:
@@ -29,7 +28,7 @@ def _iso(at: dt.datetime) -> str:
 async def test_a_batch_uploaded_twice_records_each_scan_once_and_flags_a_code_used_twice(client, live):
     tokens, _ = await code_holder(client)
     first = (await my_code(client, tokens))["payload"]
-    await asyncio.sleep(1.05)  # code ids are per second
+    await next_second()  # code ids are per second
     second = (await my_code(client, tokens))["payload"]
     gate = await terminal(client, "transit")
     now = codes_service.runtime(live.app.ctx.deps).clock()

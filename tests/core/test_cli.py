@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def _run(live, *args) -> tuple[int, str, str]:
     s = live.settings
-    env = {**os.environ, "DATA_DIR": str(s.data_dir), "TZ": "Asia/Shanghai", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATA_DIR": str(s.data_dir), "TZ": "Asia/Shanghai", "LOG_LEVEL": "WARNING",
+           "JOB_QUEUE": s.job_queue}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     if s.database_url:

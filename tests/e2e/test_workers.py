@@ -34,7 +34,7 @@ async def test_two_workers_serve_logins_and_refreshes(live, tmp_path):
     port = free_port()
     env = {**os.environ, "PORT": str(port), "WORKERS": "2", "DATA_DIR": str(live.settings.data_dir),
            "DATABASE_URL": live.settings.database_url, "REDIS_URL": live.settings.redis_url,
-           "ACCESS_LOG": "false", "LOG_LEVEL": "INFO", "TZ": "Asia/Shanghai"}
+           "JOB_QUEUE": live.settings.job_queue, "ACCESS_LOG": "false", "LOG_LEVEL": "INFO", "TZ": "Asia/Shanghai"}
     log = tmp_path / "server.log"
     # Its own session: Sanic's manager kills a stuck worker's whole process group, which must not be ours.
     proc = subprocess.Popen([sys.executable, "server.py"], cwd=ROOT, env=env, stdout=log.open("w"),
