@@ -34,7 +34,7 @@ test: install
 # REDIS_URL's number + N, so -n auto runs as many workers as there are databases from that number up.
 test-pg: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(PYTEST)
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/8} $(PYTEST)
 
 bench: install
 	$(BIN)/python bench/http.py
