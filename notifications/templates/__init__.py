@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 CHANNELS = ("wechat", "alipay", "sms", "inbox")
 SMS_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-__all__ = ["HERE", "FieldError", "Rendered", "TemplateError", "Templates", "load"]
+__all__ = ["HERE", "FieldError", "Rendered", "TemplateError", "Templates", "load", "of"]
 
 
 class TemplateError(ValueError):
@@ -207,3 +207,8 @@ class Templates:
             if "default" in f:
                 return f["default"]
             raise TemplateError(f"{kind}.{channel}.{key}: {exc}") from exc
+
+
+def of(deps: Any) -> Templates:
+    """The process's templates, bound to its settings the first time they are asked for (at start-up)."""
+    return deps.derived("notifications.templates", lambda d: Templates(d.settings))
