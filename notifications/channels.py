@@ -94,10 +94,12 @@ async def refund_consents(citizen_ids: list[str], *, template_id: str) -> None:
 
 
 async def forget_consents(citizen_ids: list[str], *, template_id: str) -> None:
-    """The platform says the citizen refused (43101): what we held as consent is gone."""
+    """The platform says the citizen holds no consent (43101): their one-time credits for it are gone. A long-term
+    subscription stays until the citizen revokes it (reject or ban): it can be turned back on in WeChat's settings
+    without us being told."""
     if citizen_ids:
         await Subscription.filter(citizen_id__in=citizen_ids, platform="wechat", template_id=template_id).update(
-            one_time_remaining=0, long_term=False)
+            one_time_remaining=0)
 
 
 async def opt_outs(citizen_ids: list[str]) -> dict[str, set[str]]:
