@@ -13,6 +13,7 @@ from api.core.storage import LocalDiskStorage
 from api.core.workdays import utc_now
 from auth.tokens import TokenService
 from miniapp_handlers import close_platforms, create_platforms
+from notifications import templates as notification_templates
 
 
 async def open_deps(settings: Settings) -> Deps:
@@ -21,7 +22,7 @@ async def open_deps(settings: Settings) -> Deps:
     pii.configure(settings)
     await db.open_db(settings)
     redis = create_async_redis(settings)
-    return Deps(
+    deps = Deps(
         settings=settings, redis=redis, redis_reads=CoalescedReads(redis), clock=utc_now,
         jobs=await create_job_queue(settings), storage=LocalDiskStorage(settings.data_dir / "uploads"),
         platforms=create_platforms(settings),
@@ -29,6 +30,8 @@ async def open_deps(settings: Settings) -> Deps:
                             access_ttl=settings.access_token_ttl_seconds),
         delegations=citizens_service.delegated_level,
     )
+    notification_templates.of(deps)  # a bad message template stops the start, not a send
+    return deps
 
 
 async def close_deps(deps: Deps) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from api.core import pii, rawsql
 from api.core.deps import Deps
 from api.core.settings import Settings
+from notifications import templates
 from notifications.models import NotificationOptOut, Subscription
 
 EXTERNAL = ("wechat", "alipay", "sms")
@@ -16,7 +17,7 @@ FALL_THROUGH = frozenset({"user_refused", "no_consent", "no_account", "no_phone"
 
 @dataclass(frozen=True)
 class Message:
-    """One campaign's message, as each channel renders it."""
+    """One campaign's message: the params its template (notifications/templates, `kind`) renders per channel."""
 
     policy_id: str
     topic: str
@@ -24,14 +25,11 @@ class Message:
     body: str
     page: str
     date: str
+    kind: str = "policy_push"
 
-    def template_data(self) -> dict:
-        """Subscribe/template message fields (WeChat caps `thing` values at 20 characters)."""
-        return {"thing1": self.title[:20], "thing2": self.body[:20], "date3": self.date}
-
-    def sms_params(self) -> dict:
-        """The SMS template's parameters."""
-        return {"title": self.title[:30]}
+    def params(self) -> dict:
+        """What the template's fields are made of."""
+        return {"title": self.title, "body": self.body, "date": self.date}
 
 
 async def addresses(channel: str, rows: list[dict], settings: Settings) -> dict[str, str]:
@@ -96,10 +94,12 @@ async def refund_consents(citizen_ids: list[str], *, template_id: str) -> None:
 
 
 async def forget_consents(citizen_ids: list[str], *, template_id: str) -> None:
-    """The platform says the citizen refused (43101): what we held as consent is gone."""
+    """The platform says the citizen holds no consent (43101): their one-time credits for it are gone. A long-term
+    subscription stays until the citizen revokes it (reject or ban): it can be turned back on in WeChat's settings
+    without us being told."""
     if citizen_ids:
         await Subscription.filter(citizen_id__in=citizen_ids, platform="wechat", template_id=template_id).update(
-            one_time_remaining=0, long_term=False)
+            one_time_remaining=0)
 
 
 async def opt_outs(citizen_ids: list[str]) -> dict[str, set[str]]:
@@ -117,15 +117,15 @@ def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
 
 
 async def send(deps: Deps, channel: str, to: str, message: Message) -> str | None:
-    """Send one message; the platform's message id when it gives one. Raises MessageRejected or
-    UpstreamUnavailable as the clients do."""
-    s = deps.settings
+    """Send one message as its template renders it on `channel`; the platform's message id when it gives one.
+    Raises MessageRejected or UpstreamUnavailable as the clients do, TemplateError when it cannot be rendered."""
+    rendered = templates.of(deps).render(message.kind, channel, message.params())
     if channel == "wechat":
-        answer = await deps.platforms["wechat"].send_message(to=to, template_id=s.wechat_template_policy,
-                                                            page=message.page, data=message.template_data())
+        answer = await deps.platforms["wechat"].send_message(to=to, template_id=rendered.template_id,
+                                                            page=message.page, data=rendered.data)
         return str(answer.get("msgid", "")) or None
     if channel == "alipay":
-        await deps.platforms["alipay"].send_message(to=to, template_id=s.alipay_template_policy, page=message.page,
-                                                   data=message.template_data())
+        await deps.platforms["alipay"].send_message(to=to, template_id=rendered.template_id, page=message.page,
+                                                   data=rendered.data)
         return None
-    return await deps.platforms["sms"].send(phone=to, template_code=s.sms_template_policy, params=message.sms_params())
+    return await deps.platforms["sms"].send(phone=to, template_code=rendered.template_id, params=rendered.data)

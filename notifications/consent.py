@@ -9,8 +9,8 @@ from notifications.models import NotificationOptOut, Subscription
 
 
 async def record_subscription(*, citizen_id: str, platform: str, template_id: str, result: str, kind: str) -> dict:
-    """Record what wx.requestSubscribeMessage (or Alipay's) reported: accept adds one message (one-time) or keeps
-    the template open (long-term); reject changes nothing held; ban closes the template."""
+    """Record what wx.requestSubscribeMessage (or Alipay's) reported: a one-time accept adds one credit (one
+    message); a long-term accept holds the template until a reject or ban revokes it; ban also ends the credits."""
     sub, _ = await Subscription.get_or_create(citizen_id=citizen_id, platform=platform, template_id=template_id)
     if result == "accept" and kind == "one_time":
         # Added in the database, so two accepts at once both count.
@@ -18,11 +18,23 @@ async def record_subscription(*, citizen_id: str, platform: str, template_id: st
                              "WHERE id = ?", [False, sub.id])
     elif result == "accept":
         await Subscription.filter(id=sub.id).update(long_term=True, banned=False)
+    elif result == "reject" and kind == "long_term":
+        # The citizen turned the long-term subscription off; one-time credits already given stay theirs.
+        await Subscription.filter(id=sub.id).update(long_term=False)
     elif result == "ban":
         await Subscription.filter(id=sub.id).update(long_term=False, banned=True, one_time_remaining=0)
-    sub = await Subscription.get(id=sub.id)
+    return _read(await Subscription.get(id=sub.id))
+
+
+def _read(sub: Subscription) -> dict:
     return {"platform": sub.platform, "template_id": sub.template_id, "one_time_remaining": sub.one_time_remaining,
             "long_term": sub.long_term, "banned": sub.banned}
+
+
+async def subscriptions(*, citizen_id: str) -> dict:
+    """The citizen's consents per platform and template: one-time credits left, long-term ones held."""
+    rows = await Subscription.filter(citizen_id=citizen_id).order_by("platform", "template_id")
+    return {"items": [_read(s) for s in rows]}
 
 
 async def preferences(*, citizen_id: str) -> dict:

@@ -53,6 +53,22 @@ class SubscriptionRead(BaseModel):
     banned: bool
 
 
+class SubscriptionList(BaseModel):
+    items: list[SubscriptionRead]
+
+
+class MessageTemplateRead(BaseModel):
+    platform: Literal["wechat", "alipay"]
+    template_id: str
+    topic: str
+    kind: Literal["one_time", "long_term"] = Field(description="一次性订阅（每次授权可发一条）或长期订阅")
+    fields: dict[str, str] = Field(description="模板字段及其类型，如 {\"thing1\": \"thing\"}")
+
+
+class MessageTemplateList(BaseModel):
+    items: list[MessageTemplateRead]
+
+
 class PreferencesUpdate(BaseModel):
     channels: list[Literal["wechat", "alipay", "sms"]] = Field(
         default=[], max_length=3, description="不再接收推送的渠道（站内信不可退订）")

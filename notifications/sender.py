@@ -20,9 +20,10 @@ from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
 from api.core.ids import new_id
 from api.core.logging import get_logger
 from miniapp_handlers.base import MessageRejected
-from notifications import channels, outbox, throttle
+from notifications import channels, outbox, templates, throttle
 from notifications.channels import EXTERNAL, FALL_THROUGH, Message
 from notifications.models import InboxMessage
+from notifications.templates import TemplateError
 
 log = get_logger("notifications.sender")
 
@@ -93,18 +94,19 @@ async def _process(rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim
         by_channel.setdefault(row["channel"], []).append(row)
     if "inbox" in by_channel:
         inbox = by_channel.pop("inbox")
-        await _deliver_inbox(inbox, campaign.message)
+        await _deliver_inbox(inbox, campaign.message, deps=deps)
         totals["delivered"] += len(inbox)
     for channel, group in by_channel.items():
         await _send_channel(channel, group, deps=deps, campaign=campaign, claim_id=claim_id, totals=totals)
 
 
-async def _deliver_inbox(rows: list[dict], message: Message) -> None:
+async def _deliver_inbox(rows: list[dict], message: Message, *, deps: Deps) -> None:
+    text = templates.of(deps).render(message.kind, "inbox", message.params())
     # The message id comes from the row's, so the inbox write and the row's status commit together, once.
     async with in_transaction():
         await InboxMessage.bulk_create(
             [InboxMessage(id=f"msg_{r['id'][4:]}", citizen_id=r["citizen_id"], topic=message.topic,
-                          title=message.title, body=message.body, ref_kind="policy", ref_id=message.policy_id)
+                          title=text.title, body=text.body, ref_kind="policy", ref_id=message.policy_id)
              for r in rows if r["citizen_id"]], ignore_conflicts=True)
         await outbox.mark_inbox_delivered([r["id"] for r in rows if r["citizen_id"]])
         await outbox.finish([r["id"] for r in rows if not r["citizen_id"]], status="skipped", reason="no_account")
@@ -113,6 +115,7 @@ async def _deliver_inbox(rows: list[dict], message: Message) -> None:
 async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim_id: str,
                         totals: Counter) -> None:
     s = deps.settings
+    consent_template = templates.of(deps).template_id(campaign.message.kind, "wechat")
     to = await channels.addresses(channel, rows, s)
     missing = [r for r in rows if r["id"] not in to]
     await _fall_through(missing, reason="no_phone" if channel == "sms" else "no_account", campaign=campaign,
@@ -121,7 +124,7 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
     spent: set[str] = set()
     if channel == "wechat" and ready:
         allowed, spent = await channels.spend_consents(sorted({r["citizen_id"] for r in ready}),
-                                                       template_id=s.wechat_template_policy)
+                                                       template_id=consent_template)
         await _fall_through([r for r in ready if r["citizen_id"] not in allowed], reason="no_consent",
                             campaign=campaign, totals=totals)
         ready = [r for r in ready if r["citizen_id"] in allowed]
@@ -132,7 +135,7 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
             await outbox.retry_later([r["id"] for r in ready[start:]], delay_seconds=0, error="channel_paused",
                                      count_attempt=False)
             await channels.refund_consents([r["citizen_id"] for r in ready[start:] if r["citizen_id"] in spent],
-                                           template_id=s.wechat_template_policy)
+                                           template_id=consent_template)
             return
         if await _stopped(campaign, claim_id):
             return
@@ -162,6 +165,9 @@ async def _attempt(deps: Deps, channel: str, to: str, message: Message) -> tuple
         if exc.reason == "quota":
             return "quota", exc.platform_code
         return ("refused" if exc.reason in FALL_THROUGH else "failed"), exc.reason
+    except TemplateError as exc:
+        log.error("message_not_rendered", channel=channel, kind=message.kind, error=str(exc))
+        return "failed", "template_error"
     except UpstreamOutcomeUnknown:
         return "unknown", "upstream_timeout"
     except UpstreamUnavailable:
@@ -172,7 +178,7 @@ async def _attempt(deps: Deps, channel: str, to: str, message: Message) -> tuple
 
 async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, deps: Deps,
                   campaign: CampaignRun, spent: set[str], totals: Counter) -> None:
-    s = deps.settings
+    consent_template = templates.of(deps).template_id(campaign.message.kind, "wechat")
     groups: dict[str, list[dict]] = {}
     for row, (outcome, reason) in zip(window, outcomes, strict=True):
         groups.setdefault(outcome, []).append({**row, "reason": reason})
@@ -190,7 +196,7 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
         await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed", reason=reason)
     if channel == "wechat":
         await channels.forget_consents([r["citizen_id"] for r in refused if r["reason"] == "user_refused"],
-                                       template_id=s.wechat_template_policy)
+                                       template_id=consent_template)
     await _add_next(refused, campaign=campaign, totals=totals)
     transient = groups.get("transient", [])
     exhausted = [r for r in transient if r["attempts"] + 1 >= MAX_ATTEMPTS]
@@ -205,7 +211,7 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
         log.warning("channel_paused_for_quota", channel=channel, seconds=QUOTA_PAUSE_SECONDS)
     if channel == "wechat":
         unsent = [r["citizen_id"] for r in transient + quota if r["citizen_id"] in spent]
-        await channels.refund_consents(unsent, template_id=s.wechat_template_policy)
+        await channels.refund_consents(unsent, template_id=consent_template)
 
 
 async def _fall_through(rows: list[dict], *, reason: str, campaign: CampaignRun, totals: Counter) -> None:

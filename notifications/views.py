@@ -7,13 +7,15 @@ from sanic import Blueprint
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
-from notifications import consent, service
+from notifications import consent, service, templates
 from notifications.schemas import (
     InboxPage,
     InboxRead,
+    MessageTemplateList,
     PreferencesRead,
     PreferencesUpdate,
     SubscriptionCreate,
+    SubscriptionList,
     SubscriptionRead,
 )
 
@@ -48,6 +50,21 @@ async def mark_read(request, message_id: str):
 async def subscribe(request):
     body = parse(request, SubscriptionCreate)
     return respond(await consent.record_subscription(citizen_id=request.ctx.actor.citizen_id, **body.model_dump()))
+
+
+@bp.get("/me/subscriptions")
+@doc("我的订阅消息授权：按平台与模板列出剩余的一次性次数与持有的长期订阅", response=SubscriptionList, errors=(401,),
+     tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def my_subscriptions(request):
+    return respond(await consent.subscriptions(citizen_id=request.ctx.actor.citizen_id))
+
+
+@bp.get("/message-templates")
+@doc("订阅消息模板：前端据此调用 wx.requestSubscribeMessage / 支付宝订阅（公开）", response=MessageTemplateList,
+     tag="notifications")
+async def message_templates(request):
+    return respond({"items": templates.of(request.app.ctx.deps).catalogue()})
 
 
 @bp.get("/me/notification-preferences")

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     wechat_template_policy: str = "sandbox-tpl-policy"
     alipay_template_policy: str = "sandbox-tpl-policy"
     policy_page: str = "pages/policy/detail"
+    # Template ids of the message kinds in notifications/templates/messages.json, by "<channel>.<kind>"
+    # (e.g. {"wechat.application_accepted": "..."}): they override the ids written there.
+    message_template_ids: dict[str, str] = {}
 
     # The province this deployment serves (GB/T 2260 code): the default handling region of applications.
     home_region: str = Field(default="430000", pattern=r"^[1-8][0-9]0000$")
