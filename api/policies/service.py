@@ -6,7 +6,7 @@ import time
 
 from tortoise.transactions import in_transaction
 
-from api.core import audit, idempotency, pii
+from api.core import audit, idempotency, ids, pii
 from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, paginate
 from api.core.workdays import today, utc_now
@@ -30,7 +30,16 @@ async def create(*, actor, data: dict) -> Policy:
 
 async def get(policy_id: str) -> Policy:
     """A policy by id (404 when there is none)."""
-    policy = await Policy.get_or_none(id=policy_id)
+    policy = await Policy.get_or_none(id=policy_id) if ids.could_be_id(policy_id) else None
+    if policy is None:
+        raise NotFound("政策不存在")
+    return policy
+
+
+async def public(*, policy_id: str) -> Policy:
+    """A policy as the public reads it: published or archived (an old push still opens it); a draft is 404."""
+    policy = await Policy.get_or_none(id=policy_id, status__in=("published", "archived")) if ids.could_be_id(
+        policy_id) else None
     if policy is None:
         raise NotFound("政策不存在")
     return policy
@@ -103,7 +112,7 @@ async def archive(*, actor, policy_id: str) -> Policy:
 
 async def get_campaign(campaign_id: str) -> Campaign:
     """A campaign by id (404 when there is none)."""
-    campaign = await Campaign.get_or_none(id=campaign_id)
+    campaign = await Campaign.get_or_none(id=campaign_id) if ids.could_be_id(campaign_id) else None
     if campaign is None:
         raise NotFound("推送批次不存在")
     return campaign
