@@ -124,6 +124,11 @@ class CampaignRead(BaseModel):
     finished_at: dt.datetime | None
 
 
+class CampaignPage(BaseModel):
+    items: list[CampaignRead]
+    next_cursor: str | None
+
+
 class Reason(BaseModel):
     field: str
     label: str | None = None

@@ -7,8 +7,8 @@ import time
 from tortoise.transactions import in_transaction
 
 from api.core import audit, idempotency, ids, pii
-from api.core.errors import NotFound
-from api.core.pagination import Page, PageRequest, paginate
+from api.core.errors import NotFound, ValidationFailed
+from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today, utc_now
 from api.policies import campaigns, facts, rules
 from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
@@ -118,13 +118,37 @@ async def get_campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
+CAMPAIGN_STATUSES = ("queued", "running", "paused", "completed", "cancelled", "failed")
+
+
+def _campaign_answer(campaign: Campaign, figures: dict) -> dict:
+    return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
+                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
+            "failure_reason": campaign.error, **figures}
+
+
 async def campaign_figures(campaign_id: str) -> dict:
     """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason; why
     it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
-                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
-            "failure_reason": campaign.error, **await notifications.campaign_delivery_figures(campaign_id=campaign_id)}
+    return _campaign_answer(campaign, await notifications.campaign_delivery_figures(campaign_id=campaign_id))
+
+
+async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: str | None) -> Page:
+    """Campaigns, newest first, of one policy and in one status when asked, each with its figures (as
+    campaign_figures); an unknown status is 422."""
+    if status is not None and status not in CAMPAIGN_STATUSES:
+        raise ValidationFailed(fields={"status": "取值为 " + "、".join(CAMPAIGN_STATUSES)})
+    query = Campaign.all()
+    if policy_id is not None:
+        if not ids.could_be_id(policy_id):
+            return nothing(page=paging)
+        query = query.filter(policy_id=policy_id)
+    if status is not None:
+        query = query.filter(status=status)
+    found = await paginate(query, page=paging)
+    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found.items])
+    return found.map(lambda c: _campaign_answer(c, figures[c.id]))
 
 
 async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, lease_seconds: int) -> Campaign:
