@@ -56,11 +56,23 @@ async def recover_lapsed_deliveries() -> dict:
 async def campaign_delivery_figures(*, campaign_id: str) -> dict:
     """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, pending and
     read."""
+    return _delivery_figures(await outbox.figures(campaign_id), read=await outbox.read_count(campaign_id))
+
+
+async def campaigns_delivery_figures(*, campaign_ids: list[str]) -> dict[str, dict]:
+    """The delivery figures of several campaigns (as campaign_delivery_figures), by campaign id, in two queries."""
+    rows = await outbox.figures_of(campaign_ids)
+    reads = await outbox.read_counts_of(campaign_ids)
+    return {cid: _delivery_figures([r for r in rows if r["campaign_id"] == cid], read=reads.get(cid, 0))
+            for cid in campaign_ids}
+
+
+def _delivery_figures(rows: list[dict], *, read: int) -> dict:
     sent, delivered = {}, {}
     failed: dict[str, dict[str, int]] = {}
     skipped: dict[str, dict[str, int]] = {}
     uncertain = pending = 0
-    for row in await outbox.figures(campaign_id):
+    for row in rows:
         ch, status, n = row["channel"], row["status"], int(row["n"])
         if status == "sent":
             sent[ch] = sent.get(ch, 0) + n
@@ -74,8 +86,7 @@ async def campaign_delivery_figures(*, campaign_id: str) -> dict:
         elif status in outbox.OPEN_STATUSES:
             pending += n
     return {"sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
-            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending,
-            "read": await outbox.read_count(campaign_id)}
+            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending, "read": read}
 
 
 def _figure(by_channel: dict[str, int]) -> dict:

@@ -77,10 +77,11 @@ class Delegation(keyed("dlg")):
     agent_phone_enc = fields.TextField()
     agent_phone_bidx = fields.CharField(max_length=64, db_index=True)
     scopes = fields.JSONField(default=list)
-    status = fields.CharField(max_length=16, default="pending")  # pending, active, revoked
+    status = fields.CharField(max_length=16, default="pending")  # pending, active, revoked, declined
     expires_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    declined_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "delegation"

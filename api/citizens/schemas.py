@@ -86,10 +86,12 @@ class DelegationRead(BaseModel):
     principal_name: str | None = None
     agent_phone: str
     scopes: list[str]
-    status: Literal["pending", "active", "revoked", "expired"]
+    status: Literal["pending", "active", "revoked", "expired", "declined"] = Field(
+        description="pending：待接受；active：生效中；revoked：已终止；expired：已过期；declined：受邀人已拒绝")
     expires_at: dt.datetime
     created_at: dt.datetime
     accepted_at: dt.datetime | None = None
+    declined_at: dt.datetime | None = None
 
 
 class DelegationPage(BaseModel):

@@ -12,7 +12,7 @@ from api.citizens import profile_cache
 from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
 from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
-from api.core import audit, db, pii, ratelimit
+from api.core import audit, db, ids, pii, ratelimit
 from api.core.errors import AppError, Conflict, NotFound
 from api.core.pagination import Page, PageRequest, paginate
 
@@ -118,18 +118,18 @@ def delegation_status(delegation: Delegation) -> str:
     return delegation.status
 
 
-async def _delegation_read(delegation: Delegation, *, role: str) -> DelegationRead:
+async def _delegation_read(delegation: Delegation, *, role: str, principal: Citizen | None = None) -> DelegationRead:
     c = pii.cipher()
     principal_name = None
     if role == "agent":
         # The agent needs to know whom they act for, masked as everywhere else.
-        principal = await Citizen.get(id=delegation.principal_id)
+        principal = principal or await Citizen.get(id=delegation.principal_id)
         principal_name = pii.mask_name(c.decrypt(principal.name_enc, context="citizen.name"))
     return DelegationRead(
         id=delegation.id, role=role, principal_id=delegation.principal_id, principal_name=principal_name,
         agent_phone=pii.mask_phone(c.decrypt(delegation.agent_phone_enc, context="delegation.agent_phone")),
         scopes=delegation.scopes, status=delegation_status(delegation), expires_at=delegation.expires_at,
-        created_at=delegation.created_at, accepted_at=delegation.accepted_at,
+        created_at=delegation.created_at, accepted_at=delegation.accepted_at, declined_at=delegation.declined_at,
     )
 
 
@@ -154,16 +154,23 @@ async def create_delegation(*, actor, agent_phone: str, scopes: list[str], expir
     return await _delegation_read(delegation, role="principal")
 
 
+async def _invitation_for_update(*, agent: Citizen, delegation_id: str) -> Delegation:
+    """The delegation, locked, when it invites `agent` (by verified phone); 404 for anyone else."""
+    delegation = (await Delegation.select_for_update().get_or_none(id=delegation_id)
+                  if ids.could_be_id(delegation_id) else None)
+    if delegation is None or agent.phone_bidx is None or delegation.agent_phone_bidx != agent.phone_bidx:
+        raise NotFound("授权邀请不存在")
+    if delegation.principal_id == agent.id:
+        raise NotFound("授权邀请不存在")
+    return delegation
+
+
 async def accept_delegation(*, actor, delegation_id: str) -> DelegationRead:
     """The invited agent (the actor, by verified phone) accepts; anyone else gets 404."""
     agent_id = actor.citizen_id
     agent = await get(citizen_id=agent_id)
     async with in_transaction():
-        delegation = await Delegation.select_for_update().get_or_none(id=delegation_id)
-        if delegation is None or agent.phone_bidx is None or delegation.agent_phone_bidx != agent.phone_bidx:
-            raise NotFound("授权邀请不存在")
-        if delegation.principal_id == agent_id:
-            raise NotFound("授权邀请不存在")
+        delegation = await _invitation_for_update(agent=agent, delegation_id=delegation_id)
         status = delegation_status(delegation)
         if status == "active" and delegation.agent_id == agent_id:
             return await _delegation_read(delegation, role="agent")
@@ -172,6 +179,22 @@ async def accept_delegation(*, actor, delegation_id: str) -> DelegationRead:
         delegation.status, delegation.agent_id, delegation.accepted_at = "active", agent_id, _now()
         await delegation.save()
         await audit.record_for(actor, action="delegation.accept", target_type="delegation", target_id=delegation.id)
+    return await _delegation_read(delegation, role="agent")
+
+
+async def decline_delegation(*, actor, delegation_id: str) -> DelegationRead:
+    """The invited person (the actor, by verified phone) declines a pending invitation; anyone else gets 404, and
+    an invitation no longer pending is 409 `delegation_not_pending`."""
+    agent = await get(citizen_id=actor.citizen_id)
+    async with in_transaction():
+        delegation = await _invitation_for_update(agent=agent, delegation_id=delegation_id)
+        if delegation_status(delegation) != "pending":
+            raise Conflict("该授权邀请已失效", code="delegation_not_pending")
+        delegation.status, delegation.declined_at = "declined", _now()
+        await delegation.save(update_fields=["status", "declined_at"])
+        await audit.record_for(actor, action="delegation.decline", target_type="delegation", target_id=delegation.id)
+        # Hook (issue 14, "the principal is told"): the message to the principal is queued here, in this
+        # transaction, so the decline and its message commit together.
     return await _delegation_read(delegation, role="agent")
 
 
@@ -196,6 +219,19 @@ async def list_delegations(*, citizen_id: str, paging: PageRequest) -> Page:
     found = await paginate(Delegation.filter(Q(principal_id=citizen_id) | Q(agent_id=citizen_id)), page=paging)
     return Page([await _delegation_read(d, role="principal" if d.principal_id == citizen_id else "agent")
                  for d in found.items], found.next_cursor)
+
+
+async def received_delegations(*, citizen_id: str, paging: PageRequest) -> Page:
+    """Invitations and mandates naming me as the agent (pending ones to my verified phone, active, revoked, expired,
+    declined), newest first, each with the principal masked."""
+    me = await get(citizen_id=citizen_id)
+    naming_me = Q(agent_id=citizen_id)
+    if me.phone_bidx is not None:
+        naming_me |= Q(agent_phone_bidx=me.phone_bidx)
+    found = await paginate(Delegation.filter(naming_me).exclude(principal_id=citizen_id).prefetch_related("principal"),
+                           page=paging)
+    return Page([await _delegation_read(d, role="agent", principal=d.principal) for d in found.items],
+                found.next_cursor)
 
 
 async def delegated_level(*, principal_id: str, agent_id: str, scope: str) -> int | None:

@@ -63,12 +63,30 @@ async def list_delegations(request):
     return respond(page.body())
 
 
+@bp.get("/me/delegations/received")
+@doc("我收到的代办邀请与授权（我为代办人）：发往我已验证手机号的待接受邀请，以及生效、已终止、已过期、已拒绝的授权；"
+     "委托人姓名脱敏", response=DelegationPage, errors=(401,), tag="citizens", secured="citizen")
+@citizen_required()
+async def received_delegations(request):
+    page = await service.received_delegations(citizen_id=request.ctx.actor.citizen_id,
+                                              paging=page_request(request.args))
+    return respond(page.body())
+
+
 @bp.post("/delegations/<delegation_id:str>/accept")
 @doc("代办人接受授权（须为受邀手机号的本人）；之后以 X-On-Behalf-Of: <市民 id> 代办", response=DelegationRead,
      errors=(401, 404, 409), tag="citizens", secured="citizen")
 @citizen_required()
 async def accept_delegation(request, delegation_id: str):
     return respond(await service.accept_delegation(actor=request.ctx.actor, delegation_id=delegation_id))
+
+
+@bp.post("/delegations/<delegation_id:str>/decline")
+@doc("受邀人拒绝代办邀请（须为受邀手机号的本人，其他人为 404）；已接受、已终止或已过期的邀请为 409 "
+     "delegation_not_pending", response=DelegationRead, errors=(401, 404, 409), tag="citizens", secured="citizen")
+@citizen_required()
+async def decline_delegation(request, delegation_id: str):
+    return respond(await service.decline_delegation(actor=request.ctx.actor, delegation_id=delegation_id))
 
 
 @bp.post("/delegations/<delegation_id:str>/revoke")

@@ -81,9 +81,10 @@ PAGE_PARAMETERS = [
 
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
         status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
-        tag: str | None = None):
+        tag: str | None = None, query: dict[str, str] | None = None):
     """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
-    has `next_cursor`) also gets `?limit`, `?cursor` and 422."""
+    has `next_cursor`) also gets `?limit`, `?cursor` and 422; `query` names its other query parameters (name →
+    description)."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
@@ -92,8 +93,11 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
     kwargs = {"summary": summary, "response": responses}
     if body is not None:
         kwargs["body"] = {"application/json": body}
+    parameters = [Parameter(name, str, description=text) for name, text in (query or {}).items()]
     if paged:
-        kwargs["parameter"] = PAGE_PARAMETERS
+        parameters += PAGE_PARAMETERS
+    if parameters:
+        kwargs["parameter"] = parameters
     if description:
         kwargs["description"] = description
     if secured:

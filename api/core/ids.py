@@ -30,6 +30,14 @@ def random_bytes(n: int) -> bytes:
         return _buffer[_offset - n:_offset]
 
 
+MAX_LENGTH = 40  # the width of every id column (api.core.models.keyed)
+
+
+def could_be_id(value: str) -> bool:
+    """False for a string no id column could hold: look it up only when True (a longer one fails the ORM's check)."""
+    return 0 < len(value) <= MAX_LENGTH
+
+
 def new_id(prefix: str) -> str:
     """A new opaque id such as `cit_3k9v...`."""
     token = base64.urlsafe_b64encode(random_bytes(16)).rstrip(b"=").decode()

@@ -3,7 +3,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from api.core.ids import new_id
+from api.core.ids import MAX_LENGTH, new_id
 
 
 class Timestamped(Model):
@@ -20,7 +20,7 @@ def keyed(prefix: str, *, created_at: bool = True) -> type[Model]:
     `created_at` stamp unless `created_at=False` (the table has none, or its own)."""
 
     class Keyed(Timestamped if created_at else Model):
-        id = fields.CharField(max_length=40, primary_key=True, default=lambda: new_id(prefix))
+        id = fields.CharField(max_length=MAX_LENGTH, primary_key=True, default=lambda: new_id(prefix))
 
         class Meta:
             abstract = True

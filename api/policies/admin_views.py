@@ -15,6 +15,7 @@ from api.policies import attributes, corrections, service
 from api.policies.schemas import (
     AttributePage,
     CampaignCreated,
+    CampaignPage,
     CampaignRead,
     CorrectionPage,
     PolicyCreate,
@@ -81,6 +82,18 @@ async def publish(request, policy_id: str):
 @admin_required(*POLICY_ROLES)
 async def archive(request, policy_id: str):
     return respond(_policy(await service.archive(actor=request.ctx.actor, policy_id=policy_id)))
+
+
+@bp.get("/campaigns")
+@doc("推送批次列表，最新在前；可按 policy_id、status（queued、running、paused、completed、cancelled、failed）筛选，"
+     "status 取值不在其中为 422；每项与推送批次详情同形", response=CampaignPage, errors=(401, 403, 422),
+     tag="policies-admin", secured="admin",
+     query={"policy_id": "只列此政策的批次", "status": "queued、running、paused、completed、cancelled、failed 之一"})
+@admin_required(*POLICY_ROLES)
+async def list_campaigns(request):
+    page = await service.campaigns_page(paging=page_request(request.args), policy_id=request.args.get("policy_id"),
+                                        status=request.args.get("status"))
+    return respond(page.body())
 
 
 @bp.get("/campaigns/<campaign_id:str>")

@@ -16,6 +16,8 @@ class Policy(keyed("pol")):
     benefit = fields.JSONField(null=True)
     channels = fields.JSONField()
     apply_url = fields.CharField(max_length=256, null=True)
+    valid_from = fields.DateField(null=True)  # the first day the policy applies (None: since publishing)
+    valid_until = fields.DateField(null=True)  # the last day it applies (None: until archived)
     status = fields.CharField(max_length=16, default="draft")  # draft, published, archived
     created_by = fields.CharField(max_length=40)
     updated_at = fields.DatetimeField(auto_now=True)

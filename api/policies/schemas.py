@@ -23,12 +23,22 @@ class PolicyCreate(BaseModel):
     channels: list[Literal["wechat", "alipay", "inbox", "sms"]] = Field(
         min_length=1, max_length=4, description="推送渠道，按顺序回退；站内信总会写入")
     apply_url: str | None = Field(default=None, max_length=256, description="notify 模式下的申请入口（小程序页面）")
+    valid_from: dt.date | None = Field(default=None, description="政策生效日（含）；空为自发布起")
+    valid_until: dt.date | None = Field(default=None, description="政策截止日（含）；空为长期有效")
 
     @field_validator("channels")
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("渠道不能重复")
+        return value
+
+    @field_validator("valid_until")
+    @classmethod
+    def _after_start(cls, value: dt.date | None, info) -> dt.date | None:
+        start = info.data.get("valid_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError("截止日不能早于生效日")
         return value
 
 
@@ -42,10 +52,26 @@ class PolicyRead(BaseModel):
     benefit: dict[str, Any] | str | None
     channels: list[str]
     apply_url: str | None
+    valid_from: dt.date | None
+    valid_until: dt.date | None
     status: Literal["draft", "published", "archived"]
     created_at: dt.datetime
     published_at: dt.datetime | None
     archived_at: dt.datetime | None
+
+
+class PublicPolicyRead(BaseModel):
+    id: str
+    title: str
+    summary: str
+    body: str
+    benefit: dict[str, Any] | str | None
+    apply_url: str | None = Field(description="申请入口（小程序页面）；免申即享的政策可为空")
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    status: Literal["published", "archived"] = Field(
+        description="archived：政策已停止（仍可查看，以便打开旧推送的市民看到原文与“已停止”）")
+    published_at: dt.datetime | None
 
 
 class PolicyPage(BaseModel):
@@ -96,6 +122,11 @@ class CampaignRead(BaseModel):
     started_at: dt.datetime | None
     matched_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignRead]
+    next_cursor: str | None
 
 
 class Reason(BaseModel):

@@ -6,9 +6,9 @@ import time
 
 from tortoise.transactions import in_transaction
 
-from api.core import audit, idempotency, pii
-from api.core.errors import NotFound
-from api.core.pagination import Page, PageRequest, paginate
+from api.core import audit, idempotency, ids, pii
+from api.core.errors import NotFound, ValidationFailed
+from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today, utc_now
 from api.policies import campaigns, facts, rules
 from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
@@ -30,7 +30,16 @@ async def create(*, actor, data: dict) -> Policy:
 
 async def get(policy_id: str) -> Policy:
     """A policy by id (404 when there is none)."""
-    policy = await Policy.get_or_none(id=policy_id)
+    policy = await Policy.get_or_none(id=policy_id) if ids.could_be_id(policy_id) else None
+    if policy is None:
+        raise NotFound("政策不存在")
+    return policy
+
+
+async def public(*, policy_id: str) -> Policy:
+    """A policy as the public reads it: published or archived (an old push still opens it); a draft is 404."""
+    policy = await Policy.get_or_none(id=policy_id, status__in=("published", "archived")) if ids.could_be_id(
+        policy_id) else None
     if policy is None:
         raise NotFound("政策不存在")
     return policy
@@ -103,19 +112,43 @@ async def archive(*, actor, policy_id: str) -> Policy:
 
 async def get_campaign(campaign_id: str) -> Campaign:
     """A campaign by id (404 when there is none)."""
-    campaign = await Campaign.get_or_none(id=campaign_id)
+    campaign = await Campaign.get_or_none(id=campaign_id) if ids.could_be_id(campaign_id) else None
     if campaign is None:
         raise NotFound("推送批次不存在")
     return campaign
+
+
+CAMPAIGN_STATUSES = ("queued", "running", "paused", "completed", "cancelled", "failed")
+
+
+def _campaign_answer(campaign: Campaign, figures: dict) -> dict:
+    return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
+                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
+            "failure_reason": campaign.error, **figures}
 
 
 async def campaign_figures(campaign_id: str) -> dict:
     """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason; why
     it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
-                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
-            "failure_reason": campaign.error, **await notifications.campaign_delivery_figures(campaign_id=campaign_id)}
+    return _campaign_answer(campaign, await notifications.campaign_delivery_figures(campaign_id=campaign_id))
+
+
+async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: str | None) -> Page:
+    """Campaigns, newest first, of one policy and in one status when asked, each with its figures (as
+    campaign_figures); an unknown status is 422."""
+    if status is not None and status not in CAMPAIGN_STATUSES:
+        raise ValidationFailed(fields={"status": "取值为 " + "、".join(CAMPAIGN_STATUSES)})
+    query = Campaign.all()
+    if policy_id is not None:
+        if not ids.could_be_id(policy_id):
+            return nothing(page=paging)
+        query = query.filter(policy_id=policy_id)
+    if status is not None:
+        query = query.filter(status=status)
+    found = await paginate(query, page=paging)
+    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found.items])
+    return found.map(lambda c: _campaign_answer(c, figures[c.id]))
 
 
 async def control(*, actor, campaign_id: str, action: str, jobs, senders: int, lease_seconds: int) -> Campaign:

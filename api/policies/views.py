@@ -7,8 +7,8 @@ from sanic import Blueprint
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
-from api.policies import calculator, corrections
-from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage
+from api.policies import calculator, corrections, service
+from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage, PublicPolicyRead
 
 bp = Blueprint("policies", url_prefix="/api/v1")
 
@@ -19,6 +19,19 @@ bp = Blueprint("policies", url_prefix="/api/v1")
 @citizen_required(scope="benefits")
 async def eligible(request):
     return respond(await calculator.eligible(citizen_id=request.ctx.actor.citizen_id))
+
+
+# Public and the same for everyone: proxies and the mini-program may keep it briefly (an edit shows within a minute).
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+@bp.get("/policies/<policy_id:str>")
+@doc("公开的政策页（推送打开的页面，无需登录）：标题、摘要、正文、待遇、申请入口、有效期。草稿或不存在为 404；"
+     "已归档的政策仍可查看（status 为 archived），以便打开旧推送的市民看到原文及其已停止",
+     response=PublicPolicyRead, errors=(404,), tag="policies")
+async def public_policy(request, policy_id: str):
+    policy = await service.public(policy_id=policy_id)
+    return respond({k: getattr(policy, k) for k in PublicPolicyRead.model_fields}, headers=PUBLIC_CACHE)
 
 
 @bp.get("/grants")
