@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json as _json
 from functools import partial
 from typing import TypeVar
@@ -12,6 +13,7 @@ from sanic import HTTPResponse
 from sanic.response import json as sanic_json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Parameter, Response
+from sanic_ext.extensions.openapi.types import Schema
 
 from api.core.errors import AppError, ValidationFailed
 
@@ -79,6 +81,17 @@ PAGE_PARAMETERS = [
 ]
 
 
+@functools.cache
+def _schema(model: type[BaseModel]) -> Schema:
+    # Made once per model: sanic-ext would otherwise rebuild a model's schema for every route and status naming
+    # it (seconds of start-up for each process).
+    return Schema.make(model)
+
+
+def _json_content(model: type[BaseModel]) -> dict:
+    return {"application/json": {"schema": _schema(model)}}
+
+
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
         status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
         tag: str | None = None, query: dict[str, str] | None = None):
@@ -88,11 +101,11 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
-    responses = [Response({"application/json": response} if response else {}, status=status)]
-    responses += [Response({"application/json": ErrorBody}, status=code) for code in sorted(set(errors))]
+    responses = [Response(_json_content(response) if response else {}, status=status)]
+    responses += [Response(_json_content(ErrorBody), status=code) for code in sorted(set(errors))]
     kwargs = {"summary": summary, "response": responses}
     if body is not None:
-        kwargs["body"] = {"application/json": body}
+        kwargs["body"] = _json_content(body)
     parameters = [Parameter(name, str, description=text) for name, text in (query or {}).items()]
     if paged:
         parameters += PAGE_PARAMETERS
