@@ -17,15 +17,15 @@ import api.codes.jobs
 import api.core.jobs
 import api.policies.jobs
 import auth.jobs
-import notifications.jobs
 from api.core.deps import Deps
 from api.core.logging import configure_logging, get_logger
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
 
 log = get_logger("worker")
-JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs,
-               api.policies.jobs, notifications.jobs)
+# A campaign's senders are queued by api/policies/jobs.py, which owns the campaign and hands the senders what they
+# need of it; notifications has no job of its own.
+JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs, api.policies.jobs)
 
 
 def all_jobs() -> list:
