@@ -17,6 +17,12 @@ from api.core.workdays import utc_now
 
 OPEN_STATUSES = ("queued", "claimed", "sending")
 
+# What a row's status means to the citizen it was addressed to (GET /api/v1/me/messages): the one place the outbox's
+# states meet the contract's. Rows in no key here (skipped: no consent, no account, opted out; cancelled before
+# sending) were never sent to the citizen, so their history leaves them out.
+HISTORY_STATUS = {"queued": "queued", "claimed": "queued", "sending": "queued", "sent": "delivered",
+                  "delivered": "delivered", "failed": "failed", "expired": "expired", "uncertain": "uncertain"}
+
 
 now = utc_now  # outbox times are compared in the database, in UTC
 

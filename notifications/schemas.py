@@ -23,6 +23,22 @@ class InboxPage(BaseModel):
     next_cursor: str | None = None
 
 
+class MessageRead(BaseModel):
+    id: str
+    topic: str
+    title: str | None = Field(description="消息标题（政策推送为政策名称；站内信尚未写入时为空）")
+    channel: str = Field(description="wechat、alipay、sms、inbox（subscribe：尚未选定平台的事件消息）")
+    status: Literal["queued", "delivered", "failed", "expired", "uncertain"]
+    ref: dict[str, Any] | None = Field(description="消息指向的对象 {kind, id}")
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageRead]
+    next_cursor: str | None = None
+
+
 class StaffNoticeRead(BaseModel):
     id: str
     dept: str

@@ -21,11 +21,17 @@ async def notify_citizen(*, citizen_id: str, topic: str, title: str, body: str, 
     the citizen's linked platforms and their subscriptions when it sends. Call it inside the transaction
     that made the event, so the event and its messages commit together.
     """
-    await InboxMessage.create(citizen_id=citizen_id, topic=topic, title=title, body=body, ref_kind=ref_kind,
-                              ref_id=ref_id)
-    await OutboxDelivery.bulk_create([OutboxDelivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe",
-                                         topic=topic, payload={"title": title, "page": page, "data": data})],
-                               ignore_conflicts=True)
+    message = await InboxMessage.create(citizen_id=citizen_id, topic=topic, title=title, body=body,
+                                        ref_kind=ref_kind, ref_id=ref_id)
+    ref = {"kind": ref_kind, "id": ref_id}
+    # The inbox write is a delivery too (as a campaign's is), so the citizen's history is one list of rows.
+    await OutboxDelivery.bulk_create([
+        OutboxDelivery(dedupe_key=f"{event_key}:inbox", citizen_id=citizen_id, channel="inbox", topic=topic,
+                       payload={"title": title, "ref": ref}, status="delivered", provider_ref=message.id,
+                       sent_at=message.created_at),
+        OutboxDelivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe", topic=topic,
+                       payload={"title": title, "page": page, "data": data, "ref": ref})],
+        ignore_conflicts=True)
 
 
 async def queue_campaign_deliveries(*, campaign_id: str, policy_id: str, topic: str, chain: list[str],
@@ -110,6 +116,35 @@ async def notify_staff(*, dept: str, title: str, body: str, ref_kind: str, ref_i
 async def inbox_page(*, citizen_id: str, paging: PageRequest) -> Page:
     """The citizen's messages, newest first."""
     return await paginate(InboxMessage.filter(citizen_id=citizen_id), page=paging)
+
+
+async def message_history(*, citizen_id: str, paging: PageRequest) -> Page:
+    """What was sent to the citizen, newest first: each delivery's channel, status (HISTORY_STATUS), title and ref."""
+    page = await paginate(OutboxDelivery.filter(citizen_id=citizen_id, status__in=list(outbox.HISTORY_STATUS)),
+                          page=paging)
+    rows = page.items
+    # A campaign row carries no text: its title and ref are those of the inbox message of the same campaign.
+    campaigns = {r.campaign_id for r in rows if r.campaign_id and r.channel != "inbox"}
+    inbox_of = {}
+    if campaigns:
+        inbox_of = dict(await OutboxDelivery.filter(
+            citizen_id=citizen_id, campaign_id__in=list(campaigns), channel="inbox",
+            provider_ref__not_isnull=True).values_list("campaign_id", "provider_ref"))
+    message_ids = {r.provider_ref for r in rows if r.channel == "inbox" and r.provider_ref} | set(inbox_of.values())
+    messages = {m.id: m for m in await InboxMessage.filter(citizen_id=citizen_id, id__in=list(message_ids))} \
+        if message_ids else {}
+
+    def shape(row: OutboxDelivery) -> dict:
+        message = messages.get(row.provider_ref if row.channel == "inbox" else inbox_of.get(row.campaign_id))
+        payload = row.payload or {}
+        status = outbox.HISTORY_STATUS[row.status]
+        return {"id": row.id, "topic": row.topic, "channel": row.channel, "status": status,
+                "title": message.title if message else payload.get("title"),
+                "ref": ({"kind": message.ref_kind, "id": message.ref_id} if message and message.ref_kind
+                        else payload.get("ref")),
+                "created_at": row.created_at, "delivered_at": row.sent_at if status == "delivered" else None}
+
+    return page.map(shape)
 
 
 async def mark_read(*, citizen_id: str, message_id: str) -> InboxMessage:

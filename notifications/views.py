@@ -11,6 +11,7 @@ from notifications import consent, service, templates
 from notifications.schemas import (
     InboxPage,
     InboxRead,
+    MessagePage,
     MessageTemplateList,
     PreferencesRead,
     PreferencesUpdate,
@@ -34,6 +35,15 @@ def _read(m) -> dict:
 async def inbox(request):
     page = await service.inbox_page(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
     return respond(page.body(_read))
+
+
+@bp.get("/me/messages")
+@doc("发给我的消息：每条经哪个渠道、状态如何（如 3 月 12 日经微信送达），最新在前；代办人需 inbox 授权",
+     response=MessagePage, errors=(401, 422), tag="notifications", secured="citizen")
+@citizen_required(scope="inbox")
+async def my_messages(request):
+    page = await service.message_history(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
+    return respond(page.body())
 
 
 @bp.post("/inbox/<message_id:str>/read")

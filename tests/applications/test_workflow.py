@@ -47,7 +47,7 @@ async def test_the_whole_road_from_submission_to_delivery(client, test_catalogue
     inbox = (await client.get("/api/v1/inbox", headers=bearer(tokens))).json()["items"]
     assert len(inbox) == 5 and inbox[0]["ref"] == {"kind": "application", "id": app["id"]}
     # One queued platform message per event and platform: none lost, none doubled.
-    assert await OutboxDelivery.filter(citizen_id=tokens["citizen"]["id"]).count() == 5
+    assert await OutboxDelivery.filter(citizen_id=tokens["citizen"]["id"], channel="subscribe").count() == 5
 
 
 async def test_every_move_the_workflow_does_not_allow_is_409(client, test_catalogue):
