@@ -58,7 +58,7 @@ async def test_every_list_route_answers_a_forged_cursor_with_422_on_the_cursor(c
     lists = [(path, op) for path, ops in spec["paths"].items() for method, op in ops.items()
              if method == "get" and any(p["name"] == "cursor" and p["in"] == "query" for p in op.get("parameters", []))]
     assert {"/api/v1/admin/audit-logs", "/api/v1/inbox", "/api/v1/items", "/api/v1/admin/applications",
-            "/api/v1/drafts", "/api/v1/codes/me/scans"} <= {path for path, _ in lists}
+            "/api/v1/drafts", "/api/v1/codes/me/scans", "/api/v1/me/messages"} <= {path for path, _ in lists}
     tokens, _ = await verified_citizen(client)
     admin = await staff_headers(client, roles=("super_admin",), depts=())
     forged = sorted(_forged_cursors())
