@@ -7,7 +7,7 @@ import secrets
 
 from notifications import service
 from notifications.models import OutboxDelivery
-from tests.factories import bearer, verified_citizen
+from tests.factories import bearer, random_phone, verified_citizen, wechat_login
 from tests.policies.helpers import create_policy, fresh_region, policy_admin, publish, rule_for, wait_for
 
 
@@ -89,3 +89,24 @@ async def test_25_rows_page_by_10_each_once_with_statuses_mapped(client, live):
 
 async def test_without_a_token_is_401(client):
     assert (await client.get("/api/v1/me/messages")).status_code == 401
+
+
+async def test_an_agent_reads_my_history_only_with_the_inbox_scope(client):
+    principal, _ = await verified_citizen(client)
+    principal_id = principal["citizen"]["id"]
+    await service.notify_citizen(citizen_id=principal_id, topic="application", title="您的申请已受理", body="……",
+                                 ref_kind="application", ref_id="app_x2", event_key=f"t:{secrets.token_hex(6)}",
+                                 data={})
+    for scopes, expected in ((["applications"], 403), (["inbox"], 200)):
+        agent_phone = random_phone()
+        agent = await wechat_login(client, phone=agent_phone)
+        r = await client.post("/api/v1/me/delegations", headers=bearer(principal), json={
+            "agent_phone": agent_phone, "scopes": scopes,
+            "expires_at": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()})
+        assert r.status_code == 201, r.text
+        r = await client.post(f"/api/v1/delegations/{r.json()['id']}/accept", headers=bearer(agent))
+        assert r.status_code == 200, r.text
+        r = await client.get("/api/v1/me/messages", headers={**bearer(agent), "X-On-Behalf-Of": principal_id})
+        assert r.status_code == expected, (scopes, r.text)
+        if expected == 200:
+            assert {i["ref"]["id"] for i in r.json()["items"]} == {"app_x2"}
