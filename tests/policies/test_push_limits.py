@@ -125,3 +125,34 @@ async def test_two_campaigns_at_once_never_both_pass_the_cap(client, live):
     assert sum(f["skipped"]["total"] for f in figures) == 40, figures
     per_person = [m["touser"] for m in await _wechat_to(client, {p["openid"] for p in people})]
     assert sorted(per_person) == sorted(p["openid"] for p in people)
+
+
+async def test_a_campaign_running_over_22_stops_handing_rows_out_and_resumes_at_8(client, live):
+    admin = await policy_admin(client)
+    region = fresh_region()
+    people = await crowd(client, region=region, count=30, settings=live.settings, wechat=1.0, alipay=0)
+    openids = {p["openid"] for p in people}
+    day = dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=1)
+    clock = [beijing(day, 21, 59)]
+
+    async def strike_22() -> None:  # the clock reaches 22:00 once the first pushes went out
+        while len(await _wechat_to(client, openids)) < 5:
+            await asyncio.sleep(0.02)
+        clock[0] = beijing(day, 22)
+
+    # 10 a second: the campaign takes seconds, so 22:00 comes in its middle.
+    with limits(live, at=clock, push_concurrency=5, push_batch_size=10, push_rate_wechat=10, **QUIET):
+        policy = await create_policy(client, admin, rule=rule_for(region), channels=("wechat", "inbox"))
+        campaign_id = await publish(client, admin, policy["id"])
+        await asyncio.wait_for(strike_22(), timeout=30)
+        await asyncio.sleep(3)
+        before = len(await _wechat_to(client, openids))
+        assert 5 <= before < 30
+        waiting = await OutboxDelivery.filter(campaign_id=campaign_id, channel="wechat", status="queued")
+        assert len(waiting) == 30 - before
+        assert {r.next_attempt_at for r in waiting} == {beijing(day + dt.timedelta(days=1), 8)}
+        assert await OutboxDelivery.filter(campaign_id=campaign_id, channel="inbox", status="delivered").count() == 30
+        clock[0] = beijing(day + dt.timedelta(days=1), 8)
+        figures = await wait_for(client, admin, campaign_id, timeout=30)
+    assert figures["sent"]["by_channel"] == {"wechat": 30}, figures
+    assert sorted(m["touser"] for m in await _wechat_to(client, openids)) == sorted(openids)
