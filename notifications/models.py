@@ -41,11 +41,12 @@ class OutboxDelivery(keyed("dlv")):
     lease_until = fields.DatetimeField(null=True)
     next_attempt_at = fields.DatetimeField(null=True)
     provider_ref = fields.CharField(max_length=64, null=True)
-    sent_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)  # handed to the platform (set when sending starts), or delivered
 
     class Meta:
         table = "outbox_delivery"
-        indexes = (("campaign_id", "status", "channel"), ("status", "lease_until"))
+        # (person_bidx, sent_at): the weekly cap counts a person's recent policy pushes (notifications/limits.py)
+        indexes = (("campaign_id", "status", "channel"), ("status", "lease_until"), ("person_bidx", "sent_at"))
 
 
 class Subscription(keyed("sub", created_at=False)):

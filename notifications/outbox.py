@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tortoise.transactions import in_transaction
+
 from api.core import rawsql
 from api.core.ids import new_id
 from api.core.workdays import utc_now
+from notifications.channels import EXTERNAL
+from notifications.limits import WEEK
 
 OPEN_STATUSES = ("queued", "claimed", "sending")
 
@@ -82,9 +86,16 @@ async def recover_lapsed(*, campaign_id: str | None = None) -> dict:
 
 
 async def claim(*, campaign_id: str, claim_id: str, limit: int, lease_seconds: int,
-                skip_channels: set[str]) -> list[dict]:
-    """Take up to `limit` due rows of the campaign for this sender (rows other senders hold are skipped)."""
+                skip_channels: set[str], due_at: dt.datetime | None = None,
+                quiet_until: dt.datetime | None = None) -> list[dict]:
+    """Take up to `limit` rows of the campaign due at `due_at` (the push clock; now by default) for this sender
+    (rows other senders hold are skipped). In quiet hours (`quiet_until`, its end) the external rows are first
+    deferred to that end and only the inbox rows are taken."""
     t = now()
+    due_at = due_at or t
+    if quiet_until is not None:
+        await defer_external(campaign_id=campaign_id, until=quiet_until)
+        skip_channels = set(skip_channels) | set(EXTERNAL)
     skip = f"AND channel NOT IN {rawsql.in_list(sorted(skip_channels))}" if skip_channels else ""
     lock = "FOR UPDATE SKIP LOCKED" if rawsql.dialect() == "postgres" else ""
     return await rawsql.fetch(
@@ -92,7 +103,23 @@ async def claim(*, campaign_id: str, claim_id: str, limit: int, lease_seconds: i
         "SELECT id FROM outbox_delivery WHERE campaign_id = ? AND status = 'queued' "
         f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) {skip} LIMIT ? {lock}) "
         "RETURNING id, person_bidx, citizen_id, channel, attempts",
-        [claim_id, t + dt.timedelta(seconds=lease_seconds), campaign_id, t, *sorted(skip_channels), limit])
+        [claim_id, t + dt.timedelta(seconds=lease_seconds), campaign_id, due_at, *sorted(skip_channels), limit])
+
+
+async def defer_external(*, campaign_id: str, until: dt.datetime) -> int:
+    """Quiet hours: the campaign's queued external rows are not due before `until` (set-wise; how many moved)."""
+    return await rawsql.execute(
+        "UPDATE outbox_delivery SET next_attempt_at = ? WHERE campaign_id = ? AND status = 'queued' "
+        f"AND channel IN {rawsql.in_list(list(EXTERNAL))} AND (next_attempt_at IS NULL OR next_attempt_at < ?)",
+        [until, campaign_id, *EXTERNAL, until])
+
+
+async def defer(ids: list[str], *, until: dt.datetime, error: str) -> None:
+    """Put these claimed rows back in the queue, not due before `until` (no attempt counted)."""
+    if ids:
+        await rawsql.execute(
+            "UPDATE outbox_delivery SET status = 'queued', claim_id = NULL, lease_until = NULL, last_error = ?, "
+            f"next_attempt_at = ? WHERE id IN {rawsql.in_list(ids)}", [error, until, *ids])
 
 
 async def renew(*, claim_id: str, lease_seconds: int) -> None:
@@ -107,18 +134,65 @@ async def mark_sending(ids: list[str], *, claim_id: str) -> set[str]:
     if not ids:
         return set()
     rows = await rawsql.fetch(
-        "UPDATE outbox_delivery SET status = 'sending' WHERE claim_id = ? AND status = 'claimed' "
-        f"AND id IN {rawsql.in_list(ids)} RETURNING id", [claim_id, *ids])
+        "UPDATE outbox_delivery SET status = 'sending', sent_at = ? WHERE claim_id = ? AND status = 'claimed' "
+        f"AND id IN {rawsql.in_list(ids)} RETURNING id", [now(), claim_id, *ids])
     return {r["id"] for r in rows}
 
 
+async def mark_sending_capped(rows: list[dict], *, claim_id: str, cap: int,
+                              at: dt.datetime) -> tuple[set[str], set[str]]:
+    """As mark_sending, for campaign rows on external channels under the weekly cap: (ids now sending, ids ended
+    `skipped: weekly_cap` because their person already had `cap` policy pushes in the 7 days before `at`).
+
+    The count and the marks commit together while each person is locked (a PostgreSQL advisory lock per person,
+    taken in order; SQLite runs one writer at a time), so two campaigns' senders can never both pass the cap for
+    one person: a row counts from the moment it is `sending`, and stays counted as sent, delivered or uncertain."""
+    if not rows:
+        return set(), set()
+    people = sorted({r["person_bidx"] for r in rows if r["person_bidx"]})
+    async with in_transaction() as conn:
+        if people and rawsql.dialect(conn) == "postgres":
+            for person in people:
+                await rawsql.fetch("SELECT pg_advisory_xact_lock(hashtext(?))", [f"push_cap:{person}"], conn)
+        recent = {r["person_bidx"]: int(r["n"]) for r in await rawsql.fetch(
+            "SELECT person_bidx, count(*) AS n FROM outbox_delivery "
+            f"WHERE person_bidx IN {rawsql.in_list(people)} AND sent_at > ? AND campaign_id IS NOT NULL "
+            f"AND channel IN {rawsql.in_list(list(EXTERNAL))} "
+            "AND status IN ('sending', 'sent', 'delivered', 'uncertain') GROUP BY person_bidx",
+            [*people, at - WEEK, *EXTERNAL], conn)} if people else {}
+        allowed, capped = [], []
+        for r in rows:
+            person = r["person_bidx"]
+            if person is None or recent.get(person, 0) < cap:
+                allowed.append(r["id"])
+                if person is not None:
+                    recent[person] = recent.get(person, 0) + 1
+            else:
+                capped.append(r["id"])
+        held: set[str] = set()
+        if allowed:
+            held = {r["id"] for r in await rawsql.fetch(
+                "UPDATE outbox_delivery SET status = 'sending', sent_at = ? WHERE claim_id = ? AND status = 'claimed' "
+                f"AND id IN {rawsql.in_list(allowed)} RETURNING id", [at, claim_id, *allowed], conn)}
+        ended: set[str] = set()
+        if capped:
+            ended = {r["id"] for r in await rawsql.fetch(
+                "UPDATE outbox_delivery SET status = 'skipped', reason = 'weekly_cap', claim_id = NULL, "
+                "lease_until = NULL WHERE claim_id = ? AND status = 'claimed' "
+                f"AND id IN {rawsql.in_list(capped)} RETURNING id", [claim_id, *capped], conn)}
+    return held, ended
+
+
 async def finish(ids: list[str], *, status: str, reason: str | None = None, error: str | None = None) -> None:
-    """End these rows in a final status (sent, delivered, failed, skipped)."""
+    """End these rows in a final status (sent, delivered, failed, skipped, uncertain: which keeps its hand-off time,
+    still counted by the weekly cap)."""
     if ids:
+        sent_at = "sent_at" if status == "uncertain" else "?"
+        stamp = [] if status == "uncertain" else [now() if status in ("sent", "delivered") else None]
         await rawsql.execute(
             "UPDATE outbox_delivery SET status = ?, reason = ?, last_error = ?, claim_id = NULL, lease_until = NULL, "
-            f"attempts = attempts + 1, sent_at = ? WHERE id IN {rawsql.in_list(ids)}",
-            [status, reason, error, now() if status in ("sent", "delivered") else None, *ids])
+            f"attempts = attempts + 1, sent_at = {sent_at} WHERE id IN {rawsql.in_list(ids)}",
+            [status, reason, error, *stamp, *ids])
 
 
 async def mark_inbox_delivered(ids: list[str]) -> None:
@@ -161,12 +235,13 @@ async def add_fallbacks(rows: list[dict], *, policy_id: str, campaign_id: str, t
         f"attempts, created_at) VALUES {', '.join(values)} ON CONFLICT (dedupe_key) DO NOTHING", params)
 
 
-async def open_count(campaign_id: str) -> dict:
-    """Rows still to send: due now, waiting for a retry, held by senders."""
+async def open_count(campaign_id: str, *, at: dt.datetime | None = None) -> dict:
+    """Rows still to send: due at `at` (now by default), waiting for a retry or the end of quiet hours, held by
+    senders."""
     rows = await rawsql.fetch(
         "SELECT status, (next_attempt_at IS NOT NULL AND next_attempt_at > ?) AS later, count(*) AS n "
         f"FROM outbox_delivery WHERE campaign_id = ? AND status IN {rawsql.in_list(list(OPEN_STATUSES))} "
-        "GROUP BY status, later", [now(), campaign_id, *OPEN_STATUSES])
+        "GROUP BY status, later", [at or now(), campaign_id, *OPEN_STATUSES])
     result = {"due": 0, "later": 0, "held": 0}
     for r in rows:
         if r["status"] != "queued":

@@ -20,7 +20,7 @@ from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
 from api.core.ids import new_id
 from api.core.logging import get_logger
 from miniapp_handlers.base import MessageRejected
-from notifications import channels, outbox, templates, throttle
+from notifications import channels, limits, outbox, templates, throttle
 from notifications.channels import EXTERNAL, FALL_THROUGH, Message
 from notifications.models import InboxMessage
 from notifications.templates import TemplateError
@@ -67,12 +67,21 @@ async def send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
             await outbox.release(claim_id)
             break
         paused = await throttle.paused_channels(deps.redis, EXTERNAL)
+        at = limits.now(deps)
+        quiet = limits.quiet_until(s, at)
         rows = await outbox.claim(campaign_id=campaign_id, claim_id=claim_id, limit=s.push_batch_size,
-                                  lease_seconds=s.delivery_lease_seconds, skip_channels=paused)
+                                  lease_seconds=s.delivery_lease_seconds, skip_channels=paused, due_at=at,
+                                  quiet_until=quiet)
         if rows:
             await _process(rows, deps=deps, campaign=campaign, claim_id=claim_id, totals=totals)
             continue
-        left = await outbox.open_count(campaign_id)
+        left = await outbox.open_count(campaign_id, at=at)
+        if quiet is not None and not left["due"]:
+            # Quiet hours and only deferred rows left: stop rather than wait for hours inside one job; the
+            # watchdog starts senders again while rows are open, and they send once the quiet period ends.
+            await deps.redis.delete(HEARTBEAT_KEY.format(campaign_id))
+            log.info("campaign_sender_quiet", campaign_id=campaign_id, until=quiet.isoformat())
+            break
         if left["later"] or (left["due"] and paused):
             await asyncio.sleep(1.0)  # retries not yet due, or a channel paused: wait here, holding the heartbeat
             continue
@@ -131,6 +140,14 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
     rate = getattr(s, f"push_rate_{channel}")
     for start in range(0, len(ready), s.push_concurrency):
         window = ready[start:start + s.push_concurrency]
+        at = limits.now(deps)
+        quiet = limits.quiet_until(s, at)
+        if quiet is not None:
+            # The quiet period began mid-batch: what is left waits for its end.
+            await outbox.defer([r["id"] for r in ready[start:]], until=quiet, error="quiet_hours")
+            await channels.refund_consents([r["citizen_id"] for r in ready[start:] if r["citizen_id"] in spent],
+                                           template_id=consent_template)
+            return
         if await throttle.paused_channels(deps.redis, (channel,)):
             await outbox.retry_later([r["id"] for r in ready[start:]], delay_seconds=0, error="channel_paused",
                                      count_attempt=False)
@@ -142,7 +159,11 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
         await throttle.acquire(deps.redis, channel, len(window), per_second=rate)
         await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
         await _beat(deps, campaign.campaign_id, claim_id)
-        held = await outbox.mark_sending([r["id"] for r in window], claim_id=claim_id)
+        held, capped = await outbox.mark_sending_capped(window, claim_id=claim_id,
+                                                        cap=s.push_weekly_cap_per_citizen, at=at)
+        totals["skipped"] += len(capped)
+        await channels.refund_consents([r["citizen_id"] for r in window if r["id"] in capped
+                                        and r["citizen_id"] in spent], template_id=consent_template)
         window = [r for r in window if r["id"] in held]
         outcomes = await asyncio.gather(*(_attempt(deps, channel, to[r["id"]], campaign.message) for r in window))
         await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)

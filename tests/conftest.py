@@ -233,6 +233,9 @@ def make_settings(stores, **overrides):
         # The sandbox SMS provider has no quota: at the production 200 a second, a campaign over 2000 people
         # waited 4 s on the rate. No test counts on the rate (the crash test's workers keep their own settings).
         push_rate_sms=2000,
+        # Quiet hours off: the suite runs at any hour of the real clock; the quiet-hour tests turn them on with a
+        # moved clock (tests/policies/test_push_limits.py).
+        push_quiet_start="00:00", push_quiet_end="00:00",
     )
     values.update(overrides)
     return load_settings(**values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -97,6 +98,12 @@ class Settings(BaseSettings):
     push_rate_wechat: int = 2000
     push_rate_alipay: int = 1000
     push_rate_sms: int = 200
+    # Per citizen, across all campaigns (event messages ignore both): no policy push is handed to WeChat, Alipay or
+    # SMS between the quiet start and end, Beijing time (deferred to the end, not dropped), and at most this many
+    # policy pushes per person in any rolling 7 days (the next ones are skipped as `weekly_cap`; the inbox stands).
+    push_quiet_start: dt.time = dt.time(22, 0)
+    push_quiet_end: dt.time = dt.time(8, 0)
+    push_weekly_cap_per_citizen: int = Field(default=3, ge=0)
     wechat_template_policy: str = "sandbox-tpl-policy"
     alipay_template_policy: str = "sandbox-tpl-policy"
     policy_page: str = "pages/policy/detail"
