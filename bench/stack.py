@@ -107,7 +107,9 @@ class Stack:
                     "CERTIFICATE_CA_DIR": str(self.work / "ca"),
                     "WECHAT_API_BASE": f"{self.sandbox_url}/sandbox/wechat/",
                     "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do",
-                    "SMS_API_BASE": f"{self.sandbox_url}/sandbox/sms/"}
+                    "SMS_API_BASE": f"{self.sandbox_url}/sandbox/sms/",
+                    # Benches run at any hour: pushes are measured, not held for the morning.
+                    "PUSH_QUIET_START": "00:00", "PUSH_QUIET_END": "00:00"}
         self.procs: list[subprocess.Popen] = []
 
     def cli(self, *args: str) -> str:
