@@ -21,10 +21,12 @@ from api.core.deps import Deps
 from api.core.logging import configure_logging, get_logger
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
+from notifications.events import EventSender
 
 log = get_logger("worker")
 # A campaign's senders are queued by api/policies/jobs.py, which owns the campaign and hands the senders what they
-# need of it; notifications has no job of its own.
+# need of it. Event messages have a lane of their own beside the queue (notifications.events.EventSender), started
+# with every worker, so no campaign job can hold up a citizen's own news.
 JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs, api.policies.jobs)
 
 
@@ -42,9 +44,12 @@ async def _startup(ctx) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     ctx["deps"] = await open_deps(settings)
+    ctx["event_sender"] = EventSender(ctx["deps"])
+    ctx["event_sender"].start()
 
 
 async def _shutdown(ctx) -> None:
+    await ctx["event_sender"].stop()
     await close_deps(ctx["deps"])
 
 
@@ -81,14 +86,17 @@ class InlineWorker:
         self.worker = arq.worker.Worker(**options, redis_pool=deps.jobs.pool, handle_signals=False,
                                         poll_delay=0.2, ctx={"deps": deps})
         self.task: asyncio.Task | None = None
+        self.events = EventSender(deps)
 
     def start(self) -> None:
-        """Start polling the queue in the running loop."""
+        """Start polling the queue and the event lane in the running loop."""
         self.task = asyncio.get_running_loop().create_task(self.worker.main())
+        self.events.start()
         log.info("inline_worker_started", queue=self.worker.queue_name)
 
     async def stop(self) -> None:
         """Stop polling; jobs cut off here run again on the next start (arq re-queues in-flight jobs)."""
+        await self.events.stop()
         if self.task is not None:
             self.task.cancel()
             try:

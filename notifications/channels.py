@@ -6,13 +6,20 @@ from dataclasses import dataclass
 
 from api.core import pii, rawsql
 from api.core.deps import Deps
+from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
+from api.core.logging import get_logger
 from api.core.settings import Settings
+from miniapp_handlers.base import MessageRejected
 from notifications import templates
 from notifications.models import NotificationOptOut, Subscription
+from notifications.templates import TemplateError
+
+log = get_logger("notifications.channels")
 
 EXTERNAL = ("wechat", "alipay", "sms")
 # Refusals that say "not this channel, try the citizen's next one" rather than "this message is broken".
 FALL_THROUGH = frozenset({"user_refused", "no_consent", "no_account", "no_phone", "opted_out", "bad_recipient"})
+QUOTA_PAUSE_SECONDS = 600  # a platform's daily or per-minute quota ran out: the channel rests this long
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,10 @@ async def _phones(rows: list[dict]) -> dict[str, str]:
     found = {}
     for r in rows:
         # The number the citizen confirmed in the app comes before the registry's.
-        if own.get(r["citizen_id"]):
+        sealed = (r.get("payload") or {}).get("to") if isinstance(r.get("payload"), dict) else None
+        if sealed:  # an event for someone without an account carries the number it goes to
+            found[r["id"]] = c.decrypt(sealed, context="outbox.phone")
+        elif own.get(r["citizen_id"]):
             found[r["id"]] = c.decrypt(own[r["citizen_id"]], context="citizen.phone")
         elif registry.get(r["person_bidx"]):
             found[r["id"]] = c.decrypt(registry[r["person_bidx"]], context="population.phone")
@@ -116,8 +126,9 @@ def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
     return next((c for c in rest if f"channel:{c}" not in refused), None)
 
 
-async def send(deps: Deps, channel: str, to: str, message: Message) -> str | None:
-    """Send one message as its template renders it on `channel`; the platform's message id when it gives one.
+async def send(deps: Deps, channel: str, to: str, message) -> str | None:
+    """Send one message (a campaign's Message or an event's: `kind`, `params()`, `page`) as its template renders it
+    on `channel`; the platform's message id when it gives one.
     Raises MessageRejected or UpstreamUnavailable as the clients do, TemplateError when it cannot be rendered."""
     rendered = templates.of(deps).render(message.kind, channel, message.params())
     if channel == "wechat":
@@ -129,3 +140,24 @@ async def send(deps: Deps, channel: str, to: str, message: Message) -> str | Non
                                                    data=rendered.data)
         return None
     return await deps.platforms["sms"].send(phone=to, template_code=rendered.template_id, params=rendered.data)
+
+
+async def attempt(deps: Deps, channel: str, to: str, message) -> tuple[str, str | None]:
+    """One upstream call → (outcome, reason): sent, refused (try the next channel), failed, transient (retry),
+    quota, unknown (the request left and no answer came)."""
+    try:
+        await send(deps, channel, to, message)
+        return "sent", None
+    except MessageRejected as exc:
+        if exc.reason == "quota":
+            return "quota", exc.platform_code
+        return ("refused" if exc.reason in FALL_THROUGH else "failed"), exc.reason
+    except TemplateError as exc:
+        log.error("message_not_rendered", channel=channel, kind=message.kind, error=str(exc))
+        return "failed", "template_error"
+    except UpstreamOutcomeUnknown:
+        return "unknown", "upstream_timeout"
+    except UpstreamUnavailable:
+        return "transient", "upstream_unavailable"
+    except Exception as exc:  # noqa: BLE001 - anything unclassified is treated as a passing failure, retried
+        return "transient", type(exc).__name__[:40]

@@ -29,10 +29,12 @@ class OutboxDelivery(keyed("dlv")):
     campaign_id = fields.CharField(max_length=40, null=True)
     person_bidx = fields.CharField(max_length=64, null=True)  # campaign rows: the registry person reached
     citizen_id = fields.CharField(max_length=40, null=True, db_index=True)
-    channel = fields.CharField(max_length=16)  # wechat, alipay, inbox, sms (subscribe: an application event)
+    channel = fields.CharField(max_length=16)  # wechat, alipay, inbox, sms
     topic = fields.CharField(max_length=32)
-    payload = fields.JSONField(null=True)  # campaign rows take their text from the policy
-    # queued, claimed, sending, sent, delivered, failed, skipped, uncertain, cancelled
+    # Event rows: the message kind, its params, page and ref, the channels left to fall to, an SMS-only recipient's
+    # sealed phone. Campaign rows take their text from the policy.
+    payload = fields.JSONField(null=True)
+    # queued, claimed, sending, sent, delivered, failed, skipped, uncertain, expired, cancelled
     status = fields.CharField(max_length=16, default="queued")
     reason = fields.CharField(max_length=48, null=True)
     attempts = fields.SmallIntField(default=0)
@@ -40,6 +42,7 @@ class OutboxDelivery(keyed("dlv")):
     claim_id = fields.CharField(max_length=40, null=True)
     lease_until = fields.DatetimeField(null=True)
     next_attempt_at = fields.DatetimeField(null=True)
+    retry_until = fields.DatetimeField(null=True)  # set at the first passing failure: retried until then, then expired
     provider_ref = fields.CharField(max_length=64, null=True)
     sent_at = fields.DatetimeField(null=True)  # handed to the platform (set when sending starts), or delivered
 

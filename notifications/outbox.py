@@ -1,10 +1,11 @@
-"""The outbox of campaign deliveries: claiming batches, marking each step, recovering what a crash left.
+"""The outbox of deliveries (campaigns' and events'): claiming batches, marking each step, recovering what a crash
+left.
 
 A row goes queued → claimed (a sender holds it under a lease) → sending (the upstream call is under way)
-→ sent / delivered / failed / skipped. A sender that dies leaves its rows behind a lapsed lease: claimed
-rows never reached the upstream and go back to the queue; sending rows may or may not have, and are
-marked uncertain rather than sent again (a second message is a visible duplicate, while a missing one is
-still in the inbox and the grant stands).
+→ sent / delivered / failed / skipped / expired (a passing failure that lasted past the retry time). A sender
+that dies leaves its rows behind a lapsed lease: claimed rows never reached the upstream and go back to the
+queue; sending rows may or may not have, and are marked uncertain rather than sent again (a second message is a
+visible duplicate, while a missing one is still in the inbox and the grant stands).
 """
 
 from __future__ import annotations
@@ -104,6 +105,40 @@ async def claim(*, campaign_id: str, claim_id: str, limit: int, lease_seconds: i
         f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) {skip} LIMIT ? {lock}) "
         "RETURNING id, person_bidx, citizen_id, channel, attempts",
         [claim_id, t + dt.timedelta(seconds=lease_seconds), campaign_id, due_at, *sorted(skip_channels), limit])
+
+
+async def claim_events(*, claim_id: str, limit: int, lease_seconds: int) -> list[dict]:
+    """Take up to `limit` due event rows (rows of no campaign, on an external channel) for this sender."""
+    t = now()
+    lock = "FOR UPDATE SKIP LOCKED" if rawsql.dialect() == "postgres" else ""
+    return await rawsql.fetch(
+        "UPDATE outbox_delivery SET status = 'claimed', claim_id = ?, lease_until = ? WHERE id IN ("
+        "SELECT id FROM outbox_delivery WHERE campaign_id IS NULL AND status = 'queued' "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at LIMIT ? {lock}) "
+        "RETURNING id, person_bidx, citizen_id, channel, topic, attempts, payload",
+        [claim_id, t + dt.timedelta(seconds=lease_seconds), t, limit])
+
+
+async def retry_or_expire(rows: list[dict], *, bound_seconds: int, error: str) -> set[str]:
+    """Rows whose send failed for a passing reason: back in the queue with backoff (2 s doubling, at most 5 min)
+    until `bound_seconds` after their first such failure, then `expired`. The ids that expired."""
+    if not rows:
+        return set()
+    t = now()
+    ids = [r["id"] for r in rows]
+    expired = {r["id"] for r in await rawsql.fetch(
+        "UPDATE outbox_delivery SET status = 'expired', reason = ?, last_error = ?, claim_id = NULL, "
+        "lease_until = NULL, attempts = attempts + 1 WHERE retry_until IS NOT NULL AND retry_until <= ? "
+        f"AND id IN {rawsql.in_list(ids)} RETURNING id", ["retry_time_exhausted", error, t, *ids])}
+    for attempts in sorted({r["attempts"] for r in rows if r["id"] not in expired}):
+        group = [r["id"] for r in rows if r["attempts"] == attempts and r["id"] not in expired]
+        await rawsql.execute(
+            "UPDATE outbox_delivery SET status = 'queued', claim_id = NULL, lease_until = NULL, "
+            "attempts = attempts + 1, last_error = ?, next_attempt_at = ?, retry_until = COALESCE(retry_until, ?) "
+            f"WHERE id IN {rawsql.in_list(group)}",
+            [error, t + dt.timedelta(seconds=min(300, 2 ** (attempts + 1))),
+             t + dt.timedelta(seconds=bound_seconds), *group])
+    return expired
 
 
 async def defer_external(*, campaign_id: str, until: dt.datetime) -> int:

@@ -16,21 +16,16 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from api.core.deps import Deps
-from api.core.errors import UpstreamOutcomeUnknown, UpstreamUnavailable
 from api.core.ids import new_id
 from api.core.logging import get_logger
-from miniapp_handlers.base import MessageRejected
 from notifications import channels, limits, outbox, templates, throttle
-from notifications.channels import EXTERNAL, FALL_THROUGH, Message
+from notifications.channels import EXTERNAL, Message
 from notifications.models import InboxMessage
-from notifications.templates import TemplateError
 
 log = get_logger("notifications.sender")
 
-MAX_ATTEMPTS = 5
 HEARTBEAT_KEY = "push:alive:{}"
-
-QUOTA_PAUSE_SECONDS = 600
+QUOTA_PAUSE_SECONDS = channels.QUOTA_PAUSE_SECONDS
 
 __all__ = ["CampaignRun", "expect_senders", "send_campaign", "sender_alive"]
 
@@ -165,7 +160,8 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
         await channels.refund_consents([r["citizen_id"] for r in window if r["id"] in capped
                                         and r["citizen_id"] in spent], template_id=consent_template)
         window = [r for r in window if r["id"] in held]
-        outcomes = await asyncio.gather(*(_attempt(deps, channel, to[r["id"]], campaign.message) for r in window))
+        outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]], campaign.message)
+                                          for r in window))
         await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)
 
 
@@ -175,26 +171,6 @@ async def _stopped(campaign: CampaignRun, claim_id: str) -> bool:
         return False
     await outbox.release(claim_id)
     return True
-
-
-async def _attempt(deps: Deps, channel: str, to: str, message: Message) -> tuple[str, str | None]:
-    """One upstream call → (outcome, reason): sent, refused, failed, transient, quota, unknown."""
-    try:
-        await channels.send(deps, channel, to, message)
-        return "sent", None
-    except MessageRejected as exc:
-        if exc.reason == "quota":
-            return "quota", exc.platform_code
-        return ("refused" if exc.reason in FALL_THROUGH else "failed"), exc.reason
-    except TemplateError as exc:
-        log.error("message_not_rendered", channel=channel, kind=message.kind, error=str(exc))
-        return "failed", "template_error"
-    except UpstreamOutcomeUnknown:
-        return "unknown", "upstream_timeout"
-    except UpstreamUnavailable:
-        return "transient", "upstream_unavailable"
-    except Exception as exc:  # noqa: BLE001 - anything unclassified is treated as a passing failure, retried
-        return "transient", type(exc).__name__[:40]
 
 
 async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, str | None]], *, deps: Deps,
@@ -220,11 +196,10 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
                                        template_id=consent_template)
     await _add_next(refused, campaign=campaign, totals=totals)
     transient = groups.get("transient", [])
-    exhausted = [r for r in transient if r["attempts"] + 1 >= MAX_ATTEMPTS]
-    await outbox.finish([r["id"] for r in exhausted], status="failed", reason="upstream_unavailable")
-    for attempts in {r["attempts"] for r in transient if r["attempts"] + 1 < MAX_ATTEMPTS}:
-        await outbox.retry_later([r["id"] for r in transient if r["attempts"] == attempts],
-                                 delay_seconds=min(300, 2 ** (attempts + 1)), error="upstream_unavailable")
+    expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
+                                           error="upstream_unavailable")
+    totals["expired"] += len(expired)
+    await _add_next([r for r in transient if r["id"] in expired], campaign=campaign, totals=totals)
     quota = groups.get("quota", [])
     if quota:
         await throttle.pause_channel(deps.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])

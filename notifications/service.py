@@ -1,4 +1,4 @@
-"""Telling a citizen (inbox now, platform messages queued) and telling a department's staff."""
+"""Telling a citizen (inbox now, platform messages queued), telling a department's staff, and what was told."""
 
 from __future__ import annotations
 
@@ -9,29 +9,27 @@ from tortoise.exceptions import IntegrityError
 from api.core import rawsql
 from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, paginate
-from notifications import outbox
+from notifications import events, outbox
 from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
 
-async def notify_citizen(*, citizen_id: str, topic: str, title: str, body: str, ref_kind: str, ref_id: str,
-                         event_key: str, data: dict, page: str | None = None) -> None:
-    """Put a message in the citizen's inbox and queue the platform message for it.
+async def notify_citizen(*, citizen_id: str, kind: str, params: dict, ref: dict, event_key: str,
+                         page: str | None = None) -> bool:
+    """Tell a citizen of an event: the inbox message now, the platform message on their first usable channel by the
+    event lane (notifications/events.py). `kind` names a template in notifications/templates/messages.json, `ref`
+    (`{"kind", "id"}`, a kind of notifications/refs.py) what the message opens, `event_key` the event (one message
+    per event and channel, whatever retries happen). Call it inside the transaction that made the event, so the
+    event and its messages commit together. False when the event was already told."""
+    return await events.queue_for_citizen(citizen_id=citizen_id, kind=kind, params=params, ref=ref,
+                                          event_key=event_key, page=page)
 
-    One outbox row per event (`event_key`, unique: a retried call queues nothing twice); the sender picks
-    the citizen's linked platforms and their subscriptions when it sends. Call it inside the transaction
-    that made the event, so the event and its messages commit together.
-    """
-    message = await InboxMessage.create(citizen_id=citizen_id, topic=topic, title=title, body=body,
-                                        ref_kind=ref_kind, ref_id=ref_id)
-    ref = {"kind": ref_kind, "id": ref_id}
-    # The inbox write is a delivery too (as a campaign's is), so the citizen's history is one list of rows.
-    await OutboxDelivery.bulk_create([
-        OutboxDelivery(dedupe_key=f"{event_key}:inbox", citizen_id=citizen_id, channel="inbox", topic=topic,
-                       payload={"title": title, "ref": ref}, status="delivered", provider_ref=message.id,
-                       sent_at=message.created_at),
-        OutboxDelivery(dedupe_key=event_key, citizen_id=citizen_id, channel="subscribe", topic=topic,
-                       payload={"title": title, "page": page, "data": data, "ref": ref})],
-        ignore_conflicts=True)
+
+async def notify_phone(*, phone: str, kind: str, params: dict, ref: dict, event_key: str,
+                       page: str | None = None) -> bool:
+    """Tell someone who has no account yet (an invited relative) by SMS at `phone`, once per event; False when
+    already queued or the kind has no SMS variant."""
+    return await events.queue_for_phone(phone=phone, kind=kind, params=params, ref=ref, event_key=event_key,
+                                        page=page)
 
 
 async def queue_campaign_deliveries(*, campaign_id: str, policy_id: str, topic: str, chain: list[str],
@@ -44,9 +42,10 @@ async def queue_campaign_deliveries(*, campaign_id: str, policy_id: str, topic: 
                                        contacts=contacts)
 
 
-async def open_deliveries(*, campaign_id: str) -> dict:
-    """A campaign's rows still to send: `due` now, waiting for a retry (`later`), `held` by senders."""
-    return await outbox.open_count(campaign_id)
+async def open_deliveries(*, campaign_id: str, at: dt.datetime | None = None) -> dict:
+    """A campaign's rows still to send: `due` at `at` (now by default), waiting for a retry or the end of quiet
+    hours (`later`), `held` by senders."""
+    return await outbox.open_count(campaign_id, at=at)
 
 
 async def cancel_campaign_deliveries(*, campaign_id: str) -> int:
@@ -60,8 +59,8 @@ async def recover_lapsed_deliveries() -> dict:
 
 
 async def campaign_delivery_figures(*, campaign_id: str) -> dict:
-    """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, pending and
-    read."""
+    """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, expired,
+    pending and read."""
     return _delivery_figures(await outbox.figures(campaign_id), read=await outbox.read_count(campaign_id))
 
 
@@ -77,7 +76,7 @@ def _delivery_figures(rows: list[dict], *, read: int) -> dict:
     sent, delivered = {}, {}
     failed: dict[str, dict[str, int]] = {}
     skipped: dict[str, dict[str, int]] = {}
-    uncertain = pending = 0
+    uncertain = pending = expired = 0
     for row in rows:
         ch, status, n = row["channel"], row["status"], int(row["n"])
         if status == "sent":
@@ -89,10 +88,13 @@ def _delivery_figures(rows: list[dict], *, read: int) -> dict:
             target.setdefault(ch, {})[row["reason"] or "unknown"] = n
         elif status == "uncertain":
             uncertain += n
+        elif status == "expired":
+            expired += n
         elif status in outbox.OPEN_STATUSES:
             pending += n
     return {"sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
-            "skipped": _nested(skipped), "uncertain": uncertain, "pending": pending, "read": read}
+            "skipped": _nested(skipped), "uncertain": uncertain, "expired": expired, "pending": pending,
+            "read": read}
 
 
 def _figure(by_channel: dict[str, int]) -> dict:

@@ -37,7 +37,10 @@ class Application(keyed("app")):
     materials = fields.JSONField(default=list)
     delivery_method = fields.CharField(max_length=16)
     delivery_address_enc = fields.TextField(null=True)
+    carrier = fields.CharField(max_length=32, null=True)  # the express company of `tracking_no`
     tracking_no = fields.CharField(max_length=64, null=True)
+    # While the clock is paused on the applicant: {"materials": [codes asked for], "due": ISO date to answer by}.
+    supplement = fields.JSONField(null=True)
     applicant_region = fields.CharField(max_length=6)
     handling_region = fields.CharField(max_length=6)
     receiving_region = fields.CharField(max_length=6)

@@ -18,6 +18,18 @@ STATUS_TEXT = {
 }
 
 
+# The message the applicant gets when a case reaches a status (notifications/templates/messages.json). Moves the
+# applicant made themselves (supplemented, withdrawn) tell them nothing they do not know.
+MESSAGE_OF = {
+    "accepted": "application_accepted", "supplement_requested": "supplement_requested",
+    "approved": "application_approved", "denied": "application_denied", "rejected": "application_denied",
+    "completed": "application_completed", "shipped": "application_shipped",
+}
+
+
+SUPPLEMENT_WORKING_DAYS = 10  # how long an applicant has to answer a supplement request, unless the clerk says
+
+
 class ConcurrentChange(Conflict):
     code, message = "invalid_transition", "办件状态已被他人更新，请刷新后重试"
 
@@ -64,13 +76,26 @@ async def move(row: Application, *, to_status: str, action: str, actor_type: str
     top = row
     if row.parent_id:
         top = await sync_parent(row.parent_id)
-    await notifications.notify_citizen(
-        citizen_id=row.citizen_id, topic="application_status", title=f"{row.title}：{STATUS_TEXT[to_status]}",
-        body=note or f"您的办件“{row.title}”{STATUS_TEXT[to_status]}。", ref_kind="application", ref_id=top.id,
-        event_key=f"timeline:{entry.id}", page=f"pages/applications/detail?id={top.id}",
-        data={"thing1": row.title[:20], "phrase2": STATUS_TEXT[to_status][:5],
-              "time3": entry.at.astimezone(workdays.SHANGHAI).strftime("%Y-%m-%d %H:%M")})
+    await tell_applicant(row, top=top, to_status=to_status, note=note, at=entry.at, event_key=f"timeline:{entry.id}")
     return row
+
+
+async def tell_applicant(row: Application, *, top: Application, to_status: str, note: str | None, at: dt.datetime,
+                         event_key: str) -> None:
+    """Queue the applicant's message for a move (once per timeline entry), opening the case they applied for."""
+    kind = MESSAGE_OF.get(to_status)
+    if kind is None:
+        return
+    local = at.astimezone(workdays.SHANGHAI)
+    supplement = row.supplement or {}
+    due = supplement.get("due") or workdays.add_working_days(local.date(), SUPPLEMENT_WORKING_DAYS).isoformat()
+    params = {"item_name": row.title, "application_no": top.id, "at": local.strftime("%Y-%m-%d %H:%M"),
+              "reason": note or "", "what": note or "",
+              "due": due,
+              "carrier": row.carrier or "", "tracking_no": row.tracking_no or ""}
+    await notifications.notify_citizen(citizen_id=row.citizen_id, kind=kind, params=params,
+                                       ref={"kind": "application", "id": top.id}, event_key=event_key,
+                                       page=f"pages/applications/detail?id={top.id}")
 
 
 async def sync_parent(parent_id: str) -> Application:

@@ -124,10 +124,10 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
                                  at=dt.datetime.now(dt.timezone.utc)) for case in cases]
         await TimelineEntry.bulk_create(submitted)
         await notifications.notify_citizen(
-            citizen_id=actor.citizen_id, topic="application_status", title=f"{target.title}：已提交",
-            body=f"您的申请“{target.title}”已提交，承诺 {promised} 个工作日内办结。", ref_kind="application",
-            ref_id=top.id, event_key=f"submitted:{top.id}", page=f"pages/applications/detail?id={top.id}",
-            data={"thing1": target.title[:20], "phrase2": "已提交"})
+            citizen_id=actor.citizen_id, kind="application_submitted",
+            params={"item_name": target.title, "application_no": top.id, "promised_days": promised},
+            ref={"kind": "application", "id": top.id}, event_key=f"submitted:{top.id}",
+            page=f"pages/applications/detail?id={top.id}")
         if draft is not None:
             await Draft.filter(id=draft.id).delete()
         answer = await reads.full(top, children=cases[1:], reveal=False, timeline=submitted, new=True)

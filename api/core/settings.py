@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     push_rate_wechat: int = 2000
     push_rate_alipay: int = 1000
     push_rate_sms: int = 200
+    # A delivery that keeps failing for a passing reason is retried with backoff (2 s doubling, at most 5 min apart)
+    # for this long after its first failure, then ends `expired` (GOV.UK Notify's 48 tries 5 minutes apart).
+    delivery_retry_seconds: int = Field(default=4 * 3600, ge=0)
+    # The event lane (notifications/events.py): how often each worker looks for event messages to send, and how
+    # many it takes at once. Campaign senders never take these rows, so an event never waits behind a campaign.
+    event_poll_seconds: float = Field(default=0.2, gt=0)
+    event_batch_size: int = Field(default=100, ge=1)
     # Per citizen, across all campaigns (event messages ignore both): no policy push is handed to WeChat, Alipay or
     # SMS between the quiet start and end, Beijing time (deferred to the end, not dropped), and at most this many
     # policy pushes per person in any rolling 7 days (the next ones are skipped as `weekly_cap`; the inbox stands).

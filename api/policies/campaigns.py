@@ -14,7 +14,7 @@ from api.core.logging import get_logger
 from api.core.workdays import today, utc_now
 from api.policies import rules
 from api.policies.models import Campaign, Policy
-from notifications import sender
+from notifications import limits, sender
 from notifications import service as notifications
 from notifications.channels import EXTERNAL, Message
 
@@ -111,8 +111,9 @@ async def fail(*, campaign_id: str, reason: str) -> bool:
     return bool(failed)
 
 
-async def watchdog(*, jobs, settings, redis) -> int:
+async def watchdog(*, deps) -> int:
     """Recover what dead workers left: lapsed claims, lost enqueues, campaigns without a live sender."""
+    jobs, settings, redis = deps.jobs, deps.settings, deps.redis
     await notifications.recover_lapsed_deliveries()
     now = utc_now()
     started = 0
@@ -126,7 +127,9 @@ async def watchdog(*, jobs, settings, redis) -> int:
             continue
         if await sender.sender_alive(redis, campaign.id):
             continue
-        left = await notifications.open_deliveries(campaign_id=campaign.id)
+        left = await notifications.open_deliveries(campaign_id=campaign.id, at=limits.now(deps))
+        if left["later"] and not (left["due"] or left["held"]):
+            continue  # every open row waits for a retry or the end of quiet hours: a sender would find nothing
         if any(left.values()):
             await start_senders(jobs=jobs, campaign_id=campaign.id, count=settings.push_senders,
                                 lease_seconds=settings.delivery_lease_seconds)

@@ -24,8 +24,7 @@ async def campaign_failed(ctx, campaign_id: str, *, reason: str) -> None:
 
 async def campaign_watchdog(ctx) -> int:
     """Restart senders for running campaigns whose senders went quiet (a worker died): nothing is left behind."""
-    deps = ctx["deps"]
-    return await campaigns.watchdog(jobs=deps.jobs, settings=deps.settings, redis=deps.redis)
+    return await campaigns.watchdog(deps=ctx["deps"])
 
 
 JOBS = [Job(run_campaign, tries=5, timeout_seconds=600, on_failure=campaign_failed),

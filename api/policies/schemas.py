@@ -114,6 +114,7 @@ class CampaignRead(BaseModel):
     failed: FailureFigures
     skipped: FailureFigures = Field(description="未在该渠道发送（无账号、未订阅、退订），已回退到下一渠道")
     uncertain: int = Field(description="发送中途进程中断、平台是否收到未知的条数（不重发，避免重复）")
+    expired: int = Field(default=0, description="平台持续暂时不可用、超过重试时限（默认 4 小时）仍未发出的条数")
     pending: int
     read: int
     failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 CHANNELS = ("wechat", "alipay", "sms", "inbox")
 SMS_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-__all__ = ["HERE", "FieldError", "Rendered", "TemplateError", "Templates", "load", "of"]
+__all__ = ["HERE", "FieldError", "Rendered", "TemplateError", "Templates", "definition", "inbox_text", "load", "of"]
 
 
 class TemplateError(ValueError):
@@ -147,6 +147,23 @@ class Templates:
             for channel in CHANNELS:
                 if channel in d and channel != "inbox" and not self.template_id(kind, channel):
                     raise TemplateError(f"message template {kind!r}.{channel}: its template id setting is empty")
+                if channel in d and channel != "inbox" and getattr(settings, "production", False) \
+                        and self._sandbox_id(kind, channel):
+                    raise TemplateError(f"message template {kind!r}.{channel}: the sandbox's id "
+                                        f"{self.template_id(kind, channel)!r} in production; set "
+                                        f"MESSAGE_TEMPLATE_IDS[\"{channel}.{kind}\"] or its setting")
+
+    def _sandbox_id(self, kind: str, channel: str) -> bool:
+        """True when the variant's id is the sandbox's: the literal id in messages.json, or a setting's default
+        (the real platforms know neither, so every such message would fail in production)."""
+        if self._overrides.get(f"{channel}.{kind}"):
+            return False
+        v = self.messages[kind][channel]
+        setting = v.get("template_id_setting") or v.get("template_code_setting")
+        if not setting:
+            return True
+        field_info = type(self.settings).model_fields.get(setting) if hasattr(self.settings, "model_fields") else None
+        return field_info is not None and getattr(self.settings, setting) == field_info.default
 
     def template_id(self, kind: str, channel: str) -> str | None:
         """The platform template id (SMS: template code) of a kind's variant on a channel."""
@@ -185,8 +202,7 @@ class Templates:
             raise TemplateError(f"{kind}: params {sorted(missing)} not given")
         values = {k: "" if v is None else str(v) for k, v in params.items()}
         if channel == "inbox":
-            return Rendered(channel="inbox", title=d["inbox"]["title"].format_map(values),
-                            body=d["inbox"]["body"].format_map(values))
+            return inbox_text(kind, params)
         v = d.get(channel)
         if v is None:
             raise TemplateError(f"{kind} has no {channel} variant")
@@ -207,6 +223,26 @@ class Templates:
             if "default" in f:
                 return f["default"]
             raise TemplateError(f"{kind}.{channel}.{key}: {exc}") from exc
+
+
+def definition(kind: str) -> dict:
+    """The checked definition of a message kind (topic, importance, params, variants); TemplateError if unknown."""
+    d = load()[0].get(kind)
+    if d is None:
+        raise TemplateError(f"no message template {kind!r}")
+    return d
+
+
+def inbox_text(kind: str, params: dict[str, Any]) -> Rendered:
+    """The inbox message of `kind` from `params` (needs no settings: the inbox has no template ids)."""
+    d = definition(kind)
+    missing = set(d["params"]) - set(params)
+    if missing:
+        raise TemplateError(f"{kind}: params {sorted(missing)} not given")
+    values = {k: "" if v is None else str(v) for k, v in params.items()}
+    types = load()[1]["inbox"]
+    return Rendered(channel="inbox", title=fit(d["inbox"]["title"].format_map(values), types["title"]),
+                    body=fit(d["inbox"]["body"].format_map(values), types["body"]))
 
 
 def of(deps: Any) -> Templates:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
+
+from tortoise.transactions import in_transaction
 
 from notifications import service
 from notifications.models import OutboxDelivery
@@ -45,13 +48,26 @@ async def test_a_wechat_push_is_in_my_history_once_and_not_in_anothers(client, l
 async def test_an_event_shows_its_inbox_message_and_its_platform_message(client, live):
     tokens, _ = await verified_citizen(client)
     citizen_id = tokens["citizen"]["id"]
-    await service.notify_citizen(citizen_id=citizen_id, topic="application", title="您的申请已受理", body="……",
-                                 ref_kind="application", ref_id="app_x1", event_key=f"t:{secrets.token_hex(6)}",
-                                 data={})
-    items = (await _history(client, bearer(tokens)))["items"]
+    async with in_transaction():
+        assert await service.notify_citizen(
+            citizen_id=citizen_id, kind="application_approved", ref={"kind": "application", "id": "app_x1"},
+            params={"item_name": "居住证办理", "application_no": "app_x1", "at": "2026-11-30 10:00"},
+            event_key=f"t:{secrets.token_hex(6)}")
+    # No WeChat consent: that row is skipped (and not shown); the approval is important, so SMS takes it.
+    items = await _history_until(client, bearer(tokens), lambda items: any(i["channel"] == "sms" and
+                                                                          i["status"] == "delivered" for i in items))
     assert sorted((i["channel"], i["status"], i["title"]) for i in items) == [
-        ("inbox", "delivered", "您的申请已受理"), ("subscribe", "queued", "您的申请已受理")]
+        ("inbox", "delivered", "办件已通过：居住证办理"), ("sms", "delivered", "办件已通过：居住证办理")]
     assert all(i["ref"] == {"kind": "application", "id": "app_x1"} for i in items)
+
+
+async def _history_until(client, headers, done, timeout: float = 10.0) -> list[dict]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        items = (await _history(client, headers))["items"]
+        if done(items) or asyncio.get_running_loop().time() > deadline:
+            return items
+        await asyncio.sleep(0.1)
 
 
 async def test_25_rows_page_by_10_each_once_with_statuses_mapped(client, live):
@@ -94,9 +110,10 @@ async def test_without_a_token_is_401(client):
 async def test_an_agent_reads_my_history_only_with_the_inbox_scope(client):
     principal, _ = await verified_citizen(client)
     principal_id = principal["citizen"]["id"]
-    await service.notify_citizen(citizen_id=principal_id, topic="application", title="您的申请已受理", body="……",
-                                 ref_kind="application", ref_id="app_x2", event_key=f"t:{secrets.token_hex(6)}",
-                                 data={})
+    await service.notify_citizen(
+        citizen_id=principal_id, kind="application_accepted", ref={"kind": "application", "id": "app_x2"},
+        params={"item_name": "居住证办理", "application_no": "app_x2", "at": "2026-11-30 10:00"},
+        event_key=f"t:{secrets.token_hex(6)}")
     for scopes, expected in ((["applications"], 403), (["inbox"], 200)):
         agent_phone = random_phone()
         agent = await wechat_login(client, phone=agent_phone)

@@ -46,7 +46,7 @@ QUIET = {"push_quiet_start": dt.time(22, 0), "push_quiet_end": dt.time(8, 0)}
 async def _watchdog(live) -> None:
     """Run the campaign watchdog now rather than wait for its next 5-second run."""
     deps = live.app.ctx.deps
-    await campaigns.watchdog(jobs=deps.jobs, settings=deps.settings, redis=deps.redis)
+    await campaigns.watchdog(deps=deps)
 
 
 async def _wechat_to(client, openids: set[str]) -> list[dict]:
