@@ -21,6 +21,7 @@ def test_every_ref_kind_written_in_the_code_has_a_route():
         text = path.read_text(encoding="utf-8")
         if "notify_citizen" in text or "InboxMessage" in text or "inbox_message" in text:
             written |= set(re.findall(r'ref_kind\s*=\s*"(\w+)"', text))
+            written |= set(re.findall(r'ref\s*=\s*\{\s*"kind"\s*:\s*"(\w+)"', text))
     staff_only = {"registry_correction"}  # staff notices (notify_staff), not a citizen's inbox
     assert written - staff_only, "found no ref kinds: the scan is broken"
     assert written - staff_only <= set(refs.CITIZEN_REFS), written - staff_only - set(refs.CITIZEN_REFS)
