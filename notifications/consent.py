@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from api.core import rawsql
+from notifications.events import SMS_ALL_TOPICS
 from notifications.models import NotificationOptOut, Subscription
 
 
@@ -41,14 +42,18 @@ async def preferences(*, citizen_id: str) -> dict:
     """The channels and topics the citizen opted out of."""
     rows = await NotificationOptOut.filter(citizen_id=citizen_id).order_by("value")
     return {"channels": [r.value for r in rows if r.kind == "channel"],
-            "topics": [r.value for r in rows if r.kind == "topic"]}
+            "topics": [r.value for r in rows if r.kind == "topic"],
+            "sms_for_all_topics": any((r.kind, r.value) == SMS_ALL_TOPICS for r in rows)}
 
 
-async def set_preferences(*, citizen_id: str, channels: list[str], topics: list[str]) -> dict:
-    """Replace the citizen's opt-outs with these."""
+async def set_preferences(*, citizen_id: str, channels: list[str], topics: list[str],
+                          sms_for_all_topics: bool = False) -> dict:
+    """Replace the citizen's opt-outs (and the SMS-for-every-topic opt-in) with these."""
+    kind, value = SMS_ALL_TOPICS
     async with in_transaction():
         await NotificationOptOut.filter(citizen_id=citizen_id).delete()
         await NotificationOptOut.bulk_create(
             [NotificationOptOut(citizen_id=citizen_id, kind="channel", value=c) for c in sorted(set(channels))]
-            + [NotificationOptOut(citizen_id=citizen_id, kind="topic", value=t) for t in sorted(set(topics))])
+            + [NotificationOptOut(citizen_id=citizen_id, kind="topic", value=t) for t in sorted(set(topics))]
+            + ([NotificationOptOut(citizen_id=citizen_id, kind=kind, value=value)] if sms_for_all_topics else []))
     return await preferences(citizen_id=citizen_id)

@@ -85,13 +85,20 @@ class MessageTemplateList(BaseModel):
     items: list[MessageTemplateRead]
 
 
+TOPICS = Literal["policy", "benefit", "application", "certificate", "code", "delegation"]
+
+
 class PreferencesUpdate(BaseModel):
     channels: list[Literal["wechat", "alipay", "sms"]] = Field(
         default=[], max_length=3, description="不再接收推送的渠道（站内信不可退订）")
-    topics: list[Literal["policy", "benefit", "application", "certificate"]] = Field(
-        default=[], max_length=4, description="不再接收推送的主题（仍会写入站内信）")
+    topics: list[TOPICS] = Field(  # type: ignore[valid-type]
+        default=[], max_length=6, description="不再接收推送的主题（仍会写入站内信）")
+    sms_for_all_topics: bool = Field(
+        default=False, description="短信默认只用于重要事项（补正、审批结果、证照、待遇、代办邀请、一码冻结）；"
+                                   "开启后，其他办件进度消息在微信、支付宝都无法送达时也用短信告知")
 
 
 class PreferencesRead(BaseModel):
     channels: list[str]
     topics: list[str]
+    sms_for_all_topics: bool

@@ -85,10 +85,10 @@ async def get_preferences(request):
 
 
 @bp.put("/me/notification-preferences")
-@doc("设置退订的推送渠道与主题（整体替换；站内信始终保留）", body=PreferencesUpdate, response=PreferencesRead,
+@doc("设置退订的推送渠道与主题、是否所有事项都可短信告知（整体替换；站内信始终保留）", body=PreferencesUpdate, response=PreferencesRead,
      errors=(401, 422), tag="notifications", secured="citizen")
 @citizen_required(scope="inbox")
 async def put_preferences(request):
     body = parse(request, PreferencesUpdate)
     return respond(await consent.set_preferences(citizen_id=request.ctx.actor.citizen_id, channels=body.channels,
-                                                 topics=body.topics))
+                                                 topics=body.topics, sms_for_all_topics=body.sms_for_all_topics))

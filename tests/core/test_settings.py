@@ -45,3 +45,20 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert s.port == 8123 and s.data_dir == tmp_path
     assert s.effective_database_url == f"sqlite://{tmp_path.resolve() / 'app.sqlite3'}"
     assert s.wechat_base == "http://127.0.0.1:8123/sandbox/wechat/"
+
+
+def test_production_refuses_the_sandbox_message_template_ids():
+    from notifications.templates import TemplateError, Templates
+
+    with pytest.raises(TemplateError, match="sandbox's id"):
+        Templates(load_settings(**SAFE))
+    # Every variant given a real id (the literal ids in messages.json and the settings' defaults are the sandbox's).
+    real = {f"{channel}.{kind}": f"real-{channel}-{kind}" for kind, d in Templates(load_settings()).messages.items()
+            for channel in ("wechat", "alipay", "sms") if channel in d}
+    templates = Templates(load_settings(**SAFE, message_template_ids=real))
+    assert templates.template_id("application_accepted", "wechat") == "real-wechat-application_accepted"
+    missing_one = {k: v for k, v in real.items() if k != "sms.policy_push"}
+    with pytest.raises(TemplateError, match=r"'policy_push'.sms"):
+        Templates(load_settings(**SAFE, message_template_ids=missing_one))
+    # A setting that holds a real id does as well as an override.
+    Templates(load_settings(**SAFE, message_template_ids=missing_one, sms_template_policy="SMS_471200001"))

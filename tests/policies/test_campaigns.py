@@ -136,10 +136,11 @@ async def test_43101_falls_back_to_the_next_channel_and_an_opted_out_channel_is_
     # Opting out of SMS (and WeChat): the next policy reaches this citizen in the inbox only.
     r = await client.put("/api/v1/me/notification-preferences", headers=me, json={"channels": ["inbox"]})
     assert r.status_code == 422  # the inbox cannot be opted out of; nothing changed
-    assert (await client.get("/api/v1/me/notification-preferences", headers=me)).json() == {"channels": [],
-                                                                                           "topics": []}
+    assert (await client.get("/api/v1/me/notification-preferences", headers=me)).json() == {
+        "channels": [], "topics": [], "sms_for_all_topics": False}
     r = await client.put("/api/v1/me/notification-preferences", headers=me, json={"channels": ["sms", "wechat"]})
-    assert r.status_code == 200 and r.json() == {"channels": ["sms", "wechat"], "topics": []}
+    assert r.status_code == 200 and r.json() == {"channels": ["sms", "wechat"], "topics": [],
+                                                 "sms_for_all_topics": False}
     sms_before = len(await sandbox_messages(client, "sms"))
     second = await create_policy(client, admin, rule=rule_for(region), channels=("wechat", "sms", "inbox"),
                                  title="第二项政策")
