@@ -85,7 +85,8 @@ async def get_preferences(request):
 
 
 @bp.put("/me/notification-preferences")
-@doc("设置退订的推送渠道与主题、是否所有事项都可短信告知（整体替换；站内信始终保留）", body=PreferencesUpdate, response=PreferencesRead,
+@doc("设置退订的推送渠道与主题、是否所有事项都可短信告知（整体替换；站内信始终保留）",
+     body=PreferencesUpdate, response=PreferencesRead,
      errors=(401, 422), tag="notifications", secured="citizen")
 @citizen_required(scope="inbox")
 async def put_preferences(request):
