@@ -43,10 +43,10 @@ def beijing(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 QUIET = {"push_quiet_start": dt.time(22, 0), "push_quiet_end": dt.time(8, 0)}
 
 
-async def _watchdog(live) -> None:
-    """Run the campaign watchdog now rather than wait for its next 5-second run."""
+async def _watchdog(live) -> int:
+    """Run the campaign watchdog now rather than wait for its next 5-second run; how many campaigns it restarted."""
     deps = live.app.ctx.deps
-    await campaigns.watchdog(deps=deps)
+    return await campaigns.watchdog(deps=deps)
 
 
 async def _wechat_to(client, openids: set[str]) -> list[dict]:
@@ -75,7 +75,8 @@ async def test_a_push_published_at_23_reaches_the_platform_at_8_and_the_inbox_at
         assert len(rows) == 3 and {r.status for r in rows} == {"queued"}
         assert {r.next_attempt_at for r in rows} == {morning}
         clock[0] = morning - dt.timedelta(seconds=1)
-        await _watchdog(live)  # what the 5-second cron does: senders restarted, and still quiet
+        # What the 5-second cron does: every open row waits for 08:00, so no sender is started to find nothing.
+        assert await _watchdog(live) == 0
         await asyncio.sleep(1)
         assert await _wechat_to(client, openids) == []
         r = await client.get(f"/api/v1/admin/campaigns/{campaign_id}", headers=admin)
