@@ -94,15 +94,21 @@ async def tell_applicant(row: Application, *, top: Application, to_status: str, 
     kind = MESSAGE_OF.get(to_status)
     if kind is None:
         return False
+    return await notifications.notify_citizen(citizen_id=row.citizen_id, kind=kind,
+                                              params=message_params(row, top=top, note=note, at=at),
+                                              ref={"kind": "application", "id": top.id}, event_key=event_key,
+                                              page=detail_page(top.id))
+
+
+def message_params(row: Application, *, top: Application, note: str | None, at: dt.datetime) -> dict:
+    """What the messages of a case's move are made of: the clerk's note is the reason (or, with the materials, what
+    to hand in), the bundle's top case the application number."""
     local = at.astimezone(workdays.SHANGHAI)
     supplement = row.supplement or {}
     due = supplement.get("due") or workdays.add_working_days(local.date(), SUPPLEMENT_WORKING_DAYS).isoformat()
-    params = {"item_name": row.title, "application_no": top.id, "at": local.strftime("%Y-%m-%d %H:%M"),
-              "reason": note or "", "what": supplement.get("what") or note or "", "due": due,
-              "carrier": row.carrier or "", "tracking_no": row.tracking_no or ""}
-    return await notifications.notify_citizen(citizen_id=row.citizen_id, kind=kind, params=params,
-                                              ref={"kind": "application", "id": top.id}, event_key=event_key,
-                                              page=detail_page(top.id))
+    return {"item_name": row.title, "application_no": top.id, "at": local.strftime("%Y-%m-%d %H:%M"),
+            "reason": note or "", "what": supplement.get("what") or note or "", "due": due,
+            "carrier": row.carrier or "", "tracking_no": row.tracking_no or ""}
 
 
 async def sync_parent(parent_id: str) -> Application:
