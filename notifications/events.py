@@ -188,6 +188,14 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, claim_id:
     ready = [r for r in rows if r["id"] in to]
     spent: dict[str, set[str]] = {}  # template id -> citizens whose one-time credit this send spent
     if channel == "wechat" and ready:
+        # One consent pays for one message: a citizen's second row for a template in this batch waits for the next
+        # batch, where it finds the credit the first one left (or none) instead of riding on the first's.
+        first: dict[tuple[str | None, str], dict] = {}
+        for r in sorted(ready, key=lambda r: r["id"]):
+            first.setdefault((_template(r, deps), r["citizen_id"]), r)
+        later = [r["id"] for r in ready if first[(_template(r, deps), r["citizen_id"])] is not r]
+        await outbox.retry_later(later, delay_seconds=0, error=None, count_attempt=False)
+        ready = list(first.values())
         allowed: set[tuple[str, str]] = set()
         for template_id, group in _by_template(ready, deps).items():
             ok, spent[template_id] = await channels.spend_consents(sorted({r["citizen_id"] for r in group}),

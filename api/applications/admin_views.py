@@ -35,15 +35,20 @@ async def read_case(request, case_id: str):
 
 
 @bp.post("/applications/<case_id:str>/actions")
-@doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 tracking_no）、deliver；"
-     "工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
+@doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 carrier 与 tracking_no）、"
+     "deliver；工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
      errors=(401, 403, 404, 409, 422), tag="admin", secured="admin",
-     description="deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note。")
+     description="deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note"
+                 "（作为理由或补正说明告知申请人）。ship 缺 tracking_no 为 422 tracking_no_required，缺 carrier 为 "
+                 "422 carrier_required。request_supplement 可带 materials（本办件事项的材料编码，其他编码为 422 "
+                 "materials_invalid）与 supplement_due（默认 10 个工作日后；须晚于今天且在 60 天内）。carrier、"
+                 "materials、supplement_due 用于其他操作时为 422。每个告知申请人的操作发送一条消息（站内信，以及"
+                 "微信、支付宝、短信中第一个可用的渠道）；截止日前 2 个工作日内再提醒一次。")
 @admin_required(*STAFF)
 async def act(request, case_id: str):
     body = parse(request, StaffActionIn)
-    return respond(await staff.act(actor=request.ctx.actor, case_id=case_id, action=body.action, note=body.note,
-                                   tracking_no=body.tracking_no))
+    return respond(await staff.act(actor=request.ctx.actor, case_id=case_id, body=body,
+                                   redis=request.app.ctx.deps.redis))
 
 
 @bp.get("/rectifications")

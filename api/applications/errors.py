@@ -31,6 +31,9 @@ class NotRatable(Conflict):
     code, message = "not_ratable", "办结后才能评价"
 
 
-
 class TrackingRequired(AppError):
-    status, code, message = 422, "tracking_no_required", "邮寄送达须填写快递单号"
+    status, code, message = 422, "tracking_no_required", "寄出须填写快递单号和快递公司"
+
+
+class CarrierRequired(AppError):
+    status, code, message = 422, "carrier_required", "寄出须填写快递公司"

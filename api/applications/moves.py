@@ -22,7 +22,7 @@ STATUS_TEXT = {
 # applicant made themselves (supplemented, withdrawn) tell them nothing they do not know.
 MESSAGE_OF = {
     "accepted": "application_accepted", "supplement_requested": "supplement_requested",
-    "approved": "application_approved", "denied": "application_denied", "rejected": "application_denied",
+    "approved": "application_approved", "denied": "application_denied", "rejected": "application_rejected",
     "completed": "application_completed", "shipped": "application_shipped",
 }
 
@@ -45,7 +45,9 @@ def clock_updates(row: Application, to_status: str, today: dt.date) -> dict:
         updates.update(accepted_at=_now(), due_date=workdays.add_working_days(today, row.promised_days))
     if to_status == "supplement_requested":
         updates.update(paused_on=today, sla_state="paused")
-    elif row.paused_on is not None:
+    elif row.status == "supplement_requested":
+        updates["supplement"] = None  # answered, withdrawn or refused: nothing is asked of the applicant any more
+    if to_status != "supplement_requested" and row.paused_on is not None:
         # The applicant has answered: the days they took do not count against the department.
         due = updates.get("due_date", row.due_date)
         if due is not None:
@@ -80,22 +82,33 @@ async def move(row: Application, *, to_status: str, action: str, actor_type: str
     return row
 
 
+def detail_page(application_id: str) -> str:
+    """The mini-program page of an application, which a platform message opens."""
+    return f"pages/applications/detail?id={application_id}"
+
+
 async def tell_applicant(row: Application, *, top: Application, to_status: str, note: str | None, at: dt.datetime,
-                         event_key: str) -> None:
-    """Queue the applicant's message for a move (once per timeline entry), opening the case they applied for."""
+                         event_key: str) -> bool:
+    """Queue the applicant's message for a move (once per `event_key`), naming and opening the application they
+    made (a bundle's top case); False when the move tells nothing or was already told."""
     kind = MESSAGE_OF.get(to_status)
     if kind is None:
-        return
+        return False
+    return await notifications.notify_citizen(citizen_id=row.citizen_id, kind=kind,
+                                              params=message_params(row, top=top, note=note, at=at),
+                                              ref={"kind": "application", "id": top.id}, event_key=event_key,
+                                              page=detail_page(top.id))
+
+
+def message_params(row: Application, *, top: Application, note: str | None, at: dt.datetime) -> dict:
+    """What the messages of a case's move are made of: the clerk's note is the reason (or, with the materials, what
+    to hand in), the bundle's top case the application number."""
     local = at.astimezone(workdays.SHANGHAI)
     supplement = row.supplement or {}
     due = supplement.get("due") or workdays.add_working_days(local.date(), SUPPLEMENT_WORKING_DAYS).isoformat()
-    params = {"item_name": row.title, "application_no": top.id, "at": local.strftime("%Y-%m-%d %H:%M"),
-              "reason": note or "", "what": note or "",
-              "due": due,
-              "carrier": row.carrier or "", "tracking_no": row.tracking_no or ""}
-    await notifications.notify_citizen(citizen_id=row.citizen_id, kind=kind, params=params,
-                                       ref={"kind": "application", "id": top.id}, event_key=event_key,
-                                       page=f"pages/applications/detail?id={top.id}")
+    return {"item_name": row.title, "application_no": top.id, "at": local.strftime("%Y-%m-%d %H:%M"),
+            "reason": note or "", "what": supplement.get("what") or note or "", "due": due,
+            "carrier": row.carrier or "", "tracking_no": row.tracking_no or ""}
 
 
 async def sync_parent(parent_id: str) -> Application:

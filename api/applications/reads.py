@@ -49,10 +49,19 @@ def _material(entry: dict) -> dict:
                                       "committed_at", "owed")}
 
 
+def supplement(row: Application) -> dict | None:
+    """What the case waits for from the applicant (materials, due, what), while it waits."""
+    asked = row.supplement if row.status == "supplement_requested" else None
+    if not asked or not asked.get("due"):
+        return None
+    return {"materials": asked.get("materials") or [], "due": asked["due"], "what": asked.get("what") or ""}
+
+
 def sub_case(row: Application) -> dict:
     """A bundle's per-department case."""
     return {"id": row.id, "dept": row.dept, "title": row.title, "item_codes": row.item_codes, "status": row.status,
-            "due_date": row.due_date, "sla_state": row.sla_state, "tracking_no": row.tracking_no}
+            "due_date": row.due_date, "sla_state": row.sla_state, "carrier": row.carrier,
+            "tracking_no": row.tracking_no, "supplement": supplement(row)}
 
 
 async def full(row: Application, *, children: list[Application], reveal: bool,
@@ -65,13 +74,15 @@ async def full(row: Application, *, children: list[Application], reveal: bool,
     rating = None if new else await Rating.get_or_none(application_id=row.id)
     form = form_of(row)
     address = pii.cipher().decrypt(row.delivery_address_enc, context="application.address")
-    tracking = row.tracking_no or next((c.tracking_no for c in children if c.tracking_no), None)
+    # A bundle's result goes out with the sub-case that shipped it.
+    shipped = row if row.tracking_no else next((c for c in children if c.tracking_no), row)
     return {
         **summary(row), "dept": row.dept, "form": form if reveal else mask_form(form), "masked": not reveal,
         "materials": [_material(e) for e in row.materials],
         "delivery": {"method": row.delivery_method,
                      "address": address if reveal else _mask_value("address", address) if address else None,
-                     "tracking_no": tracking},
+                     "carrier": shipped.carrier, "tracking_no": shipped.tracking_no},
+        "supplement": supplement(row),
         "applicant_region": row.applicant_region, "handling_region": row.handling_region,
         "receiving_region": row.receiving_region, "cross_province": row.cross_province,
         "sub_cases": [sub_case(c) for c in children],

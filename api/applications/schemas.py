@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.applications.workflow import STAFF_ACTIONS
 
 REGION = r"^[1-8][0-9]{5}$"
+MATERIAL_CODE = r"^M_[A-Z0-9_]+$"
 
 
 class FileRead(BaseModel):
@@ -20,7 +21,7 @@ class FileRead(BaseModel):
 
 
 class MaterialIn(BaseModel):
-    material_code: str = Field(pattern=r"^M_[A-Z0-9_]+$")
+    material_code: str = Field(pattern=MATERIAL_CODE)
     file_id: str | None = Field(default=None, max_length=40)
     license_id: str | None = Field(default=None, max_length=40, description="免提交：电子证照 id")
     commitment: bool = Field(default=False, description="告知承诺：以书面承诺代替该材料")
@@ -83,8 +84,34 @@ class RatingIn(BaseModel):
 
 class StaffActionIn(BaseModel):
     action: Literal[STAFF_ACTIONS]  # type: ignore[valid-type]
-    note: str | None = Field(default=None, max_length=500)
-    tracking_no: str | None = Field(default=None, min_length=6, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+    note: str | None = Field(default=None, max_length=500,
+                             description="办理意见；不予受理、不予批准时为告知申请人的理由，要求补正时为补正说明")
+    # 32: the most a WeChat character_string field takes; every courier's waybill number is shorter.
+    tracking_no: str | None = Field(default=None, min_length=6, max_length=32, pattern=r"^[A-Za-z0-9-]+$",
+                                    description="ship：快递单号（与 carrier 一同填写）")
+    carrier: str | None = Field(default=None, min_length=2, max_length=32,
+                                description="ship：快递公司，如 EMS、顺丰速运（与 tracking_no 一同填写）")
+    materials: list[Annotated[str, Field(pattern=MATERIAL_CODE, max_length=40)]] | None = Field(
+        default=None, min_length=1, max_length=20,
+        description="request_supplement：须补正的材料编码（本办件事项的材料）")
+    supplement_due: dt.date | None = Field(
+        default=None, description="request_supplement：补正截止日（YYYY-MM-DD），须晚于今天且在 60 天内；"
+                                  "默认今天起 10 个工作日")
+
+    @field_validator("carrier")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = " ".join(value.split())
+        if len(value) < 2 or any(not ch.isprintable() for ch in value):
+            raise ValueError("快递公司名称至少 2 个字符，且不含控制字符")
+        return value
+
+    @field_validator("materials")
+    @classmethod
+    def _once_each(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(dict.fromkeys(value))  # a material named twice is asked once
 
 
 class DraftIn(BaseModel):
@@ -134,6 +161,12 @@ class MaterialRead(BaseModel):
     owed: bool = Field(description="容缺后补、尚未补齐")
 
 
+class SupplementRequestRead(BaseModel):
+    materials: list[str] = Field(description="须补正的材料编码")
+    due: dt.date = Field(description="补正截止日")
+    what: str = Field(description="须补正的内容：材料名称与补正说明")
+
+
 class SubCaseRead(BaseModel):
     id: str
     dept: str
@@ -142,7 +175,9 @@ class SubCaseRead(BaseModel):
     status: str
     due_date: dt.date | None
     sla_state: str
+    carrier: str | None = Field(default=None, description="快递公司")
     tracking_no: str | None
+    supplement: SupplementRequestRead | None = Field(default=None, description="待补正时：补正要求")
 
 
 class ApplicationSummary(BaseModel):
@@ -156,12 +191,20 @@ class ApplicationSummary(BaseModel):
     created_at: dt.datetime
 
 
+class DeliveryRead(BaseModel):
+    method: Literal["pickup", "express", "electronic"]
+    address: str | None = Field(description="收件地址（本人 reveal 或工作人员查看时为明文，否则脱敏）")
+    carrier: str | None = Field(default=None, description="寄出后：快递公司")
+    tracking_no: str | None = Field(default=None, description="寄出后：快递单号")
+
+
 class ApplicationRead(ApplicationSummary):
     dept: str | None
     form: dict[str, Any]
     masked: bool
     materials: list[MaterialRead]
-    delivery: dict[str, Any] = Field(description="method、address（脱敏）、tracking_no")
+    delivery: DeliveryRead
+    supplement: SupplementRequestRead | None = Field(default=None, description="待补正时：补正要求")
     applicant_region: str
     handling_region: str
     receiving_region: str

@@ -7,9 +7,10 @@ import datetime as dt
 from tortoise.transactions import in_transaction
 
 from api.applications import materials as materials_mod
-from api.applications import moves, reads, workflow
-from api.applications.errors import MaterialsOwed, TrackingRequired
+from api.applications import moves, reads, supplements, workflow
+from api.applications.errors import CarrierRequired, MaterialsOwed, TrackingRequired
 from api.applications.models import Application
+from api.applications.schemas import StaffActionIn
 from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
@@ -63,24 +64,40 @@ async def read_case(*, actor, case_id: str) -> dict:
     return answer
 
 
-async def act(*, actor, case_id: str, action: str, note: str | None, tracking_no: str | None) -> dict:
-    """Apply a staff action; 409 `invalid_transition` when the workflow (or a colleague, first) forbids it."""
+# The fields of the action body that belong to one action only: given with another, they would be ignored unseen.
+ACTION_ONLY_FIELDS = {"carrier": "ship", "materials": "request_supplement", "supplement_due": "request_supplement"}
+
+
+async def act(*, actor, case_id: str, body: StaffActionIn, redis) -> dict:
+    """Apply a staff action; 409 `invalid_transition` when the workflow (or a colleague, first) forbids it, 422
+    (changing nothing) when the body does not fit the action."""
     row = await case_for_staff(actor=actor, case_id=case_id)
+    action = body.action
     to_status = workflow.next_status(workflow.STAFF_MOVES, action, row.status)
-    extra = {}
+    misplaced = {name: f"仅 {only} 操作可填写" for name, only in ACTION_ONLY_FIELDS.items()
+                 if only != action and getattr(body, name) is not None}
+    if misplaced:
+        raise ValidationFailed(fields=misplaced)
+    extra: dict = {}
     if action == "approve" and materials_mod.owed(row.materials):
         raise MaterialsOwed(f"容缺材料尚未补齐：{', '.join(materials_mod.owed(row.materials))}")
     if action == "ship":
         if row.delivery_method != "express":
             raise ValidationFailed("该办件不是邮寄送达", fields={"action": "仅邮寄送达的办件可以寄出"})
-        if not tracking_no:
-            raise TrackingRequired()
-        extra["tracking_no"] = tracking_no
-    if action in ("reject", "deny", "request_supplement") and not note:
+        missing = {name: "寄出时须填写" for name in ("carrier", "tracking_no") if not getattr(body, name)}
+        if "tracking_no" in missing:
+            raise TrackingRequired(fields=missing)
+        if missing:
+            raise CarrierRequired(fields=missing)
+        extra.update(carrier=body.carrier, tracking_no=body.tracking_no)
+    if action in ("reject", "deny", "request_supplement") and not body.note:
         raise ValidationFailed(fields={"note": "不予受理、不予批准或要求补正时须写明理由"})
+    if action == "request_supplement":
+        extra["supplement"] = await supplements.request(row, codes=body.materials or [],
+                                                        asked_due=body.supplement_due, note=body.note, redis=redis)
     async with in_transaction():
         await moves.move(row, to_status=to_status, action=action, actor_type="staff", actor_id=actor.actor_id,
-                         note=note, extra=extra)
+                         note=body.note, extra=extra)
         await audit.record_for(actor, action=f"application.{action}", target_type="application", target_id=case_id)
     return await reads.full(row, children=[], reveal=True)
 

@@ -31,3 +31,20 @@ async def test_scan_marks_warning_and_overdue_and_tells_the_department_once(clie
     assert late["id"] in [c["id"] for c in queue["items"]]
     notices = (await client.get("/api/v1/admin/notices", headers=staff)).json()["items"]
     assert any(n["ref"]["id"] == late["id"] for n in notices)
+
+
+async def test_an_overdue_case_gives_its_department_one_notice_and_no_other_department_any(client, test_catalogue):
+    tokens, _ = await verified_citizen(client)
+    app = await submit(client, tokens, await body_a(client, tokens))  # a gongan case
+    own, other = await staff_headers(client), await staff_headers(client, depts=("weijian",))
+    await act(client, own, app["id"], "accept")
+    await Application.filter(id=app["id"]).update(due_date=workdays.today() - dt.timedelta(days=1))
+
+    assert await staff_service.scan_deadlines() == {"changed": 1, "notified": 1}
+    assert await staff_service.scan_deadlines() == {"changed": 0, "notified": 0}
+
+    notices = (await client.get("/api/v1/admin/notices?limit=100", headers=own)).json()["items"]
+    about = [n for n in notices if n["ref"] == {"kind": "application", "id": app["id"]}]
+    assert len(about) == 1 and about[0]["dept"] == "gongan" and about[0]["title"] == "办件已超期：测试居住登记"
+    theirs = (await client.get("/api/v1/admin/notices?limit=100", headers=other)).json()["items"]
+    assert all(n["dept"] == "weijian" for n in theirs) and not any(n["ref"]["id"] == app["id"] for n in theirs)

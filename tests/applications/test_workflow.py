@@ -11,6 +11,8 @@ from api.core import workdays
 from notifications.models import InboxMessage, OutboxDelivery
 from tests.applications.conftest import staff_headers, upload
 from tests.applications.helpers import act, body_a, bundle_body, submit
+from tests.applications.messaging import person as person_of
+from tests.applications.messaging import received, settled
 from tests.factories import bearer, verified_citizen
 
 
@@ -21,7 +23,8 @@ async def _submitted(client):
 
 
 async def test_the_whole_road_from_submission_to_delivery(client, test_catalogue):
-    tokens, app = await _submitted(client)
+    tokens, person = await verified_citizen(client)
+    app = await submit(client, tokens, await body_a(client, tokens))
     staff = await staff_headers(client)
     accepted = await act(client, staff, app["id"], "accept")
     assert accepted["status"] == "accepted"
@@ -38,16 +41,28 @@ async def test_the_whole_road_from_submission_to_delivery(client, test_catalogue
     await act(client, staff, app["id"], "complete")
     r = await client.post(f"/api/v1/admin/applications/{app['id']}/actions", json={"action": "ship"}, headers=staff)
     assert r.status_code == 422 and r.json()["error"]["code"] == "tracking_no_required"
-    await act(client, staff, app["id"], "ship", tracking_no="SF1234567890")
+    await act(client, staff, app["id"], "ship", carrier="顺丰速运", tracking_no="SF1234567890")
     mine = (await client.get(f"/api/v1/applications/{app['id']}", headers=bearer(tokens))).json()
-    assert mine["status"] == "shipped" and mine["delivery"]["tracking_no"] == "SF1234567890"
+    assert mine["status"] == "shipped"
+    assert (mine["delivery"]["carrier"], mine["delivery"]["tracking_no"]) == ("顺丰速运", "SF1234567890")
     assert [t["to_status"] for t in mine["timeline"]] == ["submitted", "accepted", "accepted", "approved",
                                                         "completed", "shipped"]
     assert all(t["at"] for t in mine["timeline"])
     inbox = (await client.get("/api/v1/inbox", headers=bearer(tokens))).json()["items"]
-    assert len(inbox) == 5 and inbox[0]["ref"] == {"kind": "application", "id": app["id"]}
-    # One queued platform message per event and platform: none lost, none doubled.
-    assert await OutboxDelivery.filter(citizen_id=tokens["citizen"]["id"], channel="subscribe").count() == 5
+    told = ["结果已寄出", "办件已办结", "办件已通过", "办件已受理", "已提交"]  # newest first
+    assert [m["title"] for m in inbox] == [f"{t}：测试居住登记" for t in told]
+    assert all(m["ref"] == {"kind": "application", "id": app["id"]} for m in inbox)
+    # The citizen is on WeChat only and granted no subscription: each event's WeChat row ends without consent, and
+    # only the approval, an important message, goes on to SMS. Nothing lost, nothing doubled.
+    who = await person_of(tokens, person["phone"])
+    await settled(who)
+    got = await received(client, who)
+    assert (got["wechat"], got["alipay"]) == ([], [])
+    assert [(m["template_code"], m["params"]) for m in got["sms"]] == [
+        ("SMS_APPLICATION_RESULT_0001", {"item": "测试居住登记", "result": "已通过"})]
+    rows = await OutboxDelivery.filter(citizen_id=who.citizen_id).exclude(channel="inbox")
+    assert sorted((r.channel, r.status, r.reason) for r in rows) == [
+        ("sms", "sent", None), *[("wechat", "skipped", "no_consent")] * 4]
 
 
 async def test_every_move_the_workflow_does_not_allow_is_409(client, test_catalogue):
