@@ -23,6 +23,7 @@ class RefRoute:
 
 CITIZEN_REFS: dict[str, RefRoute] = {
     "application": RefRoute("/api/v1/applications/{id}"),
+    "certificate": RefRoute("/api/v1/certificates/{id}"),
     "policy": RefRoute("/api/v1/policies/{id}", public=True),
 }
 
