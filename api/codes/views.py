@@ -7,6 +7,7 @@ from sanic import Blueprint
 from api.codes import scans, service, state_cache, terminals
 from api.codes.guards import terminal_required
 from api.codes.schemas import (
+    CodeHolderRead,
     CodeRead,
     CodeRevoke,
     CodeStatusRead,
@@ -48,6 +49,14 @@ async def my_code(request):
 @citizen_required()
 async def my_code_status(request):
     return respond(await service.status(citizen_id=request.ctx.actor.citizen_id))
+
+
+@bp.get("/codes/holders/<holder_id:str>")
+@doc("我的码状态及冻结、停用原因（一人一码消息的 ref 打开的页面）：id 为本人的市民 id，他人的为 404",
+     response=CodeHolderRead, errors=(401, 404), tag="codes", secured="citizen")
+@citizen_required()
+async def my_holder(request, holder_id: str):
+    return respond(await service.holder_of(citizen_id=request.ctx.actor.citizen_id, holder_id=holder_id))
 
 
 @bp.post("/codes/me/freeze")
