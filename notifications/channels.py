@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.core import pii, rawsql
 from api.core.deps import Deps
@@ -24,19 +24,30 @@ QUOTA_PAUSE_SECONDS = 600  # a platform's daily or per-minute quota ran out: the
 
 @dataclass(frozen=True)
 class Message:
-    """One campaign's message: the params its template (notifications/templates, `kind`) renders per channel."""
+    """One campaign's message: the params its template (notifications/templates, `kind`) renders per channel, and
+    what it opens: the policy, or each person's own record (`ref_kind`, a grant) where the campaign has one."""
 
     policy_id: str
     topic: str
-    title: str
-    body: str
-    page: str
-    date: str
+    page: str  # the mini-program page the platform message opens
+    values: dict[str, str]  # the template's params
     kind: str = "policy_push"
+    ref_kind: str = "policy"  # the kind of each person's own ref (see CampaignRun.ref_ids); "policy": the policy's
+    ref_page: str | None = None  # the page of a person's own ref, `{id}` its id
 
     def params(self) -> dict:
         """What the template's fields are made of."""
-        return {"title": self.title, "body": self.body, "date": self.date}
+        return self.values
+
+    def ref(self, own_id: str | None) -> tuple[str, str]:
+        """The (kind, id) a person's inbox message opens: their own record when they have one, else the policy."""
+        return (self.ref_kind, own_id) if own_id else ("policy", self.policy_id)
+
+    def opening(self, own_id: str | None) -> Message:
+        """The message as it goes to a person whose own ref is `own_id` (its page opens that record)."""
+        if own_id is None or self.ref_page is None:
+            return self
+        return replace(self, page=self.ref_page.format(id=own_id))
 
 
 async def addresses(channel: str, rows: list[dict], settings: Settings) -> dict[str, str]:

@@ -23,6 +23,9 @@ class RefRoute:
 
 CITIZEN_REFS: dict[str, RefRoute] = {
     "application": RefRoute("/api/v1/applications/{id}"),
+    "certificate": RefRoute("/api/v1/certificates/{id}"),
+    "code": RefRoute("/api/v1/codes/holders/{id}"),  # the id is the holder's citizen id
+    "grant": RefRoute("/api/v1/grants/{id}"),
     "policy": RefRoute("/api/v1/policies/{id}", public=True),
 }
 

@@ -39,6 +39,8 @@ class CampaignRun:
     message: Message
     still_running: Callable[[], Awaitable[bool]]  # asked every batch and window: a pause or cancel stops sending
     on_drained: Callable[[], Awaitable[object]]  # no row is left to send: the owner may finish the campaign
+    # person_bidx -> the id of each person's own record the message opens (a grant); None: the policy for all.
+    ref_ids: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None
 
 
 async def sender_alive(redis, campaign_id: str) -> bool:
@@ -96,28 +98,31 @@ async def _process(rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim
     by_channel: dict[str, list[dict]] = {}
     for row in rows:
         by_channel.setdefault(row["channel"], []).append(row)
+    own = await campaign.ref_ids(sorted({r["person_bidx"] for r in rows if r["person_bidx"]})) \
+        if campaign.ref_ids else {}
     if "inbox" in by_channel:
         inbox = by_channel.pop("inbox")
-        await _deliver_inbox(inbox, campaign.message, deps=deps)
+        await _deliver_inbox(inbox, campaign.message, own, deps=deps)
         totals["delivered"] += len(inbox)
     for channel, group in by_channel.items():
-        await _send_channel(channel, group, deps=deps, campaign=campaign, claim_id=claim_id, totals=totals)
+        await _send_channel(channel, group, deps=deps, campaign=campaign, own=own, claim_id=claim_id, totals=totals)
 
 
-async def _deliver_inbox(rows: list[dict], message: Message, *, deps: Deps) -> None:
+async def _deliver_inbox(rows: list[dict], message: Message, own: dict[str, str], *, deps: Deps) -> None:
     text = templates.of(deps).render(message.kind, "inbox", message.params())
+    refs = {r["id"]: message.ref(own.get(r["person_bidx"])) for r in rows}
     # The message id comes from the row's, so the inbox write and the row's status commit together, once.
     async with in_transaction():
         await InboxMessage.bulk_create(
             [InboxMessage(id=f"msg_{r['id'][4:]}", citizen_id=r["citizen_id"], topic=message.topic,
-                          title=text.title, body=text.body, ref_kind="policy", ref_id=message.policy_id)
+                          title=text.title, body=text.body, ref_kind=refs[r["id"]][0], ref_id=refs[r["id"]][1])
              for r in rows if r["citizen_id"]], ignore_conflicts=True)
         await outbox.mark_inbox_delivered([r["id"] for r in rows if r["citizen_id"]])
         await outbox.finish([r["id"] for r in rows if not r["citizen_id"]], status="skipped", reason="no_account")
 
 
-async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign: CampaignRun, claim_id: str,
-                        totals: Counter) -> None:
+async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign: CampaignRun, own: dict[str, str],
+                        claim_id: str, totals: Counter) -> None:
     s = deps.settings
     consent_template = templates.of(deps).template_id(campaign.message.kind, "wechat")
     to = await channels.addresses(channel, rows, s)
@@ -160,7 +165,8 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
         await channels.refund_consents([r["citizen_id"] for r in window if r["id"] in capped
                                         and r["citizen_id"] in spent], template_id=consent_template)
         window = [r for r in window if r["id"] in held]
-        outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]], campaign.message)
+        outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]],
+                                                           campaign.message.opening(own.get(r["person_bidx"])))
                                           for r in window))
         await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)
 

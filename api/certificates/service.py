@@ -21,9 +21,12 @@ from api.core import audit, idempotency, pii
 from api.core.deps import Deps
 from api.core.errors import Conflict, NotFound, ValidationFailed
 from api.core.pagination import OLDEST_FIRST, Page, PageRequest, paginate
+from notifications import service as notifications
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CARD_TTL_SECONDS = 3600
+# The message each decision sends its holder (notifications/templates/messages.json).
+MESSAGE_OF = {"issued": "certificate_issued", "rejected": "certificate_rejected", "revoked": "certificate_revoked"}
 LABELS = {"name": "姓名", "id_number": "公民身份号码", "hukou_region": "户籍地行政区划代码", "address": "居住地址",
           "gender": "性别", "birth_date": "出生日期"}
 
@@ -119,6 +122,7 @@ async def request(*, actor, type_code: str, purpose: str, idempotency_key: str |
         if decision.outcome == "issue":
             await _issue(cert, kind, decision.facts, now=now, deps=deps)
         await cert.save()
+        await _tell_holder(cert, at=now)
         # Stored for replays, so in its JSON form (ISO 8601 times, as every answer).
         return 201, CertificateRead.model_validate(record(cert, base_url=deps.settings.public_base_url, now=now)
                                                    ).model_dump(mode="json")
@@ -201,15 +205,29 @@ async def staff_action(*, actor, certificate_id: str, action: str, note: str | N
                 raise Conflict("证明状态已被他人更新", code="invalid_transition")
             await audit.record_for(actor, action=f"certificate.{action}", target_type="certificate",
                                    target_id=cert.id)
+            for k, v in updates.items():
+                setattr(cert, k, v)
+            await _tell_holder(cert, at=now)
     except BaseException:
         if action == "approve":
             await _forget_pdf(cert, deps)
         raise
-    for k, v in updates.items():
-        setattr(cert, k, v)
     if cert.issued_at is not None:
         await publish_card(cert=cert, redis=deps.redis)
     return record(cert, base_url=deps.settings.public_base_url, now=now)
+
+
+async def _tell_holder(cert: Certificate, *, at: dt.datetime) -> None:
+    """Tell the holder the decision the certificate now records, once; inside the transaction that records it."""
+    kind = MESSAGE_OF.get(cert.status)
+    if kind is None:  # pending_review: nothing is decided yet
+        return
+    certificate_type = types.all_types()[cert.type_code]
+    await notifications.notify_citizen(
+        citizen_id=cert.citizen_id, kind=kind, ref={"kind": "certificate", "id": cert.id},
+        params={"certificate_name": certificate_type.name, "issuer": certificate_type.issuer,
+                "at": at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), "reason": cert.reason or ""},
+        event_key=f"{kind}:{cert.id}", page=f"pages/certificates/detail?id={cert.id}")
 
 
 def _invalid(now: dt.datetime) -> dict:

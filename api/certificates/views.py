@@ -41,7 +41,8 @@ async def certificate_types(request):
 
 
 @bp.post("/certificates")
-@doc("申请电子证明：登记数据能核验的即时出具（issued），否则转人工（pending_review）或说明理由不予出具（rejected）",
+@doc("申请电子证明：登记数据能核验的即时出具（issued），否则转人工（pending_review）或说明理由不予出具（rejected）；"
+     "出具或不予出具时向本人发送一条消息（站内信及首个可用渠道，同一 Idempotency-Key 重放不再发送）",
      body=CertificateCreate, response=CertificateRead, status=201, errors=(401, 403, 409, 422), tag="certificates",
      secured="citizen")
 @citizen_required(scope="certificates")
@@ -151,7 +152,8 @@ async def staff_certificates(request):
 
 
 @admin_bp.post("/certificates/<certificate_id:str>/actions")
-@doc("审核或撤销证明：approve、reject、revoke（撤销立即生效）", body=CertificateAction, response=CertificateRead,
+@doc("审核或撤销证明：approve、reject、revoke（撤销立即生效；reject、revoke 须写明理由）；"
+     "每项决定向持证人发送一条消息，重复操作为 409，不再发送", body=CertificateAction, response=CertificateRead,
      errors=(401, 403, 404, 409, 422), tag="admin", secured="admin")
 @admin_required("reviewer", "super_admin")
 async def staff_action(request, certificate_id: str):

@@ -23,6 +23,13 @@ class CodeStatusRead(BaseModel):
     sessions_ended: int | None = None
 
 
+class CodeHolderRead(BaseModel):
+    id: str = Field(description="本人的市民 id（一人一码消息的 ref.id）")
+    status: Literal["active", "frozen", "revoked"]
+    changed_at: dt.datetime | None
+    reason: str | None = Field(description="冻结或停用的原因（正常时为空）")
+
+
 class Jwk(BaseModel):
     kty: str
     crv: str

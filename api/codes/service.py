@@ -21,11 +21,15 @@ from api.core import audit, db
 from api.core.deps import Deps
 from api.core.errors import NotFound
 from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
+from api.core.workdays import SHANGHAI
 from auth import tokens
 from auth.models import RefreshToken
+from notifications import service as notifications
 
 REVOCATION_PAGE = 1000
 LATEST_SCANS = Order((Key("scanned_at", dt.datetime, descending=True), Key("id", str, descending=True)))
+SELF_FREEZE_REASON = "本人在小程序内申请冻结"
+STATE_TEXT = {"frozen": "已冻结", "revoked": "已停用"}  # the code_frozen message's `state`
 
 
 @dataclass(eq=False)
@@ -133,8 +137,22 @@ async def _revoke_outstanding(env: CodeRuntime, holder: CodeHolder, *, reason: s
     await CodeRevocation.bulk_create(rows, ignore_conflicts=True)
 
 
-async def _set_status(holder: CodeHolder, status: str, *, reason: str | None, now: dt.datetime) -> None:
-    await CodeHolder.filter(id=holder.id).update(status=status, status_reason=reason, status_changed_at=now)
+async def _set_status(holder: CodeHolder, status: str, *, reason: str | None, now: dt.datetime) -> bool:
+    """Set the holder's status; True when it was another before (a repeated freeze is not a new freeze)."""
+    became = await CodeHolder.filter(id=holder.id).exclude(status=status).update(
+        status=status, status_reason=reason, status_changed_at=now)
+    if not became:
+        await CodeHolder.filter(id=holder.id).update(status_reason=reason, status_changed_at=now)
+    return bool(became)
+
+
+async def _tell_holder(citizen_id: str, *, status: str, reason: str, at: dt.datetime) -> None:
+    """Tell the citizen their code stopped working, once per freeze or revocation (a security notice)."""
+    await notifications.notify_citizen(
+        citizen_id=citizen_id, kind="code_frozen", ref={"kind": "code", "id": citizen_id},
+        params={"state": STATE_TEXT[status], "reason": reason,
+                "at": at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")},
+        event_key=f"code_{status}:{citizen_id}:{int(at.timestamp() * 1_000_000)}", page="pages/code/status")
 
 
 async def status(*, citizen_id: str) -> dict:
@@ -143,6 +161,17 @@ async def status(*, citizen_id: str) -> dict:
     if holder is None:
         return {"status": "active", "changed_at": None}
     return {"status": holder.status, "changed_at": holder.status_changed_at}
+
+
+async def holder_of(*, citizen_id: str, holder_id: str) -> dict:
+    """The citizen's own code status under its id (their citizen id: what a code message opens); 404 for another's."""
+    if holder_id != citizen_id:
+        raise NotFound("码不存在")
+    holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
+    if holder is None:
+        return {"id": citizen_id, "status": "active", "changed_at": None, "reason": None}
+    reason = {"frozen": SELF_FREEZE_REASON, "revoked": holder.status_reason}.get(holder.status)
+    return {"id": citizen_id, "status": holder.status, "changed_at": holder.status_changed_at, "reason": reason}
 
 
 async def freeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict:
@@ -156,10 +185,13 @@ async def freeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict:
     families = await RefreshToken.filter(subject_type="citizen", subject_id=actor.citizen_id, revoked_at=None) \
         .exclude(family_id=actor.session_id).distinct().values_list("family_id", flat=True)
     async with in_transaction():
-        await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
+        became = await _set_status(holder, "frozen", reason="citizen_frozen", now=now)
         await _revoke_outstanding(env, holder, reason="frozen", now=now)
         await audit.record_for(actor, action="code.freeze", target_type="citizen", target_id=actor.citizen_id,
                                detail={"sessions_ended": len(families)})
+        if became:
+            # Told even though they did it themselves: whoever holds the lost phone may have done it instead.
+            await _tell_holder(actor.citizen_id, status="frozen", reason=SELF_FREEZE_REASON, at=now)
     await _refresh_state(env, actor.citizen_id)
     for family_id in families:
         await tokens.revoke_family(family_id=family_id, redis=env.redis, access_ttl=env.access_ttl)
@@ -190,10 +222,12 @@ async def admin_revoke(*, deps: Deps, actor, citizen_id: str, reason: str, now: 
         raise NotFound("市民不存在")
     holder = await _holder(citizen_id)
     async with in_transaction():
-        await _set_status(holder, "revoked", reason=reason, now=now)
+        became = await _set_status(holder, "revoked", reason=reason, now=now)
         await _revoke_outstanding(env, holder, reason="revoked", now=now)
         await audit.record_for(actor, action="code.revoke", target_type="citizen", target_id=citizen_id,
                                detail={"reason": reason})
+        if became:
+            await _tell_holder(citizen_id, status="revoked", reason=reason, at=now)
     await _refresh_state(env, citizen_id)
     return {"citizen_id": citizen_id, "status": "revoked", "changed_at": now}
 

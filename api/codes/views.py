@@ -7,6 +7,7 @@ from sanic import Blueprint
 from api.codes import scans, service, state_cache, terminals
 from api.codes.guards import terminal_required
 from api.codes.schemas import (
+    CodeHolderRead,
     CodeRead,
     CodeRevoke,
     CodeStatusRead,
@@ -50,8 +51,17 @@ async def my_code_status(request):
     return respond(await service.status(citizen_id=request.ctx.actor.citizen_id))
 
 
+@bp.get("/codes/holders/<holder_id:str>")
+@doc("我的码状态及冻结、停用原因（一人一码消息的 ref 打开的页面）：id 为本人的市民 id，他人的为 404",
+     response=CodeHolderRead, errors=(401, 404), tag="codes", secured="citizen")
+@citizen_required()
+async def my_holder(request, holder_id: str):
+    return respond(await service.holder_of(citizen_id=request.ctx.actor.citizen_id, holder_id=holder_id))
+
+
 @bp.post("/codes/me/freeze")
-@doc("冻结我的码（手机丢失）：已出示的码立即失效，其他设备上的登录全部退出", response=CodeStatusRead,
+@doc("冻结我的码（手机丢失）：已出示的码立即失效，其他设备上的登录全部退出；向本人发送一条安全提醒"
+     "（如非本人操作请联系 12345），已冻结时再次冻结不再发送", response=CodeStatusRead,
      errors=(401, 403), tag="codes", secured="citizen")
 @citizen_required()
 async def freeze(request):
@@ -142,8 +152,8 @@ async def disable_terminal(request, terminal_id: str):
 
 
 @admin_bp.post("/codes/holders/<citizen_id:str>/revoke")
-@doc("停用某市民的码（已出示的码立即失效）", body=CodeRevoke, response=HolderStatusRead,
-     errors=(401, 403, 404, 422), tag="codes", secured="admin")
+@doc("停用某市民的码（已出示的码立即失效）；向该市民发送一条消息，含停用原因", body=CodeRevoke,
+     response=HolderStatusRead, errors=(401, 403, 404, 422), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def revoke_holder(request, citizen_id: str):
     body = parse(request, CodeRevoke)

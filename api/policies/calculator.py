@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.citizens.models import Citizen
+from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today
 from api.policies import facts, rules
@@ -48,6 +49,19 @@ async def grants_page(*, citizen_id: str, paging: PageRequest) -> Page:
         return nothing(page=paging)
     found = await paginate(PolicyReach.filter(person_bidx=citizen.id_number_bidx, granted=True), page=paging)
     policies = {p.id: p for p in await Policy.filter(id__in=[r.policy_id for r in found.items])}
-    return found.map(lambda r: {"id": r.id, "policy_id": r.policy_id, "title": policies[r.policy_id].title,
-                                "benefit": policies[r.policy_id].benefit, "granted_at": r.created_at,
-                                "status": r.status})
+    return found.map(lambda r: _grant(r, policies[r.policy_id]))
+
+
+async def own_grant(*, citizen_id: str, grant_id: str) -> dict:
+    """One benefit granted to the citizen without applying (what a grant message opens); 404 for anyone else's."""
+    citizen = await Citizen.get(id=citizen_id)
+    grant = await PolicyReach.get_or_none(id=grant_id, person_bidx=citizen.id_number_bidx, granted=True) \
+        if citizen.id_number_bidx else None
+    if grant is None:
+        raise NotFound("待遇不存在")
+    return _grant(grant, await Policy.get(id=grant.policy_id))
+
+
+def _grant(reach: PolicyReach, policy: Policy) -> dict:
+    return {"id": reach.id, "policy_id": reach.policy_id, "title": policy.title, "benefit": policy.benefit,
+            "granted_at": reach.created_at, "status": reach.status}

@@ -5,15 +5,16 @@ and finish the campaign when nothing is left; the watchdog recovers what dead wo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from tortoise.transactions import in_transaction
 
 from api.citizens import contacts
 from api.core import rawsql
 from api.core.logging import get_logger
-from api.core.workdays import today, utc_now
+from api.core.workdays import SHANGHAI, today, utc_now
 from api.policies import rules
-from api.policies.models import Campaign, Policy
+from api.policies.models import Campaign, Policy, PolicyReach
 from notifications import limits, sender
 from notifications import service as notifications
 from notifications.channels import EXTERNAL, Message
@@ -23,6 +24,7 @@ log = get_logger("api.policies.campaigns")
 ACTIVE = ("queued", "running", "paused")
 STALE_MATCH = dt.timedelta(minutes=15)
 LOST_ENQUEUE = dt.timedelta(seconds=10)
+GRANT_PAGE = "pages/grants/detail?id={id}"  # the mini-program page of one grant (GET /api/v1/grants/{id})
 
 
 async def run(*, campaign_id: str, jobs, settings) -> str:
@@ -89,9 +91,12 @@ async def send(*, deps, campaign_id: str) -> dict:
     async def on_drained() -> bool:
         return await finish_if_done(campaign_id=campaign_id)
 
+    granted_on = campaign.matched_at.astimezone(SHANGHAI).date() if campaign.matched_at else None
+    grants = functools.partial(grant_ids, policy.id) if policy.mode == "auto_grant" else None
     return await sender.send_campaign(deps=deps, campaign=sender.CampaignRun(
-        campaign_id=campaign_id, chain=_chain(policy), message=message_for(policy, deps.settings.policy_page),
-        still_running=still_running, on_drained=on_drained))
+        campaign_id=campaign_id, chain=_chain(policy),
+        message=message_for(policy, deps.settings.policy_page, granted_on=granted_on),
+        still_running=still_running, on_drained=on_drained, ref_ids=grants))
 
 
 async def finish_if_done(*, campaign_id: str) -> bool:
@@ -148,14 +153,26 @@ def _chain(policy: Policy) -> list[str]:
     return [c for c in policy.channels if c in EXTERNAL]
 
 
-def message_for(policy: Policy, page_base: str) -> Message:
-    """The policy's message: a grant made without applying, or a notice with the way to apply."""
+def message_for(policy: Policy, page_base: str, *, granted_on: dt.date | None = None) -> Message:
+    """The policy's message: a grant made without applying (grant_recorded, opening each person's grant, dated
+    `granted_on`), or a notice with the way to apply (policy_push)."""
+    page = policy.apply_url or f"{page_base}?id={policy.id}"
     if policy.mode == "auto_grant":
-        body = f"您符合「{policy.title}」条件，无需申请，已为您办理：{benefit_text(policy.benefit)}。"
-    else:
-        body = f"{policy.summary} 您可能符合条件，可在小程序内查看并申请。"
-    return Message(policy_id=policy.id, topic=_topic(policy), title=policy.title, body=body,
-                   page=policy.apply_url or f"{page_base}?id={policy.id}", date=today().isoformat())
+        return Message(policy_id=policy.id, topic=_topic(policy), page=page, kind="grant_recorded",
+                       values={"policy_title": policy.title, "benefit": benefit_text(policy.benefit),
+                               "date": (granted_on or today()).isoformat()},
+                       ref_kind="grant", ref_page=GRANT_PAGE)
+    body = f"{policy.summary} 您可能符合条件，可在小程序内查看并申请。"
+    return Message(policy_id=policy.id, topic=_topic(policy), page=page,
+                   values={"title": policy.title, "body": body, "date": today().isoformat()})
+
+
+async def grant_ids(policy_id: str, people: list[str]) -> dict[str, str]:
+    """person_bidx -> the id of their grant of the policy (what an auto-grant message opens)."""
+    if not people:
+        return {}
+    return dict(await PolicyReach.filter(policy_id=policy_id, person_bidx__in=people, granted=True)
+                .values_list("person_bidx", "id"))
 
 
 def benefit_text(benefit) -> str:

@@ -8,7 +8,14 @@ from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
 from api.policies import calculator, corrections, service
-from api.policies.schemas import CorrectionCreate, CorrectionRead, EligiblePage, GrantPage, PublicPolicyRead
+from api.policies.schemas import (
+    CorrectionCreate,
+    CorrectionRead,
+    EligiblePage,
+    GrantPage,
+    GrantRead,
+    PublicPolicyRead,
+)
 
 bp = Blueprint("policies", url_prefix="/api/v1")
 
@@ -41,6 +48,14 @@ async def public_policy(request, policy_id: str):
 async def grants(request):
     page = await calculator.grants_page(citizen_id=request.ctx.actor.citizen_id, paging=page_request(request.args))
     return respond(page.body())
+
+
+@bp.get("/grants/<grant_id:str>")
+@doc("免申即享：我的一项待遇（待遇消息的 ref 打开的页面）；他人的为 404", response=GrantRead, errors=(401, 404),
+     tag="policies", secured="citizen")
+@citizen_required(scope="benefits")
+async def grant(request, grant_id: str):
+    return respond(await calculator.own_grant(citizen_id=request.ctx.actor.citizen_id, grant_id=grant_id))
 
 
 @bp.post("/registry-corrections")

@@ -38,10 +38,11 @@ async def test_a_wechat_push_is_in_my_history_once_and_not_in_anothers(client, l
         by_channel.setdefault(item["channel"], []).append(item)
     assert set(by_channel) == {"wechat", "inbox"}, items
     (wechat,), (inbox,) = by_channel["wechat"], by_channel["inbox"]
-    assert wechat["status"] == "delivered" and wechat["title"] == "历史测试津贴"
-    assert wechat["topic"] == "benefit"  # an auto grant
-    assert wechat["ref"] == {"kind": "policy", "id": policy["id"]} and wechat["delivered_at"]
-    assert inbox["status"] == "delivered" and inbox["title"] == "历史测试津贴" and inbox["ref"] == wechat["ref"]
+    grant = (await client.get("/api/v1/grants", headers=me)).json()["items"][0]
+    assert wechat["status"] == "delivered" and wechat["title"] == "待遇已办理：历史测试津贴"
+    assert wechat["topic"] == "benefit"  # an auto grant: its message opens the citizen's grant
+    assert wechat["ref"] == {"kind": "grant", "id": grant["id"]} and wechat["delivered_at"]
+    assert inbox["status"] == "delivered" and inbox["title"] == wechat["title"] and inbox["ref"] == wechat["ref"]
     assert (await _history(client, bearer(other)))["items"] == []
 
 

@@ -4,6 +4,7 @@ anyone else (or, for a public page, 200 for everyone without login)."""
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from notifications import refs
@@ -46,6 +47,12 @@ async def test_each_ref_in_the_inbox_opens_for_its_owner_and_no_one_else(client,
     admin = await policy_admin(client)
     policy = await create_policy(client, admin, rule=rule_for(region), mode="notify", channels=("inbox",))
     await wait_for(client, admin, await publish(client, admin, policy["id"]))
+    granted = await create_policy(client, admin, rule=rule_for(region), mode="auto_grant", channels=("inbox",))
+    await wait_for(client, admin, await publish(client, admin, granted["id"]))  # grant: recorded
+    r = await client.post("/api/v1/certificates", json={"type_code": "HUKOU", "purpose": "就业"},
+                          headers={**bearer(owner), "Idempotency-Key": secrets.token_hex(8)})
+    assert r.status_code == 201 and r.json()["status"] in ("issued", "rejected"), r.text  # certificate: decided
+    assert (await client.post("/api/v1/codes/me/freeze", headers=bearer(owner))).status_code == 200  # code: frozen
 
     found = await _inbox_refs(client, owner)
     assert set(found) == set(refs.CITIZEN_REFS), "each row of the mapping needs a message made here"

@@ -28,7 +28,8 @@ async def test_a_21_character_title_reaches_the_sandbox_cut_at_a_boundary_with_a
     openid = (await PlatformAccount.get(citizen_id=citizen_id, platform="wechat")).platform_uid
     title = "高龄津贴年度资格认证已开始，请于本月底完成"
     assert len(title) == 21 and title[:20].endswith("完")  # `[:20]` would have sent "...本月底完", mid-word
-    policy = await create_policy(client, admin, rule=rule_for(region), channels=("wechat", "inbox"), title=title)
+    policy = await create_policy(client, admin, rule=rule_for(region), mode="notify", channels=("wechat", "inbox"),
+                                 title=title)
     await wait_for(client, admin, await publish(client, admin, policy["id"]))
 
     sent = [m for m in await sandbox_messages(client, "wechat") if m["touser"] == openid]

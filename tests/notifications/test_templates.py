@@ -122,7 +122,7 @@ def test_every_event_kind_renders_and_a_bad_value_falls_back_or_fails_clearly():
               "tracking_no": "EMS1234567890", "certificate_name": "残疾人证", "issuer": "长沙市残联",
               "policy_title": "高龄津贴", "benefit": "100元/月", "date": "2026-11-30", "inviter": "张*",
               "scope": "养老保险待遇认证", "expires": "2026-12-07", "relative": "李*", "title": "t", "body": "b",
-              "promised_days": 5}
+              "promised_days": 5, "state": "已冻结"}
     for kind in kinds:
         for channel in ("wechat", "alipay", "sms", "inbox"):
             if channel in t.messages[kind]:

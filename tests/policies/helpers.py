@@ -9,7 +9,8 @@ import secrets
 from api.citizens import registry
 from api.citizens.models import Citizen, PlatformAccount
 from api.core import pii
-from notifications.models import Subscription
+from api.policies.models import PolicyReach
+from notifications.models import InboxMessage, Subscription
 from tests.applications.conftest import staff_headers
 from tests.factories import random_id_number, random_phone
 
@@ -112,3 +113,12 @@ async def sandbox_messages(client, platform: str) -> list[dict]:
     r = await client.get(f"/sandbox/{platform}/messages")
     assert r.status_code == 200, r.text
     return r.json()["items"]
+
+
+async def policy_inbox_count(policy_id: str, citizen_ids: list[str]) -> int:
+    """How many inbox messages a policy's campaigns wrote to these citizens: each opening the citizen's own grant
+    (auto_grant), or the policy (notify)."""
+    grants = await PolicyReach.filter(policy_id=policy_id, granted=True).values_list("id", flat=True)
+    by_grant = await InboxMessage.filter(citizen_id__in=citizen_ids, ref_kind="grant", ref_id__in=grants).count() \
+        if grants else 0
+    return by_grant + await InboxMessage.filter(citizen_id__in=citizen_ids, ref_kind="policy", ref_id=policy_id).count()

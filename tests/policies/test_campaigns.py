@@ -8,13 +8,14 @@ import secrets
 
 from api.citizens.models import PlatformAccount
 from api.policies.models import Campaign, Policy, PolicyReach
-from notifications.models import InboxMessage, OutboxDelivery
+from notifications.models import OutboxDelivery
 from tests.factories import bearer, verified_citizen
 from tests.policies.helpers import (
     create_policy,
     crowd,
     fresh_region,
     policy_admin,
+    policy_inbox_count,
     publish,
     rule_for,
     sandbox_messages,
@@ -99,7 +100,7 @@ async def test_a_campaign_over_thousands_reaches_each_person_once_per_channel(cl
     assert expected_sms <= set(sms)
     assert max(wechat.values()) == 1 and max(alipay.values()) == 1 and max(sms[p] for p in expected_sms) == 1
     with_account = [p["citizen_id"] for p in people if p["citizen_id"]]
-    assert await InboxMessage.filter(citizen_id__in=with_account, ref_id=policy["id"]).count() == len(with_account)
+    assert await policy_inbox_count(policy["id"], with_account) == len(with_account)
     assert figures["delivered"]["by_channel"]["inbox"] == len(with_account)
     assert figures["skipped"]["by_channel"]["wechat"]["no_consent"] == sum(
         1 for p in people if p["openid"] and not p["consent"])
@@ -161,10 +162,11 @@ async def test_a_citizen_sees_only_their_own_grants_and_inbox(client, live):
     assert [(g["policy_id"], g["title"], g["status"]) for g in grants] == [(policy["id"], "高龄老人津贴", "active")]
     assert (await client.get("/api/v1/grants", headers=bearer(other))).json()["items"] == []
     inbox = (await client.get("/api/v1/inbox", headers=bearer(mine))).json()["items"]
-    message = next(m for m in inbox if m["ref"] == {"kind": "policy", "id": policy["id"]})
-    assert "无需申请" in message["body"]
+    # An auto grant's message opens the citizen's own grant.
+    message = next(m for m in inbox if m["ref"] == {"kind": "grant", "id": grants[0]["id"]})
+    assert "已为您办理：高龄津贴 100元/月" in message["body"]
     assert (await client.post(f"/api/v1/inbox/{message['id']}/read", headers=bearer(other))).status_code == 404
-    assert all(m["ref"] != {"kind": "policy", "id": policy["id"]}
+    assert all(m["ref"] != message["ref"]
                for m in (await client.get("/api/v1/inbox", headers=bearer(other))).json()["items"])
     assert (await client.post(f"/api/v1/inbox/{message['id']}/read", headers=bearer(mine))).status_code == 200
     campaign = await Campaign.get(policy_id=policy["id"])

@@ -8,12 +8,13 @@ import datetime as dt
 
 from api.core.workdays import SHANGHAI
 from api.policies import campaigns
-from notifications.models import InboxMessage, OutboxDelivery
+from notifications.models import OutboxDelivery
 from tests.policies.helpers import (
     create_policy,
     crowd,
     fresh_region,
     policy_admin,
+    policy_inbox_count,
     publish,
     rule_for,
     sandbox_messages,
@@ -65,10 +66,10 @@ async def test_a_push_published_at_23_reaches_the_platform_at_8_and_the_inbox_at
         policy = await create_policy(client, admin, rule=rule_for(region), channels=("wechat", "inbox"))
         campaign_id = await publish(client, admin, policy["id"])
         for _ in range(100):
-            if await InboxMessage.filter(citizen_id__in=citizens, ref_id=policy["id"]).count() == 3:
+            if await policy_inbox_count(policy["id"], citizens) == 3:
                 break
             await asyncio.sleep(0.1)
-        assert await InboxMessage.filter(citizen_id__in=citizens, ref_id=policy["id"]).count() == 3
+        assert await policy_inbox_count(policy["id"], citizens) == 3
         await asyncio.sleep(2)  # senders and the watchdog had their turns
         morning = beijing(day + dt.timedelta(days=1), 8)
         rows = await OutboxDelivery.filter(campaign_id=campaign_id, channel="wechat")
@@ -119,7 +120,7 @@ async def test_the_weekly_cap_holds_across_two_campaigns(client, live):
     assert two["delivered"]["by_channel"] == {"inbox": 1}, two
     assert len(await _wechat_to(client, {person["openid"]})) == 1
     assert person["phone"] not in {m["phone"] for m in await sandbox_messages(client, "sms")}  # no fallback either
-    assert await InboxMessage.filter(citizen_id=person["citizen_id"], ref_id=second["id"]).count() == 1
+    assert await policy_inbox_count(second["id"], [person["citizen_id"]]) == 1
 
 
 async def test_two_campaigns_at_once_never_both_pass_the_cap(client, live):
