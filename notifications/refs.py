@@ -23,6 +23,7 @@ class RefRoute:
 
 CITIZEN_REFS: dict[str, RefRoute] = {
     "application": RefRoute("/api/v1/applications/{id}"),
+    "delegation": RefRoute("/api/v1/delegations/{id}"),  # its principal and the relative it names
     "policy": RefRoute("/api/v1/policies/{id}", public=True),
 }
 
