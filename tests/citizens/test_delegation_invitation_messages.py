@@ -143,3 +143,8 @@ async def test_a_refused_invitation_is_sent_to_nobody(client, live):
     assert await Delegation.filter(principal_id=principal["citizen"]["id"]).count() == 0
     assert await OutboxDelivery.filter(dedupe_key__startswith="delegation_invited:").count() == 0
     assert len(await sandbox_messages(client, "sms")) == sms_before
+
+
+async def test_the_delegation_route_is_documented(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"200", "401", "404"} <= set(paths["/api/v1/delegations/{delegation_id}"]["get"]["responses"])
