@@ -26,6 +26,7 @@ CITIZEN_REFS: dict[str, RefRoute] = {
     "certificate": RefRoute("/api/v1/certificates/{id}"),
     "code": RefRoute("/api/v1/codes/holders/{id}"),  # the id is the holder's citizen id
     "grant": RefRoute("/api/v1/grants/{id}"),
+    "delegation": RefRoute("/api/v1/delegations/{id}"),  # its principal and the relative it names
     "policy": RefRoute("/api/v1/policies/{id}", public=True),
 }
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from api.citizens import profile_cache
+from api.citizens import delegation_messages, profile_cache
 from api.citizens.errors import AssuranceTooLow, IdentityConflict, RealNameMismatch
 from api.citizens.models import Citizen, Delegation, PopulationRecord
 from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
@@ -143,14 +143,15 @@ async def create_delegation(*, actor, agent_phone: str, scopes: list[str], expir
     phone_bidx = c.blind_index(agent_phone, kind="phone")
     if phone_bidx == principal.phone_bidx:
         raise Conflict("不能委托自己代办", code="self_delegation")
+    phone = pii.normalize(agent_phone, kind="phone")
     async with in_transaction():
         delegation = await Delegation.create(
             principal_id=principal_id, agent_phone_bidx=phone_bidx,
-            agent_phone_enc=c.encrypt(pii.normalize(agent_phone, kind="phone"), context="delegation.agent_phone"),
-            scopes=scopes, expires_at=expires_at,
+            agent_phone_enc=c.encrypt(phone, context="delegation.agent_phone"), scopes=scopes, expires_at=expires_at,
         )
         await audit.record_for(actor, action="delegation.create", target_type="delegation", target_id=delegation.id,
                                detail={"scopes": scopes})
+        await delegation_messages.tell_invited(delegation=delegation, principal=principal, phone=phone)
     return await _delegation_read(delegation, role="principal")
 
 
@@ -179,6 +180,8 @@ async def accept_delegation(*, actor, delegation_id: str) -> DelegationRead:
         delegation.status, delegation.agent_id, delegation.accepted_at = "active", agent_id, _now()
         await delegation.save()
         await audit.record_for(actor, action="delegation.accept", target_type="delegation", target_id=delegation.id)
+        await delegation_messages.tell_principal(delegation=delegation, agent=agent, answer="accepted",
+                                                 at=delegation.accepted_at)
     return await _delegation_read(delegation, role="agent")
 
 
@@ -193,23 +196,30 @@ async def decline_delegation(*, actor, delegation_id: str) -> DelegationRead:
         delegation.status, delegation.declined_at = "declined", _now()
         await delegation.save(update_fields=["status", "declined_at"])
         await audit.record_for(actor, action="delegation.decline", target_type="delegation", target_id=delegation.id)
-        # Hook (issue 14, "the principal is told"): the message to the principal is queued here, in this
-        # transaction, so the decline and its message commit together.
+        await delegation_messages.tell_principal(delegation=delegation, agent=agent, answer="declined",
+                                                 at=delegation.declined_at)
     return await _delegation_read(delegation, role="agent")
 
 
 async def revoke_delegation(*, actor, delegation_id: str) -> DelegationRead:
-    """Either side (the actor) ends a delegation."""
+    """Either side (the actor) ends a delegation: the principal a mandate or a pending invitation, the agent a
+    mandate they accepted. The other side is told when it was still pending or active; revoking again changes
+    nothing and tells no one."""
     citizen_id = actor.citizen_id
-    delegation = await Delegation.get_or_none(id=delegation_id)
-    if delegation is None or citizen_id not in (delegation.principal_id, delegation.agent_id):
-        raise NotFound("授权不存在")
-    if delegation.status != "revoked":
-        delegation.status, delegation.revoked_at = "revoked", _now()
-        async with in_transaction():
+    async with in_transaction():
+        delegation = (await Delegation.select_for_update().get_or_none(id=delegation_id)
+                      if ids.could_be_id(delegation_id) else None)
+        if delegation is None or citizen_id not in (delegation.principal_id, delegation.agent_id):
+            raise NotFound("授权不存在")
+        if delegation.status != "revoked":
+            was = delegation_status(delegation)
+            delegation.status, delegation.revoked_at = "revoked", _now()
             await delegation.save()
             await audit.record_for(actor, action="delegation.revoke", target_type="delegation",
                                    target_id=delegation.id)
+            if was in ("pending", "active"):  # a declined or expired one no longer concerns the other side
+                await delegation_messages.tell_revoked(delegation=delegation, by=await get(citizen_id=citizen_id),
+                                                       at=delegation.revoked_at)
     role = "principal" if delegation.principal_id == citizen_id else "agent"
     return await _delegation_read(delegation, role=role)
 
@@ -221,15 +231,34 @@ async def list_delegations(*, citizen_id: str, paging: PageRequest) -> Page:
                  for d in found.items], found.next_cursor)
 
 
+def _naming(me: Citizen) -> Q:
+    """Delegations whose agent I am: accepted by me, or not accepted by anyone and sent to my verified phone (matched
+    by its blind index, so an invitation made before I had an account is mine once I log in with that phone)."""
+    naming_me = Q(agent_id=me.id)
+    if me.phone_bidx is not None:
+        # Once someone accepted, the mandate is theirs: a later holder of that number does not see it.
+        naming_me |= Q(agent_id__isnull=True, agent_phone_bidx=me.phone_bidx)
+    return naming_me
+
+
+async def read_delegation(*, citizen_id: str, delegation_id: str) -> DelegationRead:
+    """One delegation, for its principal or the relative it names (as in received_delegations); 404 for anyone
+    else."""
+    me = await get(citizen_id=citizen_id)
+    if not ids.could_be_id(delegation_id):
+        raise NotFound("授权不存在")
+    delegation = await Delegation.get_or_none(Q(id=delegation_id) & (Q(principal_id=me.id) | _naming(me)))
+    if delegation is None:
+        raise NotFound("授权不存在")
+    return await _delegation_read(delegation, role="principal" if delegation.principal_id == me.id else "agent")
+
+
 async def received_delegations(*, citizen_id: str, paging: PageRequest) -> Page:
     """Invitations and mandates naming me as the agent (pending ones to my verified phone, active, revoked, expired,
     declined), newest first, each with the principal masked."""
     me = await get(citizen_id=citizen_id)
-    naming_me = Q(agent_id=citizen_id)
-    if me.phone_bidx is not None:
-        naming_me |= Q(agent_phone_bidx=me.phone_bidx)
-    found = await paginate(Delegation.filter(naming_me).exclude(principal_id=citizen_id).prefetch_related("principal"),
-                           page=paging)
+    found = await paginate(Delegation.filter(_naming(me)).exclude(principal_id=citizen_id)
+                           .prefetch_related("principal"), page=paging)
     return Page([await _delegation_read(d, role="agent", principal=d.principal) for d in found.items],
                 found.next_cursor)
 

@@ -73,6 +73,14 @@ async def received_delegations(request):
     return respond(page.body())
 
 
+@bp.get("/delegations/<delegation_id:str>")
+@doc("一份代办授权或邀请：委托人本人，或受邀手机号的本人（接受后为代办人本人）可读，其他人为 404；"
+     "代办消息的 ref 打开此处", response=DelegationRead, errors=(401, 404), tag="citizens", secured="citizen")
+@citizen_required()
+async def read_delegation(request, delegation_id: str):
+    return respond(await service.read_delegation(citizen_id=request.ctx.actor.citizen_id, delegation_id=delegation_id))
+
+
 @bp.post("/delegations/<delegation_id:str>/accept")
 @doc("代办人接受授权（须为受邀手机号的本人）；之后以 X-On-Behalf-Of: <市民 id> 代办", response=DelegationRead,
      errors=(401, 404, 409), tag="citizens", secured="citizen")

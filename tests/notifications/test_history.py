@@ -115,6 +115,7 @@ async def test_an_agent_reads_my_history_only_with_the_inbox_scope(client):
         citizen_id=principal_id, kind="application_accepted", ref={"kind": "application", "id": "app_x2"},
         params={"item_name": "居住证办理", "application_no": "app_x2", "at": "2026-11-30 10:00"},
         event_key=f"t:{secrets.token_hex(6)}")
+    accepted = []
     for scopes, expected in ((["applications"], 403), (["inbox"], 200)):
         agent_phone = random_phone()
         agent = await wechat_login(client, phone=agent_phone)
@@ -122,9 +123,11 @@ async def test_an_agent_reads_my_history_only_with_the_inbox_scope(client):
             "agent_phone": agent_phone, "scopes": scopes,
             "expires_at": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()})
         assert r.status_code == 201, r.text
+        accepted.append(r.json()["id"])
         r = await client.post(f"/api/v1/delegations/{r.json()['id']}/accept", headers=bearer(agent))
         assert r.status_code == 200, r.text
         r = await client.get("/api/v1/me/messages", headers={**bearer(agent), "X-On-Behalf-Of": principal_id})
         assert r.status_code == expected, (scopes, r.text)
         if expected == 200:
-            assert {i["ref"]["id"] for i in r.json()["items"]} == {"app_x2"}
+            # The principal's history as they see it: the application's message and each acceptance they were told of.
+            assert {i["ref"]["id"] for i in r.json()["items"]} == {"app_x2", *accepted}

@@ -3,13 +3,14 @@ anyone else (or, for a public page, 200 for everyone without login)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from pathlib import Path
 
 from notifications import refs
 from tests.applications.helpers import body_a, submit
-from tests.factories import bearer, verified_citizen, wechat_login
+from tests.factories import bearer, random_phone, verified_citizen, wechat_login
 from tests.policies.helpers import create_policy, fresh_region, policy_admin, publish, rule_for, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,14 @@ async def test_each_ref_in_the_inbox_opens_for_its_owner_and_no_one_else(client,
                           headers={**bearer(owner), "Idempotency-Key": secrets.token_hex(8)})
     assert r.status_code == 201 and r.json()["status"] in ("issued", "rejected"), r.text  # certificate: decided
     assert (await client.post("/api/v1/codes/me/freeze", headers=bearer(owner))).status_code == 200  # code: frozen
+    relative_phone = random_phone()  # delegation: the relative accepts, the owner is told
+    relative = await wechat_login(client, phone=relative_phone)
+    r = await client.post("/api/v1/me/delegations", headers=bearer(owner), json={
+        "agent_phone": relative_phone, "scopes": ["applications"],
+        "expires_at": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()})
+    assert r.status_code == 201, r.text
+    accepted = await client.post(f"/api/v1/delegations/{r.json()['id']}/accept", headers=bearer(relative))
+    assert accepted.status_code == 200, accepted.text
 
     found = await _inbox_refs(client, owner)
     assert set(found) == set(refs.CITIZEN_REFS), "each row of the mapping needs a message made here"
