@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import secrets
 import socket
@@ -58,6 +59,14 @@ def _keys() -> dict[str, str]:
     }
 
 
+def bench_template_ids() -> dict[str, str]:
+    """MESSAGE_TEMPLATE_IDS for every message kind and platform: production refuses the sandbox's own ids, and the
+    sandbox takes any id, as the real platforms take the ids registered on their consoles."""
+    messages = json.loads((ROOT / "notifications" / "templates" / "messages.json").read_text(encoding="utf-8"))
+    return {f"{channel}.{kind}": f"bench-{channel}-{kind}" for kind, d in messages.items() if not kind.startswith("_")
+            for channel in ("wechat", "alipay", "sms") if channel in d}
+
+
 def _start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
     # Its own session: Sanic's manager kills a stuck worker's process group, which must not be ours.
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -108,6 +117,7 @@ class Stack:
                     "WECHAT_API_BASE": f"{self.sandbox_url}/sandbox/wechat/",
                     "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do",
                     "SMS_API_BASE": f"{self.sandbox_url}/sandbox/sms/",
+                    "MESSAGE_TEMPLATE_IDS": json.dumps(bench_template_ids()),
                     # Benches run at any hour: pushes are measured, not held for the morning.
                     "PUSH_QUIET_START": "00:00", "PUSH_QUIET_END": "00:00"}
         self.procs: list[subprocess.Popen] = []
