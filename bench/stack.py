@@ -148,6 +148,14 @@ class Stack:
             raise
         return self
 
+    def start_upstream(self, name: str) -> str:
+        """Another sandbox server, for an upstream that is a service of its own in production (the SMS provider
+        beside WeChat and Alipay), so that one upstream's backlog does not hold up calls to another; its URL."""
+        port = free_port()
+        env = {**self.sandbox_env, "PORT": str(port), "DATA_DIR": str(self.work / f"sbx-{name}")}
+        self.procs.append(_start(["server.py"], env, port, self.work / f"sandbox-{name}.log"))
+        return f"http://127.0.0.1:{port}"
+
     def start_api(self) -> None:
         """Serve the project (after any seeding the benchmark does first)."""
         self.procs.append(_start(["server.py"], self.env, self.api_port, self.work / "api.log"))
