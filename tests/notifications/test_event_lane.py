@@ -1,6 +1,6 @@
 """The event lane (notifications/events.py): passing failures retried with backoff, a bounded retry time then
-`expired` and the next channel, the sweeper's recovery of rows a dead worker left, and an event going out while a
-campaign is still sending."""
+`expired` and the next channel, the sweeper's recovery of rows a dead worker left, an event going out while a
+campaign is still sending, and a lane beside a campaign's senders leaving fresh events to a free lane."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from api.citizens.models import PlatformAccount
 from api.core import rawsql
 from api.core.ids import new_id
-from notifications import outbox, service, templates
+from notifications import events, outbox, service, templates
 from notifications.models import InboxMessage, OutboxDelivery
 from tests.applications.conftest import staff_headers
 from tests.applications.helpers import act, body_a, submit
@@ -223,3 +223,27 @@ async def test_an_event_queued_while_a_campaign_sends_goes_out_before_the_campai
     # The submission and the acceptance each wrote their inbox message; only the acceptance has a platform one.
     assert sorted((r.channel, r.status) for r in event_rows) == [
         ("inbox", "delivered"), ("inbox", "delivered"), ("wechat", "sent")]
+
+
+async def test_a_busy_lane_leaves_fresh_events_to_a_free_lane_and_takes_them_once_they_have_waited(client, live):
+    deps = live.app.ctx.deps
+    server_lane = live.app.ctx.inline_worker.events
+    await server_lane.stop()  # this test drives the lanes itself
+    try:
+        busy, free = events.EventSender(deps), events.EventSender(deps)
+        # As if the busy lane's process ran a campaign's senders and the free one's none.
+        assert not await busy.leave_fresh(busy=True), "alone, a busy lane must take fresh rows itself"
+        assert not await free.leave_fresh(busy=False)
+        assert await busy.leave_fresh(busy=True)
+        tokens, _, openid, template_id = await _on_wechat(client, live)
+        event_key = await _notify(tokens["citizen"]["id"])
+        assert await events.send_due(deps, leave_fresh=True) == 0
+        assert (await _row(event_key, "wechat")).status == "queued"
+        await asyncio.sleep(events.FRESH_SECONDS)  # a row the free lane did not take in time is anybody's
+        assert await events.send_due(deps, leave_fresh=True) == 1
+        assert (await _row(event_key, "wechat")).status == "sent"
+        assert await _wechat_to(client, openid, template_id) == 1
+        await free.stop()
+        assert not await busy.leave_fresh(busy=True), "a stopped lane still counted as free"
+    finally:
+        server_lane.start()
