@@ -40,7 +40,7 @@ SMS_ALL_TOPICS = ("optin", "sms_all")  # (kind, value) of the preference row tha
 PHONE_CONTEXT = "outbox.phone"
 ERROR_PAUSE_SECONDS = 2.0
 FREE_LANES_KEY = "events:free_lanes"  # sorted set: lane id -> when it last polled with no campaign sender beside it
-FREE_LANE_TTL_SECONDS = 0.5  # a free lane says so at every poll (0.2 s); one silent this long is not counted
+FREE_LANE_TTL_SECONDS = 2.0  # a free lane says so at every poll (0.2 s); one silent this long is not counted
 FRESH_SECONDS = 0.5  # how long a busy lane leaves a new row to a free one
 
 
