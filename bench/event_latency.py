@@ -1,5 +1,7 @@
 """The priority lane: a citizen's application message while a province-wide campaign is sending, in production mode
-on PostgreSQL and Redis (see bench/stack.py: the API, `python server.py worker` processes, the sandbox upstreams).
+on PostgreSQL and Redis (see bench/stack.py: the API, `python server.py worker` processes, the sandbox upstreams; the
+SMS provider's sandbox a process of its own, as the real one is another service than WeChat, unless
+`--shared-sandbox`).
 
 N synthetic people (default 200,000) are imported and an auto_grant policy matching every one of them is published
 on SMS, so N deliveries are sending. Citizens with WeChat accounts (each with a one-time consent for the template)
