@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export TZ := Asia/Shanghai
 
-.PHONY: run test test-pg bench lint migrate seed install
+.PHONY: run test test-pg bench bench-events lint migrate seed install
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,10 @@ test-pg: install
 
 bench: install
 	$(BIN)/python bench/http.py
+
+# The priority lane: an application's message while a campaign of 200,000 sends (PostgreSQL and Redis, see bench/stack.py).
+bench-events: install
+	$(BIN)/python bench/event_latency.py
 
 lint: install
 	$(BIN)/ruff check .

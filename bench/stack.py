@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import secrets
 import socket
@@ -58,6 +59,14 @@ def _keys() -> dict[str, str]:
     }
 
 
+def bench_template_ids() -> dict[str, str]:
+    """MESSAGE_TEMPLATE_IDS for every message kind and platform: production refuses the sandbox's own ids, and the
+    sandbox takes any id, as the real platforms take the ids registered on their consoles."""
+    messages = json.loads((ROOT / "notifications" / "templates" / "messages.json").read_text(encoding="utf-8"))
+    return {f"{channel}.{kind}": f"bench-{channel}-{kind}" for kind, d in messages.items() if not kind.startswith("_")
+            for channel in ("wechat", "alipay", "sms") if channel in d}
+
+
 def _start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
     # Its own session: Sanic's manager kills a stuck worker's process group, which must not be ours.
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -108,6 +117,7 @@ class Stack:
                     "WECHAT_API_BASE": f"{self.sandbox_url}/sandbox/wechat/",
                     "ALIPAY_GATEWAY": f"{self.sandbox_url}/sandbox/alipay/gateway.do",
                     "SMS_API_BASE": f"{self.sandbox_url}/sandbox/sms/",
+                    "MESSAGE_TEMPLATE_IDS": json.dumps(bench_template_ids()),
                     # Benches run at any hour: pushes are measured, not held for the morning.
                     "PUSH_QUIET_START": "00:00", "PUSH_QUIET_END": "00:00"}
         self.procs: list[subprocess.Popen] = []
@@ -137,6 +147,14 @@ class Stack:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def start_upstream(self, name: str) -> str:
+        """Another sandbox server, for an upstream that is a service of its own in production (the SMS provider
+        beside WeChat and Alipay), so that one upstream's backlog does not hold up calls to another; its URL."""
+        port = free_port()
+        env = {**self.sandbox_env, "PORT": str(port), "DATA_DIR": str(self.work / f"sbx-{name}")}
+        self.procs.append(_start(["server.py"], env, port, self.work / f"sandbox-{name}.log"))
+        return f"http://127.0.0.1:{port}"
 
     def start_api(self) -> None:
         """Serve the project (after any seeding the benchmark does first)."""

@@ -8,14 +8,19 @@ Dedupe keys are `<event key>:<channel>`: a retried or replayed event queues noth
 
 The lane: every job worker (and the embedded server) runs an EventSender that polls for due event rows
 (`campaign_id IS NULL`). Campaign senders never take them, and this lane never takes campaign rows, so a
-message about a citizen's own case never waits behind a province-wide push. Events ignore the quiet hours and
+message about a citizen's own case never waits behind a province-wide push. Nor behind a campaign's senders
+in the same process: their calls crowd its event loop (and the GIL the platform threads need), so a lane whose
+process runs campaign senders leaves fresh rows to a lane whose process runs none, when there is one (free lanes
+say so in Redis at every poll), and takes only rows that have waited FRESH_SECONDS. Events ignore the quiet hours and
 the weekly cap (those are for policy pushes), and use SMS only for important kinds unless the citizen opted in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +29,7 @@ from api.core import pii, rawsql
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.logging import get_logger
-from notifications import channels, outbox, templates, throttle
+from notifications import channels, outbox, sender, templates, throttle
 from notifications.channels import EXTERNAL
 from notifications.models import InboxMessage
 
@@ -34,6 +39,9 @@ DEFAULT_ORDER = ("wechat", "alipay", "sms")
 SMS_ALL_TOPICS = ("optin", "sms_all")  # (kind, value) of the preference row that opts into SMS for every topic
 PHONE_CONTEXT = "outbox.phone"
 ERROR_PAUSE_SECONDS = 2.0
+FREE_LANES_KEY = "events:free_lanes"  # sorted set: lane id -> when it last polled with no campaign sender beside it
+FREE_LANE_TTL_SECONDS = 2.0  # a free lane says so at every poll (0.2 s); one silent this long is not counted
+FRESH_SECONDS = 0.5  # how long a busy lane leaves a new row to a free one
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ class EventSender:
     def __init__(self, deps: Deps):
         self.deps = deps
         self.task: asyncio.Task | None = None
+        self.lane_id = new_id("lane")
 
     def start(self) -> None:
         """Start polling in the running loop."""
@@ -134,13 +143,17 @@ class EventSender:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down, the outcome is moot
                 pass
             self.task = None
+        try:  # no busy lane leaves rows to this one any more
+            await self.deps.redis.zrem(FREE_LANES_KEY, self.lane_id)
+        except Exception:  # noqa: BLE001 - Redis gone too: the entry lapses by itself within a second
+            pass
 
     async def _run(self) -> None:
         s = self.deps.settings
         failing = False
         while True:
             try:
-                taken = await send_due(self.deps)
+                taken = await send_due(self.deps, leave_fresh=await self.leave_fresh())
                 failing = False
             except asyncio.CancelledError:
                 raise
@@ -153,13 +166,31 @@ class EventSender:
             if taken < s.event_batch_size:
                 await asyncio.sleep(s.event_poll_seconds)
 
+    async def leave_fresh(self, *, busy: bool | None = None) -> bool:
+        """Tell the other lanes whether this one is free (no campaign sender in its process, unless `busy` says);
+        True when it is busy and another lane is free, which then takes the fresh rows."""
+        redis, now = self.deps.redis, time.time()
+        busy = sender.senders_here() > 0 if busy is None else busy
+        pipe = redis.pipeline(transaction=False)
+        if busy:
+            pipe.zrem(FREE_LANES_KEY, self.lane_id)
+        else:
+            pipe.zadd(FREE_LANES_KEY, {self.lane_id: now})
+        pipe.zremrangebyscore(FREE_LANES_KEY, "-inf", now - FREE_LANE_TTL_SECONDS)
+        pipe.zcard(FREE_LANES_KEY)
+        free = (await pipe.execute())[-1]
+        return busy and free > 0
 
-async def send_due(deps: Deps) -> int:
-    """Send one batch of due event rows; how many rows were taken."""
+
+async def send_due(deps: Deps, *, leave_fresh: bool = False) -> int:
+    """Send one batch of due event rows (with `leave_fresh`, only rows queued FRESH_SECONDS ago or earlier); how many
+    rows were taken."""
     s = deps.settings
     claim_id = new_id("clm")
     rows = await outbox.claim_events(claim_id=claim_id, limit=s.event_batch_size,
-                                     lease_seconds=s.delivery_lease_seconds)
+                                     lease_seconds=s.delivery_lease_seconds,
+                                     queued_before=outbox.now() - dt.timedelta(seconds=FRESH_SECONDS)
+                                     if leave_fresh else None)
     if not rows:
         return 0
     for row in rows:

@@ -107,16 +107,19 @@ async def claim(*, campaign_id: str, claim_id: str, limit: int, lease_seconds: i
         [claim_id, t + dt.timedelta(seconds=lease_seconds), campaign_id, due_at, *sorted(skip_channels), limit])
 
 
-async def claim_events(*, claim_id: str, limit: int, lease_seconds: int) -> list[dict]:
-    """Take up to `limit` due event rows (rows of no campaign, on an external channel) for this sender."""
+async def claim_events(*, claim_id: str, limit: int, lease_seconds: int,
+                       queued_before: dt.datetime | None = None) -> list[dict]:
+    """Take up to `limit` due event rows (rows of no campaign, on an external channel) for this sender; with
+    `queued_before`, only rows queued by then."""
     t = now()
     lock = "FOR UPDATE SKIP LOCKED" if rawsql.dialect() == "postgres" else ""
+    age, aged = ("AND created_at <= ?", [queued_before]) if queued_before is not None else ("", [])
     return await rawsql.fetch(
         "UPDATE outbox_delivery SET status = 'claimed', claim_id = ?, lease_until = ? WHERE id IN ("
         "SELECT id FROM outbox_delivery WHERE campaign_id IS NULL AND status = 'queued' "
-        f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at LIMIT ? {lock}) "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) {age} ORDER BY created_at LIMIT ? {lock}) "
         "RETURNING id, person_bidx, citizen_id, channel, topic, attempts, payload",
-        [claim_id, t + dt.timedelta(seconds=lease_seconds), t, limit])
+        [claim_id, t + dt.timedelta(seconds=lease_seconds), t, *aged, limit])
 
 
 async def retry_or_expire(rows: list[dict], *, bound_seconds: int, error: str) -> set[str]:

@@ -27,7 +27,9 @@ log = get_logger("notifications.sender")
 HEARTBEAT_KEY = "push:alive:{}"
 QUOTA_PAUSE_SECONDS = channels.QUOTA_PAUSE_SECONDS
 
-__all__ = ["CampaignRun", "expect_senders", "send_campaign", "sender_alive"]
+__all__ = ["CampaignRun", "expect_senders", "send_campaign", "sender_alive", "senders_here"]
+
+_running_here = 0  # campaign senders at work in this process
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,23 @@ async def expect_senders(redis, campaign_id: str, *, seconds: int) -> None:
     await redis.set(HEARTBEAT_KEY.format(campaign_id), "starting", ex=max(2, seconds))
 
 
+def senders_here() -> int:
+    """How many campaign senders this process is running now (the event lane leaves fresh events to a process
+    running none)."""
+    return _running_here
+
+
 async def send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
     """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
+    global _running_here
+    _running_here += 1
+    try:
+        return await _send_campaign(deps=deps, campaign=campaign)
+    finally:
+        _running_here -= 1
+
+
+async def _send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
     s, campaign_id = deps.settings, campaign.campaign_id
     claim_id, totals = new_id("clm"), Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
