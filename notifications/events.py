@@ -153,7 +153,7 @@ class EventSender:
         failing = False
         while True:
             try:
-                taken = await send_due(self.deps, leave_fresh=await self.leave_fresh())
+                taken = await send_due(self.deps, leave_fresh=await self._leave_fresh_or_not())
                 failing = False
             except asyncio.CancelledError:
                 raise
@@ -165,6 +165,13 @@ class EventSender:
                 continue
             if taken < s.event_batch_size:
                 await asyncio.sleep(s.event_poll_seconds)
+
+    async def _leave_fresh_or_not(self) -> bool:
+        # The hand-over is an optimisation: with Redis out of reach this lane sends everything itself.
+        try:
+            return await self.leave_fresh()
+        except Exception:  # noqa: BLE001 - any Redis failure: the database alone still carries the lane
+            return False
 
     async def leave_fresh(self, *, busy: bool | None = None) -> bool:
         """Tell the other lanes whether this one is free (no campaign sender in its process, unless `busy` says);
