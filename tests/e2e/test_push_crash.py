@@ -247,7 +247,7 @@ async def test_sigkill_amid_a_campaign_and_events_loses_nothing_and_doubles_noth
     by_status = collections.Counter(r.status for r in rows)
     assert len(rows) == PEOPLE and set(by_status) <= {"sent", "uncertain"}, by_status
     assert by_status["uncertain"] <= 2 * CONCURRENCY, by_status
-    sms_policy = templates.of(live.app.ctx.deps).template_id("policy_push", "sms")
+    sms_policy = templates.of(live.app.ctx.deps).template_id("grant_recorded", "sms")  # an auto grant's message
     sms_event = templates.of(live.app.ctx.deps).template_id(EVENT_KIND, "sms")
     wechat_event = templates.of(live.app.ctx.deps).template_id(EVENT_KIND, "wechat")
     sms_log, wechat_log = await sandbox_messages(client, "sms"), await sandbox_messages(client, "wechat")
