@@ -18,6 +18,7 @@ import api.core.jobs
 import api.policies.jobs
 import auth.jobs
 from api.core.deps import Deps
+from api.core.jobs import cancel_and_wait
 from api.core.logging import configure_logging, get_logger
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
@@ -97,12 +98,7 @@ class InlineWorker:
     async def stop(self) -> None:
         """Stop polling; jobs cut off here run again on the next start (arq re-queues in-flight jobs)."""
         await self.events.stop()
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down, the outcome is moot
-                pass
+        await cancel_and_wait(self.task)
         # This closes the job pool too; close_deps closing it again is harmless.
         await self.worker.close()
 

@@ -28,6 +28,7 @@ from typing import Any
 from api.core import pii, rawsql
 from api.core.deps import Deps
 from api.core.ids import new_id
+from api.core.jobs import cancel_and_wait
 from api.core.logging import get_logger
 from notifications import channels, outbox, sender, templates, throttle
 from notifications.channels import EXTERNAL
@@ -136,13 +137,8 @@ class EventSender:
 
     async def stop(self) -> None:
         """Stop polling; rows held at this moment go back to the queue when their lease lapses."""
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down, the outcome is moot
-                pass
-            self.task = None
+        await cancel_and_wait(self.task)
+        self.task = None
         try:  # no busy lane leaves rows to this one any more
             await self.deps.redis.zrem(FREE_LANES_KEY, self.lane_id)
         except Exception:  # noqa: BLE001 - Redis gone too: the entry lapses by itself within a second

@@ -119,6 +119,17 @@ async def _give_up(ctx, args: tuple, *, name: str, reason: str, on_failure: Fail
         log.error("job_failure_not_recorded", job=name, reason=reason, error_type=type(exc).__name__)
 
 
+async def cancel_and_wait(task: asyncio.Task | None) -> None:
+    """Cancel a background loop and wait for it to end, whatever it ends with (the process is shutting down)."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down, the outcome is moot
+        pass
+
+
 def days_ago(days: float) -> dt.datetime:
     """The moment `days` ago, in the zone ORM filters compare stored times in."""
     return db.as_stored(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))
