@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import Q
 
 from api.admin.models import ROLES, AdminAccount
-from api.core import audit
+from api.core import audit, rawsql
 from api.core.errors import AppError, Unauthorized, ValidationFailed
 
 # argon2id, memory-hard: 64 MiB and 3 passes per hash.
@@ -86,24 +87,40 @@ async def check_password(*, username: str, password: str) -> PasswordCheck:
     return PasswordCheck(account=account, locked=False, correct=await _verify(account.password_hash, password))
 
 
+# One statement counts a failure and locks at the limit, so concurrent wrong passwords cannot all read the same
+# count: the row lock (PostgreSQL) or the write lock (SQLite) orders them, and each sees the others' increments.
+# A lock that has run out starts the count afresh.
+_COUNT_FAILURE = (
+    "UPDATE admin_account SET "
+    "failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, "
+    "locked_until = CASE WHEN (CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END) >= ? "
+    "THEN {until} ELSE NULL END "
+    "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failed_logins"
+)
+
+
 async def settle_login(*, check: PasswordCheck, max_failures: int, lock_minutes: int) -> AdminAccount:
-    """The account a correct password opened; otherwise counts the failure, locks the account after
-    `max_failures`, and raises 401 `invalid_credentials` or 423 `account_locked`."""
+    """The account a correct password opened; otherwise counts the failure atomically (the `max_failures`th locks
+    the account) and raises 401 `invalid_credentials`, or 423 `account_locked` once it is locked."""
     account = check.account
     if account is None:
         raise InvalidCredentials()
     if check.locked:
         raise AccountLocked()
+    now = _now()
     if not check.correct:
-        failures = account.failed_logins + 1
-        locked_until = _now() + dt.timedelta(minutes=lock_minutes) if failures >= max_failures else None
-        await AdminAccount.filter(id=account.id).update(
-            failed_logins=0 if locked_until else failures, locked_until=locked_until
-        )
-        if locked_until:
+        # PostgreSQL types a bare parameter in a CASE as text.
+        until = "CAST(? AS TIMESTAMPTZ)" if rawsql.dialect() == "postgres" else "?"
+        until_at = now + dt.timedelta(minutes=lock_minutes)
+        rows = await rawsql.fetch(_COUNT_FAILURE.format(until=until), [max_failures, until_at, account.id, now])
+        if not rows:  # locked by a concurrent failure since the password was checked
             raise AccountLocked()
         raise InvalidCredentials()
-    await AdminAccount.filter(id=account.id).update(failed_logins=0, locked_until=None, last_login_at=_now())
+    # Conditional too: a right password checked while concurrent failures locked the account does not unlock it.
+    opened = await AdminAccount.filter(id=account.id).filter(Q(locked_until=None) | Q(locked_until__lte=now)).update(
+        failed_logins=0, locked_until=None, last_login_at=now)
+    if not opened:
+        raise AccountLocked()
     return account
 
 
