@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from api.admin.models import ROLES, AdminAccount
 from api.core import audit, rawsql
-from api.core.errors import AppError, Unauthorized, ValidationFailed
+from api.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
+from api.core.ids import MAX_LENGTH
 
 # argon2id, memory-hard: 64 MiB and 3 passes per hash.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
@@ -129,6 +131,74 @@ async def get(*, admin_id: str) -> AdminAccount:
     account = await AdminAccount.get_or_none(id=admin_id)
     if account is None or account.disabled:
         raise Unauthorized()
+    return account
+
+
+async def current_grants(*, admin_id: str) -> tuple[list[str], list[str]] | None:
+    """The account's roles and departments as they are now; None when it is gone or disabled."""
+    row = await AdminAccount.filter(id=admin_id, disabled=False).first().values("roles", "depts")
+    return (row["roles"], row["depts"]) if row else None
+
+
+class OwnAccount(Conflict):
+    code, message = "own_account", "不能停用或修改自己的账号角色，请由其他超级管理员操作"
+
+
+async def _managed(*, actor, admin_id: str) -> AdminAccount:
+    """The account a super admin acts on, locked for the change; 404 when there is none."""
+    account = None
+    if len(admin_id) <= MAX_LENGTH:  # a longer one names nothing (and would fail the column's length check)
+        account = await AdminAccount.filter(id=admin_id).select_for_update().first()
+    if account is None:
+        raise NotFound("工作人员账号不存在")
+    return account
+
+
+def staff_read(account: AdminAccount) -> dict:
+    """The account as the staff routes answer it."""
+    return {"id": account.id, "username": account.username, "roles": account.roles, "depts": account.depts,
+            "disabled": account.disabled, "locked_until": account.locked_until}
+
+
+async def update_grants(*, actor, admin_id: str, roles: list[str] | None, depts: list[str] | None) -> AdminAccount:
+    """Change a staff account's roles and/or departments (live sessions see them on their next request); audited."""
+    async with in_transaction():
+        account = await _managed(actor=actor, admin_id=admin_id)
+        new_roles = account.roles if roles is None else list(dict.fromkeys(roles))
+        new_depts = account.depts if depts is None else list(dict.fromkeys(depts))
+        validate_roles(new_roles, new_depts)
+        if account.id == actor.actor_id and new_roles != account.roles:
+            raise OwnAccount()
+        before = {"roles": account.roles, "depts": account.depts}
+        account.roles, account.depts = new_roles, new_depts
+        await account.save(update_fields=["roles", "depts"])
+        await audit.record_for(actor, action="admin.staff.update", target_type="admin", target_id=account.id,
+                               detail={"before": before, "after": {"roles": new_roles, "depts": new_depts}})
+    return account
+
+
+async def set_disabled(*, actor, admin_id: str, disabled: bool) -> AdminAccount:
+    """Disable or enable a staff account and audit it, in the caller's transaction (which also ends its sessions)."""
+    account = await _managed(actor=actor, admin_id=admin_id)
+    if account.id == actor.actor_id:
+        raise OwnAccount()
+    account.disabled = disabled
+    await account.save(update_fields=["disabled"])
+    await audit.record_for(actor, action="admin.staff.disable" if disabled else "admin.staff.enable",
+                           target_type="admin", target_id=account.id)
+    return account
+
+
+async def unlock(*, actor, admin_id: str) -> AdminAccount:
+    """End a staff account's lock-out and clear its failure count; audited."""
+    async with in_transaction():
+        account = await _managed(actor=actor, admin_id=admin_id)
+        detail = {"locked_until": account.locked_until.isoformat() if account.locked_until else None,
+                  "failed_logins": account.failed_logins}
+        account.failed_logins, account.locked_until = 0, None
+        await account.save(update_fields=["failed_logins", "locked_until"])
+        await audit.record_for(actor, action="admin.staff.unlock", target_type="admin", target_id=account.id,
+                               detail=detail)
     return account
 
 
