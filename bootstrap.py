@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.admin import service as admin_service
 from api.citizens import service as citizens_service
 from api.core import db, pii
 from api.core.deps import Deps
@@ -28,7 +29,7 @@ async def open_deps(settings: Settings) -> Deps:
         platforms=create_platforms(settings),
         tokens=TokenService(private_key_pem=settings.jwt_private_key, issuer=settings.jwt_issuer,
                             access_ttl=settings.access_token_ttl_seconds),
-        delegations=citizens_service.delegated_level,
+        delegations=citizens_service.delegated_level, staff=admin_service.current_grants,
     )
     notification_templates.of(deps)  # a bad message template stops the start, not a send
     return deps

@@ -69,6 +69,7 @@ def _register(app: Sanic, settings: Settings) -> None:
     from api.policies.admin_views import bp as policies_admin_bp
     from api.policies.views import bp as policies_bp
     from auth.views import bp as auth_bp
+    from auth.views import staff_accounts_bp
     from auth.views import staff_bp as staff_auth_bp
     from miniapp_handlers.sandbox import create_sandbox_blueprint
     from notifications.views import bp as inbox_bp
@@ -83,7 +84,7 @@ def _register(app: Sanic, settings: Settings) -> None:
     app_setup.install(app)
     for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
                inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
-               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp):
+               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         app.blueprint(create_sandbox_blueprint(settings))

@@ -130,3 +130,14 @@ async def logout(*, deps: Deps, session_id: str) -> None:
     """End a session: its refresh tokens are revoked and its live access tokens refused."""
     await tokens.revoke_family(family_id=session_id, redis=deps.redis,
                                access_ttl=deps.settings.access_token_ttl_seconds)
+
+
+async def set_staff_disabled(*, deps: Deps, actor, admin_id: str, disabled: bool) -> dict:
+    """Disable a staff account and end its sessions (refresh tokens revoked, live access tokens refused), or
+    enable it again (it signs in afresh); audited."""
+    async with in_transaction():
+        account = await admin_service.set_disabled(actor=actor, admin_id=admin_id, disabled=disabled)
+        sessions = await tokens.revoke_subject(subject_type=STAFF.type, subject_id=account.id) if disabled else []
+    await tokens.refuse_sessions(family_ids=sessions, redis=deps.redis,
+                                 access_ttl=deps.settings.access_token_ttl_seconds)
+    return admin_service.staff_read(account)

@@ -152,3 +152,21 @@ async def revoke_family(*, family_id: str, redis, access_ttl: int) -> None:
     async with in_transaction():
         await RefreshToken.filter(family_id=family_id, revoked_at=None).update(revoked_at=_now())
     await redis.set(REVOKED_SESSION_KEY.format(family_id), "1", ex=access_ttl + 60)
+
+
+async def revoke_subject(*, subject_type: str, subject_id: str) -> list[str]:
+    """Revoke every refresh token of an account, in the caller's transaction; the session ids it had (hand them
+    to `refuse_sessions` once committed)."""
+    rows = RefreshToken.filter(subject_type=subject_type, subject_id=subject_id, revoked_at=None)
+    families = sorted(set(await rows.values_list("family_id", flat=True)))
+    await rows.update(revoked_at=_now())
+    return families
+
+
+async def refuse_sessions(*, family_ids: list[str], redis, access_ttl: int) -> None:
+    """Refuse the live access tokens of these sessions."""
+    if family_ids:
+        async with redis.pipeline(transaction=False) as pipe:
+            for family_id in family_ids:
+                pipe.set(REVOKED_SESSION_KEY.format(family_id), "1", ex=access_ttl + 60)
+            await pipe.execute()

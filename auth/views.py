@@ -5,7 +5,8 @@ from __future__ import annotations
 from sanic import Blueprint, empty
 from sanic_ext import openapi
 
-from api.admin.schemas import AdminLogin, AdminRefresh, AdminTokens
+from api.admin import service as admin_service
+from api.admin.schemas import AdminLogin, AdminRefresh, AdminTokens, StaffRead, StaffUpdate
 from api.core.guards import admin_required, citizen_required
 from api.core.http import client_ip, doc, parse, respond
 from auth import service
@@ -13,6 +14,8 @@ from auth.schemas import AlipayLogin, CitizenTokens, Jwks, RefreshRequest, Token
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 staff_bp = Blueprint("admin_auth", url_prefix="/api/v1/admin/auth")
+# Managing staff accounts lives here rather than in api.admin: disabling one ends its sessions, which are auth's.
+staff_accounts_bp = Blueprint("admin_staff", url_prefix="/api/v1/admin/staff")
 
 
 async def _citizen_login(request, platform: str, code: str, phone_credential):
@@ -88,3 +91,45 @@ async def staff_refresh(request):
 async def staff_logout(request):
     await service.logout(deps=request.app.ctx.deps, session_id=request.ctx.actor.session_id)
     return empty()
+
+
+_TAKES_EFFECT = "变更对该账号已登录的会话立即生效（每次请求读取账号当前的角色、部门与停用状态）。仅超级管理员可操作；" \
+                "不能对自己的账号停用或改角色（409 own_account）。"
+
+
+@staff_accounts_bp.patch("/<admin_id:str>")
+@doc("修改工作人员的角色和/或所属部门", body=StaffUpdate, response=StaffRead, errors=(401, 403, 404, 409, 422),
+     tag="admin", secured="admin", description=_TAKES_EFFECT)
+@admin_required("super_admin")
+async def update_staff(request, admin_id: str):
+    body = parse(request, StaffUpdate)
+    account = await admin_service.update_grants(actor=request.ctx.actor, admin_id=admin_id, roles=body.roles,
+                                                depts=body.depts)
+    return respond(admin_service.staff_read(account))
+
+
+@staff_accounts_bp.post("/<admin_id:str>/disable")
+@doc("停用工作人员账号：其刷新令牌立即注销，访问令牌下一次请求即 401", response=StaffRead,
+     errors=(401, 403, 404, 409), tag="admin", secured="admin", description=_TAKES_EFFECT)
+@admin_required("super_admin")
+async def disable_staff(request, admin_id: str):
+    return respond(await service.set_staff_disabled(deps=request.app.ctx.deps, actor=request.ctx.actor,
+                                                    admin_id=admin_id, disabled=True))
+
+
+@staff_accounts_bp.post("/<admin_id:str>/enable")
+@doc("重新启用工作人员账号（需重新登录；停用前的会话不恢复）", response=StaffRead, errors=(401, 403, 404, 409),
+     tag="admin", secured="admin", description=_TAKES_EFFECT)
+@admin_required("super_admin")
+async def enable_staff(request, admin_id: str):
+    return respond(await service.set_staff_disabled(deps=request.app.ctx.deps, actor=request.ctx.actor,
+                                                    admin_id=admin_id, disabled=False))
+
+
+@staff_accounts_bp.post("/<admin_id:str>/unlock")
+@doc("解除工作人员账号因连续登录失败的锁定，并清零失败次数", response=StaffRead, errors=(401, 403, 404),
+     tag="admin", secured="admin")
+@admin_required("super_admin")
+async def unlock_staff(request, admin_id: str):
+    account = await admin_service.unlock(actor=request.ctx.actor, admin_id=admin_id)
+    return respond(admin_service.staff_read(account))

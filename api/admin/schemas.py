@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,24 @@ class AdminRead(BaseModel):
     username: str
     roles: list[str]
     depts: list[str]
+
+
+class StaffRead(BaseModel):
+    """A staff account as a super admin manages it."""
+
+    id: str
+    username: str
+    roles: list[str]
+    depts: list[str]
+    disabled: bool
+    locked_until: dt.datetime | None
+
+
+class StaffUpdate(BaseModel):
+    """New roles and/or departments of a staff account (a field left out keeps its value)."""
+
+    roles: list[str] | None = Field(default=None, max_length=10)
+    depts: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=50)
 
 
 class AdminTokens(BaseModel):

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from api.admin.models import ROLES, AdminAccount
-from api.core import audit
-from api.core.errors import AppError, Unauthorized, ValidationFailed
+from api.core import audit, rawsql
+from api.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
+from api.core.ids import MAX_LENGTH
 
 # argon2id, memory-hard: 64 MiB and 3 passes per hash.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
@@ -86,24 +89,40 @@ async def check_password(*, username: str, password: str) -> PasswordCheck:
     return PasswordCheck(account=account, locked=False, correct=await _verify(account.password_hash, password))
 
 
+# One statement counts a failure and locks at the limit, so concurrent wrong passwords cannot all read the same
+# count: the row lock (PostgreSQL) or the write lock (SQLite) orders them, and each sees the others' increments.
+# A lock that has run out starts the count afresh.
+_COUNT_FAILURE = (
+    "UPDATE admin_account SET "
+    "failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, "
+    "locked_until = CASE WHEN (CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END) >= ? "
+    "THEN {until} ELSE NULL END "
+    "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failed_logins"
+)
+
+
 async def settle_login(*, check: PasswordCheck, max_failures: int, lock_minutes: int) -> AdminAccount:
-    """The account a correct password opened; otherwise counts the failure, locks the account after
-    `max_failures`, and raises 401 `invalid_credentials` or 423 `account_locked`."""
+    """The account a correct password opened; otherwise counts the failure atomically (the `max_failures`th locks
+    the account) and raises 401 `invalid_credentials`, or 423 `account_locked` once it is locked."""
     account = check.account
     if account is None:
         raise InvalidCredentials()
     if check.locked:
         raise AccountLocked()
+    now = _now()
     if not check.correct:
-        failures = account.failed_logins + 1
-        locked_until = _now() + dt.timedelta(minutes=lock_minutes) if failures >= max_failures else None
-        await AdminAccount.filter(id=account.id).update(
-            failed_logins=0 if locked_until else failures, locked_until=locked_until
-        )
-        if locked_until:
+        # PostgreSQL types a bare parameter in a CASE as text.
+        until = "CAST(? AS TIMESTAMPTZ)" if rawsql.dialect() == "postgres" else "?"
+        until_at = now + dt.timedelta(minutes=lock_minutes)
+        rows = await rawsql.fetch(_COUNT_FAILURE.format(until=until), [max_failures, until_at, account.id, now])
+        if not rows:  # locked by a concurrent failure since the password was checked
             raise AccountLocked()
         raise InvalidCredentials()
-    await AdminAccount.filter(id=account.id).update(failed_logins=0, locked_until=None, last_login_at=_now())
+    # Conditional too: a right password checked while concurrent failures locked the account does not unlock it.
+    opened = await AdminAccount.filter(id=account.id).filter(Q(locked_until=None) | Q(locked_until__lte=now)).update(
+        failed_logins=0, locked_until=None, last_login_at=now)
+    if not opened:
+        raise AccountLocked()
     return account
 
 
@@ -112,6 +131,74 @@ async def get(*, admin_id: str) -> AdminAccount:
     account = await AdminAccount.get_or_none(id=admin_id)
     if account is None or account.disabled:
         raise Unauthorized()
+    return account
+
+
+async def current_grants(*, admin_id: str) -> tuple[list[str], list[str]] | None:
+    """The account's roles and departments as they are now; None when it is gone or disabled."""
+    row = await AdminAccount.filter(id=admin_id, disabled=False).first().values("roles", "depts")
+    return (row["roles"], row["depts"]) if row else None
+
+
+class OwnAccount(Conflict):
+    code, message = "own_account", "不能停用或修改自己的账号角色，请由其他超级管理员操作"
+
+
+async def _managed(*, actor, admin_id: str) -> AdminAccount:
+    """The account a super admin acts on, locked for the change; 404 when there is none."""
+    account = None
+    if len(admin_id) <= MAX_LENGTH:  # a longer one names nothing (and would fail the column's length check)
+        account = await AdminAccount.filter(id=admin_id).select_for_update().first()
+    if account is None:
+        raise NotFound("工作人员账号不存在")
+    return account
+
+
+def staff_read(account: AdminAccount) -> dict:
+    """The account as the staff routes answer it."""
+    return {"id": account.id, "username": account.username, "roles": account.roles, "depts": account.depts,
+            "disabled": account.disabled, "locked_until": account.locked_until}
+
+
+async def update_grants(*, actor, admin_id: str, roles: list[str] | None, depts: list[str] | None) -> AdminAccount:
+    """Change a staff account's roles and/or departments (live sessions see them on their next request); audited."""
+    async with in_transaction():
+        account = await _managed(actor=actor, admin_id=admin_id)
+        new_roles = account.roles if roles is None else list(dict.fromkeys(roles))
+        new_depts = account.depts if depts is None else list(dict.fromkeys(depts))
+        validate_roles(new_roles, new_depts)
+        if account.id == actor.actor_id and new_roles != account.roles:
+            raise OwnAccount()
+        before = {"roles": account.roles, "depts": account.depts}
+        account.roles, account.depts = new_roles, new_depts
+        await account.save(update_fields=["roles", "depts"])
+        await audit.record_for(actor, action="admin.staff.update", target_type="admin", target_id=account.id,
+                               detail={"before": before, "after": {"roles": new_roles, "depts": new_depts}})
+    return account
+
+
+async def set_disabled(*, actor, admin_id: str, disabled: bool) -> AdminAccount:
+    """Disable or enable a staff account and audit it, in the caller's transaction (which also ends its sessions)."""
+    account = await _managed(actor=actor, admin_id=admin_id)
+    if account.id == actor.actor_id:
+        raise OwnAccount()
+    account.disabled = disabled
+    await account.save(update_fields=["disabled"])
+    await audit.record_for(actor, action="admin.staff.disable" if disabled else "admin.staff.enable",
+                           target_type="admin", target_id=account.id)
+    return account
+
+
+async def unlock(*, actor, admin_id: str) -> AdminAccount:
+    """End a staff account's lock-out and clear its failure count; audited."""
+    async with in_transaction():
+        account = await _managed(actor=actor, admin_id=admin_id)
+        detail = {"locked_until": account.locked_until.isoformat() if account.locked_until else None,
+                  "failed_logins": account.failed_logins}
+        account.failed_logins, account.locked_until = 0, None
+        await account.save(update_fields=["failed_logins", "locked_until"])
+        await audit.record_for(actor, action="admin.staff.unlock", target_type="admin", target_id=account.id,
+                               detail=detail)
     return account
 
 

@@ -12,6 +12,8 @@ from api.core.storage import FileStorage
 
 # (principal_id, agent_id, scope) -> the level the agent acts at for the principal, or None without a mandate.
 DelegationCheck = Callable[..., Awaitable[int | None]]
+# (admin_id) -> the staff member's current (roles, depts), or None when the account is gone or disabled.
+StaffLookup = Callable[..., Awaitable[tuple[list[str], list[str]] | None]]
 
 
 @dataclass(eq=False)
@@ -28,6 +30,7 @@ class Deps:
     platforms: Mapping[str, Any]  # "wechat", "alipay", "sms": miniapp_handlers clients
     tokens: Any  # auth.tokens.TokenService: signs and checks access tokens
     delegations: DelegationCheck  # the citizens' mandates (亲友代办), for the request guards
+    staff: StaffLookup  # the staff accounts' current roles and departments, for the request guards
     # Per-process state a domain derives once from the fields above (code key rings, group-commit batchers,
     # signing keys), each under the domain's own name: see e.g. api.codes.runtime.
     state: dict[str, Any] = field(default_factory=dict)

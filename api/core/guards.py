@@ -1,8 +1,8 @@
 """Request guards: who is calling (citizen, agent for a citizen, admin) and what they may do.
 
 They import no domain: the access token is checked by `deps.tokens`, the session-revocation marker and any
-key the route wants are read through `deps.redis_reads`, and an agent's mandate (亲友代办) is asked of
-`deps.delegations`.
+key the route wants are read through `deps.redis_reads`, an agent's mandate (亲友代办) is asked of
+`deps.delegations` and a staff member's current roles and departments of `deps.staff`.
 """
 
 from __future__ import annotations
@@ -92,13 +92,18 @@ async def authenticate_citizen(request, *, scope: str | None, also_read=None) ->
 
 
 async def authenticate_admin(request, *, roles: tuple[str, ...]) -> Actor:
-    """The staff member behind an admin access token, holding one of `roles` (any role if empty)."""
+    """The staff member behind an admin access token, holding one of `roles` (any role if empty) now."""
     claims, _ = await _claims(request, ADMIN_AUDIENCE)
-    held = claims.get("roles", [])
+    # Roles, departments and the disabled flag are read from the account on every request, not from the token:
+    # a change by an admin holds at once in every worker, with no cache to invalidate (staff calls are few).
+    current = await request.app.ctx.deps.staff(admin_id=claims["sub"])
+    if current is None:
+        raise InvalidToken("账号已停用，请联系管理员")
+    held, depts = current
     if roles and not (set(roles) & set(held)):
         raise Forbidden("当前账号的角色无权执行此操作")
-    return Actor(kind="admin", actor_id=claims["sub"], session_id=claims["sid"], roles=held,
-                 depts=claims.get("depts", []), request_id=request.ctx.request_id, ip=client_ip(request))
+    return Actor(kind="admin", actor_id=claims["sub"], session_id=claims["sid"], roles=list(held), depts=list(depts),
+                 request_id=request.ctx.request_id, ip=client_ip(request))
 
 
 def citizen_required(scope: str | None = None, *, also_read=None):
