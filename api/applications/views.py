@@ -70,7 +70,7 @@ async def list_applications(request):
     return respond(page.body())
 
 
-@bp.get("/applications/<application_id:str>")
+@bp.get("/applications/<application_id:id>")
 @doc("办件详情：时间线、子办件、到期日、sla_state、寄递单号；?reveal=true 本人查看明文（记入审计）",
      response=ApplicationRead, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -80,7 +80,7 @@ async def get_application(request, application_id: str):
     return respond(await service.read(actor=actor, application_id=application_id, reveal=reveal))
 
 
-@bp.post("/applications/<application_id:str>/supplement")
+@bp.post("/applications/<application_id:id>/supplement")
 @doc("补正：提交要求补正的材料或表单字段（也用于补交容缺材料）", body=SupplementIn, response=ApplicationRead,
      errors=(401, 404, 409, 422), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -91,7 +91,7 @@ async def supplement(request, application_id: str):
     return respond(answer)
 
 
-@bp.post("/applications/<application_id:str>/withdraw")
+@bp.post("/applications/<application_id:id>/withdraw")
 @doc("撤回尚未作出决定的办件", response=ApplicationRead, errors=(401, 404, 409), tag="applications",
      secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -99,7 +99,7 @@ async def withdraw(request, application_id: str):
     return respond(await service.withdraw(actor=request.ctx.actor, application_id=application_id))
 
 
-@bp.post("/applications/<application_id:str>/rating")
+@bp.post("/applications/<application_id:id>/rating")
 @doc("好差评：办结后评价一次（1-5 分）；1、2 分生成整改单", body=RatingIn, status=201, errors=(401, 404, 409, 422),
      tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -127,14 +127,14 @@ async def list_drafts(request):
     return respond(page.body())
 
 
-@bp.get("/drafts/<draft_id:str>")
+@bp.get("/drafts/<draft_id:id>")
 @doc("草稿详情", response=DraftRead, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def get_draft(request, draft_id: str):
     return respond(await drafts.read(citizen_id=request.ctx.actor.citizen_id, draft_id=draft_id))
 
 
-@bp.put("/drafts/<draft_id:str>")
+@bp.put("/drafts/<draft_id:id>")
 @doc("更新草稿", body=DraftIn, response=DraftRead, errors=(401, 404, 422), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def update_draft(request, draft_id: str):
@@ -142,7 +142,7 @@ async def update_draft(request, draft_id: str):
     return respond(await drafts.save(citizen_id=request.ctx.actor.citizen_id, body=body, draft_id=draft_id))
 
 
-@bp.delete("/drafts/<draft_id:str>")
+@bp.delete("/drafts/<draft_id:id>")
 @doc("删除草稿", status=204, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def delete_draft(request, draft_id: str):

@@ -64,7 +64,7 @@ async def list_certificates(request):
     return respond(page.body())
 
 
-@bp.get("/certificates/<certificate_id:str>")
+@bp.get("/certificates/<certificate_id:id>")
 @doc("证明详情", response=CertificateRead, errors=(401, 404), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def get_certificate(request, certificate_id: str):
@@ -73,7 +73,7 @@ async def get_certificate(request, certificate_id: str):
     return respond(service.record(cert, base_url=deps.settings.public_base_url, now=deps.clock()))
 
 
-@bp.get("/certificates/<certificate_id:str>/pdf")
+@bp.get("/certificates/<certificate_id:id>/pdf")
 @doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def certificate_pdf(request, certificate_id: str):
@@ -92,7 +92,7 @@ async def list_licenses(request):
     return respond({"items": [wallet.masked(e) for e in entries]})
 
 
-@bp.post("/licenses/<license_id:str>/presentations")
+@bp.post("/licenses/<license_id:id>/presentations")
 @doc("亮证：只出示所选字段的短时签名二维码（默认 120 秒）", body=PresentationCreate, response=PresentationRead,
      status=201, errors=(401, 404, 422), tag="certificates", secured="citizen")
 @citizen_required(scope="licenses")
@@ -130,7 +130,7 @@ async def verify(request):
     return respond({k: v for k, v in answer.items() if v is not None})
 
 
-@bp.get("/verify/<serial:str>")
+@bp.get("/verify/<serial:code>")
 @doc("电子证明二维码中的核验地址（无需登录，限流）", response=VerifyRead, errors=(429,), tag="certificates")
 async def verify_by_serial(request, serial: str):
     cached = await _limit(request, serial)
@@ -151,7 +151,7 @@ async def staff_certificates(request):
     return respond(page.body())
 
 
-@admin_bp.post("/certificates/<certificate_id:str>/actions")
+@admin_bp.post("/certificates/<certificate_id:id>/actions")
 @doc("审核或撤销证明：approve、reject、revoke（撤销立即生效；reject、revoke 须写明理由）；"
      "每项决定向持证人发送一条消息，重复操作为 409，不再发送", body=CertificateAction, response=CertificateRead,
      errors=(401, 403, 404, 409, 422), tag="admin", secured="admin")

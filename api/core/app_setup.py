@@ -9,6 +9,7 @@ from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic_ext.extensions.openapi.types import String
 
 from api.core import db, ids, metrics
 from api.core.errors import AppError
@@ -43,8 +44,33 @@ def render_error(request, exc: Exception) -> HTTPResponse:
     return respond(body, status=status, headers=headers)
 
 
+class PathSegment(String):
+    """A route parameter type: the router calls it on the segment (ValueError is its 404), /openapi.json shows it as a
+    string of this pattern and length."""
+
+    def __init__(self, name: str, pattern: re.Pattern, max_length: int):
+        super().__init__(pattern=f"^{pattern.pattern}$", maxLength=max_length)
+        self.__name__ = name  # the router's generated matcher calls the cast by this name
+        self._pattern = pattern
+
+    def __call__(self, value: str) -> str:
+        if not self._pattern.fullmatch(value):
+            raise ValueError(f"not {self.__name__}")
+        return value
+
+
+def register_path_types(app) -> None:
+    """The route parameter types `<x:id>` and `<x:code>`: a path segment no id or code column could hold is 404 from
+    the router, before any guard or handler (the ORM would fail its length check with a 500)."""
+    app.router.register_pattern("id", PathSegment("id_segment", ids.ID_PATTERN, ids.MAX_LENGTH), ids.ID_PATTERN)
+    app.router.register_pattern("code", PathSegment("code_segment", ids.CODE_PATTERN, ids.CODE_MAX_LENGTH),
+                                ids.CODE_PATTERN)
+
+
 def install(app) -> None:
-    """Request ids, access logs, metrics and the error handler."""
+    """Path parameter types, request ids, access logs, metrics and the error handler (before any blueprint: a route
+    naming a type the router does not know yet would take its label for a regular expression)."""
+    register_path_types(app)
 
     @app.on_request(priority=100)
     async def _start(request):
