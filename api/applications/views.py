@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sanic import Blueprint, empty
 
 from api.applications import drafts, files, ratings, service
@@ -21,7 +19,7 @@ from api.applications.schemas import (
 from api.core import idempotency
 from api.core.errors import ValidationFailed
 from api.core.guards import citizen_required
-from api.core.http import doc, parse, respond
+from api.core.http import doc, json_object, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("applications", url_prefix="/api/v1")
@@ -55,7 +53,7 @@ async def submit(request):
     body = parse(request, ApplicationCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     status, answer = await service.submit(actor=request.ctx.actor, body=body, idempotency_key=key,
-                                          raw=json.loads(request.body), redis=request.app.ctx.deps.redis,
+                                          raw=json_object(request), redis=request.app.ctx.deps.redis,
                                           home_region=request.app.ctx.deps.settings.home_region)
     return respond(answer, status=status)
 

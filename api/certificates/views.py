@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from sanic import Blueprint, raw
@@ -22,7 +21,7 @@ from api.certificates.schemas import (
 )
 from api.core import idempotency, ratelimit
 from api.core.guards import admin_required, citizen_required
-from api.core.http import client_ip, doc, parse, respond
+from api.core.http import client_ip, doc, json_object, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
@@ -50,7 +49,7 @@ async def request_certificate(request):
     body = parse(request, CertificateCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     answer = await service.request(actor=request.ctx.actor, type_code=body.type_code, purpose=body.purpose,
-                                   idempotency_key=key, raw=json.loads(request.body), deps=request.app.ctx.deps)
+                                   idempotency_key=key, raw=json_object(request), deps=request.app.ctx.deps)
     return respond(answer, status=201)
 
 

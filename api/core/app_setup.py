@@ -13,7 +13,7 @@ from sanic_ext.extensions.openapi.types import String
 
 from api.core import db, ids, metrics
 from api.core.errors import AppError
-from api.core.http import respond
+from api.core.http import refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
 
 log = get_logger("api.http")
@@ -78,6 +78,7 @@ def install(app) -> None:
         request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else ids.request_id()
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
+        refuse_nul_in_query(request)
 
     @app.on_response(priority=100)
     async def _finish(request, response):

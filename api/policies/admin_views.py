@@ -3,13 +3,11 @@ registry, and citizens' correction requests."""
 
 from __future__ import annotations
 
-import json
-
 from sanic import Blueprint
 
 from api.core import idempotency
 from api.core.guards import admin_required
-from api.core.http import doc, parse, respond
+from api.core.http import doc, json_object, parse, respond
 from api.core.pagination import page_request
 from api.policies import attributes, corrections, service
 from api.policies.schemas import (
@@ -70,7 +68,7 @@ async def preview(request, policy_id: str):
 @admin_required(*POLICY_ROLES)
 async def publish(request, policy_id: str):
     key = idempotency.check_key(request.headers.get("idempotency-key"))
-    raw = json.loads(request.body) if request.body else {}
+    raw = json_object(request)
     answer = await service.publish(actor=request.ctx.actor, policy_id=policy_id, idempotency_key=key, raw=raw,
                                    jobs=request.app.ctx.deps.jobs, queue_name=request.app.ctx.deps.settings.job_queue)
     return respond(answer, status=202)
