@@ -2,9 +2,10 @@
 JSON value that is not an object, a body that is no JSON or is nested 100,000 deep; and nothing is written."""
 
 import json
+import time
 
 from tests.factories import bearer, verified_citizen
-from tests.policies.helpers import policy_admin
+from tests.policies.helpers import create_policy, policy_admin
 
 ITEM = "T00000000001"  # an item of the tests' catalogue
 
@@ -48,3 +49,25 @@ async def test_a_nul_in_any_string_of_a_body_or_query_is_422_naming_the_field_an
     # The escape spelled out as text is no NUL.
     r = await client.post("/api/v1/drafts", headers=citizen, json={"item_code": ITEM, "form": {"note": "\\u0000"}})
     assert r.status_code == 201, r.text
+
+
+async def test_a_body_that_is_no_json_too_deep_or_not_an_object_is_a_4xx_quickly(client, test_catalogue):
+    tokens, _ = await verified_citizen(client)
+    admin = await policy_admin(client)
+    policy = await create_policy(client, admin, rule={"all": [{"field": "age", "op": ">=", "value": 80}]},
+                                 mode="notify", channels=("inbox",))
+    routes = [(f"/api/v1/admin/policies/{policy['id']}/publish", {**admin, "Idempotency-Key": "k-bad-body"}),
+              ("/api/v1/applications", bearer(tokens)), ("/api/v1/drafts", bearer(tokens)),
+              ("/api/v1/admin/policies", admin)]
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for path, headers in routes:
+        for body in (b"{", deep, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
+            started = time.perf_counter()
+            _error(await client.post(path, headers=headers, content=body), 400, "invalid_json")
+            assert time.perf_counter() - started < 2, path
+        for body in (b"[]", b'"x"', b"1", b"[{}]"):
+            _error(await client.post(path, headers=headers, content=body), 422, "validation_failed")
+    policies = (await client.get("/api/v1/admin/policies", headers=admin)).json()["items"]
+    assert [p["status"] for p in policies] == ["draft"]
+    assert (await client.get("/api/v1/admin/campaigns", headers=admin)).json()["items"] == []
+    assert (await client.get("/api/v1/applications", headers=bearer(tokens))).json()["items"] == []
