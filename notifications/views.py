@@ -46,7 +46,7 @@ async def my_messages(request):
     return respond(page.body())
 
 
-@bp.post("/inbox/<message_id:str>/read")
+@bp.post("/inbox/<message_id:id>/read")
 @doc("标记已读", response=InboxRead, errors=(401, 404), tag="notifications", secured="citizen")
 @citizen_required(scope="inbox")
 async def mark_read(request, message_id: str):

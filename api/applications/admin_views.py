@@ -26,7 +26,7 @@ async def queue(request):
     return respond(page.body())
 
 
-@bp.get("/applications/<case_id:str>")
+@bp.get("/applications/<case_id:id>")
 @doc("办件详情（含明文表单，读取记入审计）", response=ApplicationRead, errors=(401, 403, 404), tag="admin",
      secured="admin")
 @admin_required(*STAFF)
@@ -34,7 +34,7 @@ async def read_case(request, case_id: str):
     return respond(await staff.read_case(actor=request.ctx.actor, case_id=case_id))
 
 
-@bp.post("/applications/<case_id:str>/actions")
+@bp.post("/applications/<case_id:id>/actions")
 @doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 carrier 与 tracking_no）、"
      "deliver；工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
      errors=(401, 403, 404, 409, 422), tag="admin", secured="admin",

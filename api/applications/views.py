@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sanic import Blueprint, empty
 
 from api.applications import drafts, files, ratings, service
@@ -21,7 +19,7 @@ from api.applications.schemas import (
 from api.core import idempotency
 from api.core.errors import ValidationFailed
 from api.core.guards import citizen_required
-from api.core.http import doc, parse, respond
+from api.core.http import doc, json_object, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("applications", url_prefix="/api/v1")
@@ -55,7 +53,7 @@ async def submit(request):
     body = parse(request, ApplicationCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     status, answer = await service.submit(actor=request.ctx.actor, body=body, idempotency_key=key,
-                                          raw=json.loads(request.body), redis=request.app.ctx.deps.redis,
+                                          raw=json_object(request), redis=request.app.ctx.deps.redis,
                                           home_region=request.app.ctx.deps.settings.home_region)
     return respond(answer, status=status)
 
@@ -70,7 +68,7 @@ async def list_applications(request):
     return respond(page.body())
 
 
-@bp.get("/applications/<application_id:str>")
+@bp.get("/applications/<application_id:id>")
 @doc("办件详情：时间线、子办件、到期日、sla_state、寄递单号；?reveal=true 本人查看明文（记入审计）",
      response=ApplicationRead, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -80,7 +78,7 @@ async def get_application(request, application_id: str):
     return respond(await service.read(actor=actor, application_id=application_id, reveal=reveal))
 
 
-@bp.post("/applications/<application_id:str>/supplement")
+@bp.post("/applications/<application_id:id>/supplement")
 @doc("补正：提交要求补正的材料或表单字段（也用于补交容缺材料）", body=SupplementIn, response=ApplicationRead,
      errors=(401, 404, 409, 422), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -91,7 +89,7 @@ async def supplement(request, application_id: str):
     return respond(answer)
 
 
-@bp.post("/applications/<application_id:str>/withdraw")
+@bp.post("/applications/<application_id:id>/withdraw")
 @doc("撤回尚未作出决定的办件", response=ApplicationRead, errors=(401, 404, 409), tag="applications",
      secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -99,7 +97,7 @@ async def withdraw(request, application_id: str):
     return respond(await service.withdraw(actor=request.ctx.actor, application_id=application_id))
 
 
-@bp.post("/applications/<application_id:str>/rating")
+@bp.post("/applications/<application_id:id>/rating")
 @doc("好差评：办结后评价一次（1-5 分）；1、2 分生成整改单", body=RatingIn, status=201, errors=(401, 404, 409, 422),
      tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
@@ -127,14 +125,14 @@ async def list_drafts(request):
     return respond(page.body())
 
 
-@bp.get("/drafts/<draft_id:str>")
+@bp.get("/drafts/<draft_id:id>")
 @doc("草稿详情", response=DraftRead, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def get_draft(request, draft_id: str):
     return respond(await drafts.read(citizen_id=request.ctx.actor.citizen_id, draft_id=draft_id))
 
 
-@bp.put("/drafts/<draft_id:str>")
+@bp.put("/drafts/<draft_id:id>")
 @doc("更新草稿", body=DraftIn, response=DraftRead, errors=(401, 404, 422), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def update_draft(request, draft_id: str):
@@ -142,7 +140,7 @@ async def update_draft(request, draft_id: str):
     return respond(await drafts.save(citizen_id=request.ctx.actor.citizen_id, body=body, draft_id=draft_id))
 
 
-@bp.delete("/drafts/<draft_id:str>")
+@bp.delete("/drafts/<draft_id:id>")
 @doc("删除草稿", status=204, errors=(401, 404), tag="applications", secured="citizen")
 @citizen_required(scope=SCOPE)
 async def delete_draft(request, draft_id: str):

@@ -32,7 +32,7 @@ async def search_items(request):
     return respond({**page.body(), "bundles": [] if request.args.get("cursor") else bundles})
 
 
-@bp.get("/items/<code:str>")
+@bp.get("/items/<code:code>")
 @doc("办事指南：法律依据、材料（告知承诺、容缺、免提交）、表单、送达方式、收费", response=ItemGuide, errors=(404,),
      tag="catalog")
 async def item_guide(request, code: str):
@@ -50,7 +50,7 @@ async def list_bundles(request):
     return respond((await paginate(entries, page=page_request(request.args))).body())
 
 
-@bp.get("/bundles/<code:str>")
+@bp.get("/bundles/<code:code>")
 @doc("一件事详情：涉及的事项、合并后的表单和材料清单", response=BundleGuide, errors=(404,), tag="catalog")
 async def bundle_guide(request, code: str):
     catalogue = await service.current(redis=request.app.ctx.deps.redis)

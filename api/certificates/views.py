@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from sanic import Blueprint, raw
@@ -22,7 +21,7 @@ from api.certificates.schemas import (
 )
 from api.core import idempotency, ratelimit
 from api.core.guards import admin_required, citizen_required
-from api.core.http import client_ip, doc, parse, respond
+from api.core.http import client_ip, doc, json_object, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
@@ -50,7 +49,7 @@ async def request_certificate(request):
     body = parse(request, CertificateCreate)
     key = idempotency.check_key(request.headers.get("idempotency-key"))
     answer = await service.request(actor=request.ctx.actor, type_code=body.type_code, purpose=body.purpose,
-                                   idempotency_key=key, raw=json.loads(request.body), deps=request.app.ctx.deps)
+                                   idempotency_key=key, raw=json_object(request), deps=request.app.ctx.deps)
     return respond(answer, status=201)
 
 
@@ -64,7 +63,7 @@ async def list_certificates(request):
     return respond(page.body())
 
 
-@bp.get("/certificates/<certificate_id:str>")
+@bp.get("/certificates/<certificate_id:id>")
 @doc("证明详情", response=CertificateRead, errors=(401, 404), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def get_certificate(request, certificate_id: str):
@@ -73,7 +72,7 @@ async def get_certificate(request, certificate_id: str):
     return respond(service.record(cert, base_url=deps.settings.public_base_url, now=deps.clock()))
 
 
-@bp.get("/certificates/<certificate_id:str>/pdf")
+@bp.get("/certificates/<certificate_id:id>/pdf")
 @doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen")
 @citizen_required(scope="certificates")
 async def certificate_pdf(request, certificate_id: str):
@@ -92,7 +91,7 @@ async def list_licenses(request):
     return respond({"items": [wallet.masked(e) for e in entries]})
 
 
-@bp.post("/licenses/<license_id:str>/presentations")
+@bp.post("/licenses/<license_id:id>/presentations")
 @doc("亮证：只出示所选字段的短时签名二维码（默认 120 秒）", body=PresentationCreate, response=PresentationRead,
      status=201, errors=(401, 404, 422), tag="certificates", secured="citizen")
 @citizen_required(scope="licenses")
@@ -130,7 +129,7 @@ async def verify(request):
     return respond({k: v for k, v in answer.items() if v is not None})
 
 
-@bp.get("/verify/<serial:str>")
+@bp.get("/verify/<serial:code>")
 @doc("电子证明二维码中的核验地址（无需登录，限流）", response=VerifyRead, errors=(429,), tag="certificates")
 async def verify_by_serial(request, serial: str):
     cached = await _limit(request, serial)
@@ -151,7 +150,7 @@ async def staff_certificates(request):
     return respond(page.body())
 
 
-@admin_bp.post("/certificates/<certificate_id:str>/actions")
+@admin_bp.post("/certificates/<certificate_id:id>/actions")
 @doc("审核或撤销证明：approve、reject、revoke（撤销立即生效；reject、revoke 须写明理由）；"
      "每项决定向持证人发送一条消息，重复操作为 409，不再发送", body=CertificateAction, response=CertificateRead,
      errors=(401, 403, 404, 409, 422), tag="admin", secured="admin")

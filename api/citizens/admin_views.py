@@ -40,7 +40,7 @@ async def create_import(request, name: str):
     return respond(_job(job), status=202)
 
 
-@bp.get("/imports/<job_id:str>")
+@bp.get("/imports/<job_id:id>")
 @doc("导入任务进度与错误报告", response=ImportJobRead, errors=(401, 403, 404), tag="registry-admin", secured="admin")
 @admin_required(*IMPORT_ROLES)
 async def read_import(request, job_id: str):

@@ -73,7 +73,7 @@ async def received_delegations(request):
     return respond(page.body())
 
 
-@bp.get("/delegations/<delegation_id:str>")
+@bp.get("/delegations/<delegation_id:id>")
 @doc("一份代办授权或邀请：委托人本人，或受邀手机号的本人（接受后为代办人本人）可读，其他人为 404；"
      "代办消息的 ref 打开此处", response=DelegationRead, errors=(401, 404), tag="citizens", secured="citizen")
 @citizen_required()
@@ -81,7 +81,7 @@ async def read_delegation(request, delegation_id: str):
     return respond(await service.read_delegation(citizen_id=request.ctx.actor.citizen_id, delegation_id=delegation_id))
 
 
-@bp.post("/delegations/<delegation_id:str>/accept")
+@bp.post("/delegations/<delegation_id:id>/accept")
 @doc("代办人接受授权（须为受邀手机号的本人）；之后以 X-On-Behalf-Of: <市民 id> 代办", response=DelegationRead,
      errors=(401, 404, 409), tag="citizens", secured="citizen")
 @citizen_required()
@@ -89,7 +89,7 @@ async def accept_delegation(request, delegation_id: str):
     return respond(await service.accept_delegation(actor=request.ctx.actor, delegation_id=delegation_id))
 
 
-@bp.post("/delegations/<delegation_id:str>/decline")
+@bp.post("/delegations/<delegation_id:id>/decline")
 @doc("受邀人拒绝代办邀请（须为受邀手机号的本人，其他人为 404）；已接受、已终止或已过期的邀请为 409 "
      "delegation_not_pending", response=DelegationRead, errors=(401, 404, 409), tag="citizens", secured="citizen")
 @citizen_required()
@@ -97,7 +97,7 @@ async def decline_delegation(request, delegation_id: str):
     return respond(await service.decline_delegation(actor=request.ctx.actor, delegation_id=delegation_id))
 
 
-@bp.post("/delegations/<delegation_id:str>/revoke")
+@bp.post("/delegations/<delegation_id:id>/revoke")
 @doc("委托人或代办人终止授权", response=DelegationRead, errors=(401, 404), tag="citizens", secured="citizen")
 @citizen_required()
 async def revoke_delegation(request, delegation_id: str):

@@ -51,7 +51,7 @@ async def my_code_status(request):
     return respond(await service.status(citizen_id=request.ctx.actor.citizen_id))
 
 
-@bp.get("/codes/holders/<holder_id:str>")
+@bp.get("/codes/holders/<holder_id:id>")
 @doc("我的码状态及冻结、停用原因（一人一码消息的 ref 打开的页面）：id 为本人的市民 id，他人的为 404",
      response=CodeHolderRead, errors=(401, 404), tag="codes", secured="citizen")
 @citizen_required()
@@ -143,7 +143,7 @@ async def list_terminals(request):
     return respond(page.body())
 
 
-@admin_bp.post("/terminals/<terminal_id:str>/disable")
+@admin_bp.post("/terminals/<terminal_id:id>/disable")
 @doc("停用扫码终端", response=TerminalRead, errors=(401, 403, 404), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def disable_terminal(request, terminal_id: str):
@@ -151,7 +151,7 @@ async def disable_terminal(request, terminal_id: str):
                                                terminal_id=terminal_id))
 
 
-@admin_bp.post("/codes/holders/<citizen_id:str>/revoke")
+@admin_bp.post("/codes/holders/<citizen_id:id>/revoke")
 @doc("停用某市民的码（已出示的码立即失效）；向该市民发送一条消息，含停用原因", body=CodeRevoke,
      response=HolderStatusRead, errors=(401, 403, 404, 422), tag="codes", secured="admin")
 @admin_required("super_admin")
@@ -161,7 +161,7 @@ async def revoke_holder(request, citizen_id: str):
                                               citizen_id=citizen_id, reason=body.reason))
 
 
-@admin_bp.post("/codes/holders/<citizen_id:str>/reinstate")
+@admin_bp.post("/codes/holders/<citizen_id:id>/reinstate")
 @doc("恢复被停用的码", response=HolderStatusRead, errors=(401, 403, 404), tag="codes", secured="admin")
 @admin_required("super_admin")
 async def reinstate_holder(request, citizen_id: str):

@@ -9,10 +9,11 @@ from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic_ext.extensions.openapi.types import String
 
 from api.core import db, ids, metrics
 from api.core.errors import AppError
-from api.core.http import respond
+from api.core.http import refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
 
 log = get_logger("api.http")
@@ -43,8 +44,33 @@ def render_error(request, exc: Exception) -> HTTPResponse:
     return respond(body, status=status, headers=headers)
 
 
+class PathSegment(String):
+    """A route parameter type: the router calls it on the segment (ValueError is its 404), /openapi.json shows it as a
+    string of this pattern and length."""
+
+    def __init__(self, name: str, pattern: re.Pattern, max_length: int):
+        super().__init__(pattern=f"^{pattern.pattern}$", maxLength=max_length)
+        self.__name__ = name  # the router's generated matcher calls the cast by this name
+        self._pattern = pattern
+
+    def __call__(self, value: str) -> str:
+        if not self._pattern.fullmatch(value):
+            raise ValueError(f"not {self.__name__}")
+        return value
+
+
+def register_path_types(app) -> None:
+    """The route parameter types `<x:id>` and `<x:code>`: a path segment no id or code column could hold is 404 from
+    the router, before any guard or handler (the ORM would fail its length check with a 500)."""
+    app.router.register_pattern("id", PathSegment("id_segment", ids.ID_PATTERN, ids.MAX_LENGTH), ids.ID_PATTERN)
+    app.router.register_pattern("code", PathSegment("code_segment", ids.CODE_PATTERN, ids.CODE_MAX_LENGTH),
+                                ids.CODE_PATTERN)
+
+
 def install(app) -> None:
-    """Request ids, access logs, metrics and the error handler."""
+    """Path parameter types, request ids, access logs, metrics and the error handler (before any blueprint: a route
+    naming a type the router does not know yet would take its label for a regular expression)."""
+    register_path_types(app)
 
     @app.on_request(priority=100)
     async def _start(request):
@@ -52,6 +78,7 @@ def install(app) -> None:
         request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else ids.request_id()
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
+        refuse_nul_in_query(request)
 
     @app.on_response(priority=100)
     async def _finish(request, response):

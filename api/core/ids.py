@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 import threading
 
 # Random bytes are drawn from the OS 4 KiB at a time: one getrandom call serves 256 ids instead of one each
@@ -31,6 +32,13 @@ def random_bytes(n: int) -> bytes:
 
 
 MAX_LENGTH = 40  # the width of every id column (api.core.models.keyed)
+
+
+# The route parameter types of every path segment that names a row (see app_setup.register_path_types): an id is the
+# shape new_id makes, a code (a catalogue code, a certificate serial) fits its 32-character column.
+ID_PATTERN = re.compile(rf"[A-Za-z0-9_]{{1,{MAX_LENGTH}}}")
+CODE_MAX_LENGTH = 32
+CODE_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{CODE_MAX_LENGTH}}}")
 
 
 def could_be_id(value: str) -> bool:

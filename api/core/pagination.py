@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tortoise.exceptions import ValidationError as OrmValidationError
 from tortoise.expressions import Q
 
 from api.core import db
@@ -149,7 +150,12 @@ async def paginate(source, *, page: PageRequest, order: Order = NEWEST_FIRST) ->
         return Page(rows[:page.limit], RANKED.encode((start + page.limit - 1,)) if more else None)
     if page.after is not None:
         source = source.filter(order.after(order.decode(page.after)))
-    rows = await source.order_by(*order.terms).limit(page.limit + 1)
+    try:
+        rows = await source.order_by(*order.terms).limit(page.limit + 1)
+    except OrmValidationError:
+        # A filter value no column could hold (a 300-character `?dept=`, a `?status=` longer than any status): the
+        # ORM refuses to send it, and no row could match it.
+        return Page([], None)
     more = len(rows) > page.limit
     rows = rows[:page.limit]
     return Page(rows, order.encode(tuple(getattr(rows[-1], k.field) for k in order.keys)) if more else None)

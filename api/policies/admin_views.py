@@ -3,13 +3,11 @@ registry, and citizens' correction requests."""
 
 from __future__ import annotations
 
-import json
-
 from sanic import Blueprint
 
 from api.core import idempotency
 from api.core.guards import admin_required
-from api.core.http import doc, parse, respond
+from api.core.http import doc, json_object, parse, respond
 from api.core.pagination import page_request
 from api.policies import attributes, corrections, service
 from api.policies.schemas import (
@@ -49,14 +47,14 @@ async def list_policies(request):
     return respond(page.body(_policy))
 
 
-@bp.get("/policies/<policy_id:str>")
+@bp.get("/policies/<policy_id:id>")
 @doc("政策详情", response=PolicyRead, errors=(401, 403, 404), tag="policies-admin", secured="admin")
 @admin_required(*POLICY_ROLES)
 async def read_policy(request, policy_id: str):
     return respond(_policy(await service.get(policy_id)))
 
 
-@bp.post("/policies/<policy_id:str>/preview")
+@bp.post("/policies/<policy_id:id>/preview")
 @doc("预览：当日符合人数、脱敏样例与耗时", response=PreviewRead, errors=(401, 403, 404), tag="policies-admin",
      secured="admin")
 @admin_required(*POLICY_ROLES)
@@ -64,19 +62,19 @@ async def preview(request, policy_id: str):
     return respond(await service.preview(actor=request.ctx.actor, policy_id=policy_id))
 
 
-@bp.post("/policies/<policy_id:str>/publish")
+@bp.post("/policies/<policy_id:id>/publish")
 @doc("发布（或对已发布政策再次运行，只触达新符合的人）：后台匹配、记录享受、推送；带 Idempotency-Key",
      response=CampaignCreated, status=202, errors=(401, 403, 404, 409), tag="policies-admin", secured="admin")
 @admin_required(*POLICY_ROLES)
 async def publish(request, policy_id: str):
     key = idempotency.check_key(request.headers.get("idempotency-key"))
-    raw = json.loads(request.body) if request.body else {}
+    raw = json_object(request)
     answer = await service.publish(actor=request.ctx.actor, policy_id=policy_id, idempotency_key=key, raw=raw,
                                    jobs=request.app.ctx.deps.jobs, queue_name=request.app.ctx.deps.settings.job_queue)
     return respond(answer, status=202)
 
 
-@bp.post("/policies/<policy_id:str>/archive")
+@bp.post("/policies/<policy_id:id>/archive")
 @doc("归档政策（已记录的享受不受影响）", response=PolicyRead, errors=(401, 403, 404, 409), tag="policies-admin",
      secured="admin")
 @admin_required(*POLICY_ROLES)
@@ -96,7 +94,7 @@ async def list_campaigns(request):
     return respond(page.body())
 
 
-@bp.get("/campaigns/<campaign_id:str>")
+@bp.get("/campaigns/<campaign_id:id>")
 @doc("推送批次进度与数据：匹配、享受、排队、各渠道已发送/送达/失败（按原因）、已读", response=CampaignRead,
      errors=(401, 403, 404), tag="policies-admin", secured="admin")
 @admin_required(*POLICY_ROLES)
@@ -104,7 +102,7 @@ async def read_campaign(request, campaign_id: str):
     return respond(await service.campaign_figures(campaign_id))
 
 
-@bp.post("/campaigns/<campaign_id:str>/<action:pause|resume|cancel>")
+@bp.post("/campaigns/<campaign_id:id>/<action:pause|resume|cancel>")
 @doc("暂停、继续或取消推送批次", response=CampaignRead, errors=(401, 403, 404, 409), tag="policies-admin",
      secured="admin")
 @admin_required(*POLICY_ROLES)

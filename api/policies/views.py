@@ -32,7 +32,7 @@ async def eligible(request):
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 
 
-@bp.get("/policies/<policy_id:str>")
+@bp.get("/policies/<policy_id:id>")
 @doc("公开的政策页（推送打开的页面，无需登录）：标题、摘要、正文、待遇、申请入口、有效期。草稿或不存在为 404；"
      "已归档的政策仍可查看（status 为 archived），以便打开旧推送的市民看到原文及其已停止",
      response=PublicPolicyRead, errors=(404,), tag="policies")
@@ -50,7 +50,7 @@ async def grants(request):
     return respond(page.body())
 
 
-@bp.get("/grants/<grant_id:str>")
+@bp.get("/grants/<grant_id:id>")
 @doc("免申即享：我的一项待遇（待遇消息的 ref 打开的页面）；他人的为 404", response=GrantRead, errors=(401, 404),
      tag="policies", secured="citizen")
 @citizen_required(scope="benefits")
