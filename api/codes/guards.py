@@ -11,7 +11,10 @@ from api.codes.service import runtime
 
 async def authenticate_terminal(request) -> terminals.TerminalInfo:
     """The active scanning terminal behind the request's credentials."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    header = request.headers.get("authorization", "")
+    if not header.isascii():  # a terminal's credentials are ASCII: other bytes are refused, never looked up
+        raise TerminalRefused()
+    scheme, _, credentials = header.partition(" ")
     terminal_id, _, secret = credentials.strip().partition(":")
     if scheme.lower() != "terminal" or not terminal_id or not secret:
         raise TerminalRefused()

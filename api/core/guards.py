@@ -12,6 +12,7 @@ from functools import wraps
 
 from api.core.errors import Forbidden, Unauthorized
 from api.core.http import client_ip
+from api.core.ids import could_be_id
 
 CITIZEN_AUDIENCE = "citizen"
 ADMIN_AUDIENCE = "admin"
@@ -50,6 +51,8 @@ class DelegationDenied(Forbidden):
 
 def _bearer(request) -> str:
     header = request.headers.get("authorization", "")
+    if not header.isascii():  # no token of ours holds other bytes: refused before any decoder sees them
+        raise Unauthorized()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
@@ -72,6 +75,8 @@ async def authenticate_citizen(request, *, scope: str | None, also_read=None) ->
     """The citizen (or agent within `scope`) behind a citizen access token; `also_read(citizen_id)` names one
     more Redis key the route wants read in the same round trip (its value lands in request.ctx.also_read)."""
     principal = request.headers.get("x-on-behalf-of")
+    if principal is not None and not (principal.isascii() and could_be_id(principal)):
+        raise DelegationDenied("X-On-Behalf-Of 不是市民编号")
 
     def keys(claims):
         # The key is of whoever the request is about: read before the delegation is checked, handed out after.
