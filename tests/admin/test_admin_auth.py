@@ -5,24 +5,13 @@ import secrets
 from api.admin import service as admin_service
 from api.admin.models import AdminAccount
 from api.core.models import AuditLog
+from tests.admin.helpers import PASSWORD, new_staff, staff_login
 from tests.factories import bearer, wechat_login
-
-PASSWORD = "correct-horse-battery"
-
-
-async def _admin(roles=("reviewer",), depts=("gongan",)):
-    name = f"staff_{secrets.token_hex(4)}"
-    await admin_service.create_or_update(username=name, password=PASSWORD, roles=list(roles), depts=list(depts))
-    return name
-
-
-async def _login(client, username, password=PASSWORD):
-    return await client.post("/api/v1/admin/auth/login", json={"username": username, "password": password})
 
 
 async def test_login_returns_roles_and_an_admin_token(client):
-    name = await _admin()
-    r = await _login(client, name)
+    name = await new_staff()
+    r = await staff_login(client, name)
     assert r.status_code == 200
     body = r.json()
     assert body["admin"] == {"username": name, "roles": ["reviewer"], "depts": ["gongan"]}
@@ -33,7 +22,7 @@ async def test_login_returns_roles_and_an_admin_token(client):
 
 
 async def test_admin_token_never_opens_citizen_routes(client):
-    body = (await _login(client, await _admin())).json()
+    body = (await staff_login(client, await new_staff())).json()
     assert (await client.get("/api/v1/me", headers=bearer(body))).status_code == 401
 
 
@@ -44,29 +33,29 @@ async def test_citizen_token_never_opens_admin_routes(client):
 
 
 async def test_wrong_password_then_lock_out(client):
-    name = await _admin()
+    name = await new_staff()
     for _ in range(5):  # five wrong passwords are answered 401; the fifth locks the account
-        r = await _login(client, name, "wrong-password-1")
+        r = await staff_login(client, name, "wrong-password-1")
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
-    r = await _login(client, name, "wrong-password-1")
+    r = await staff_login(client, name, "wrong-password-1")
     assert r.status_code == 423 and r.json()["error"]["code"] == "account_locked"
-    r = await _login(client, name)  # the right password does not open a locked account
+    r = await staff_login(client, name)  # the right password does not open a locked account
     assert r.status_code == 423
     assert await AuditLog.filter(action="admin.login.failed", actor_id=f"username:{name}").count() == 7
 
 
 async def test_unknown_user_is_the_same_401(client):
-    r = await _login(client, "nobody_here_" + secrets.token_hex(3))
+    r = await staff_login(client, "nobody_here_" + secrets.token_hex(3))
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
 
 
 async def test_roles_gate_the_audit_log(client):
-    name = await _admin()
-    await _login(client, name, "wrong-password-1")  # with the two logins, three audit rows: more than a page of 2
-    reviewer = (await _login(client, name)).json()
+    name = await new_staff()
+    await staff_login(client, name, "wrong-password-1")  # with the two logins, three audit rows: more than a page of 2
+    reviewer = (await staff_login(client, name)).json()
     r = await client.get("/api/v1/admin/audit-logs", headers=bearer(reviewer))
     assert r.status_code == 403
-    auditor = (await _login(client, await _admin(roles=("auditor",), depts=()))).json()
+    auditor = (await staff_login(client, await new_staff(roles=("auditor",), depts=()))).json()
     r = await client.get("/api/v1/admin/audit-logs?limit=2", headers=bearer(auditor))
     assert r.status_code == 200
     page = r.json()
@@ -77,7 +66,7 @@ async def test_roles_gate_the_audit_log(client):
 
 
 async def test_admin_refresh_rotates_and_detects_reuse(client):
-    body = (await _login(client, await _admin())).json()
+    body = (await staff_login(client, await new_staff())).json()
     r = await client.post("/api/v1/admin/auth/refresh", json={"refresh_token": body["refresh_token"]})
     assert r.status_code == 200
     r = await client.post("/api/v1/admin/auth/refresh", json={"refresh_token": body["refresh_token"]})

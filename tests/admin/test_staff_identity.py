@@ -2,58 +2,45 @@
 effect on live sessions at once."""
 
 import asyncio
-import secrets
 from datetime import datetime, timedelta, timezone
 
-from api.admin import service as admin_service
 from api.admin.models import AdminAccount
 from api.core.models import AuditLog
+from tests.admin.helpers import new_staff, staff_login
 from tests.applications.conftest import upload
 from tests.applications.helpers import ITEM_C, body_a, submit
 from tests.factories import bearer, verified_citizen
 
-PASSWORD = "correct-horse-battery"
-
-
-async def _admin(roles=("reviewer",), depts=("gongan",)):
-    name = f"staff_{secrets.token_hex(4)}"
-    await admin_service.create_or_update(username=name, password=PASSWORD, roles=list(roles), depts=list(depts))
-    return name
-
-
-async def _login(client, username, password=PASSWORD):
-    return await client.post("/api/v1/admin/auth/login", json={"username": username, "password": password})
-
 
 async def test_parallel_wrong_passwords_lock_at_the_sixth(client):
-    name = await _admin()
-    answers = await asyncio.gather(*(_login(client, name, f"wrong-password-{i}") for i in range(20)))
+    name = await new_staff()
+    answers = await asyncio.gather(*(staff_login(client, name, f"wrong-password-{i}") for i in range(20)))
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [401] * 5 + [423] * 15, statuses
     assert all(r.json()["error"]["code"] == "account_locked" for r in answers if r.status_code == 423)
-    r = await _login(client, name)  # the right password does not open a locked account
+    r = await staff_login(client, name)  # the right password does not open a locked account
     assert r.status_code == 423
     account = await AdminAccount.get(username=name)
     assert account.locked_until is not None
 
 
 async def test_a_lock_that_ran_out_counts_afresh(client):
-    name = await _admin()
+    name = await new_staff()
     for _ in range(6):
-        await _login(client, name, "wrong-password-1")
-    assert (await _login(client, name)).status_code == 423
+        await staff_login(client, name, "wrong-password-1")
+    assert (await staff_login(client, name)).status_code == 423
     await AdminAccount.filter(username=name).update(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1))
-    r = await _login(client, name, "wrong-password-1")  # the first failure after the lock: 401, not locked again
+    r = await staff_login(client, name, "wrong-password-1")  # the first failure after the lock: 401, not locked again
     assert r.status_code == 401
-    assert (await _login(client, name)).status_code == 200
+    assert (await staff_login(client, name)).status_code == 200
     account = await AdminAccount.get(username=name)
     assert account.failed_logins == 0 and account.locked_until is None
 
 
 async def _session(client, roles=("reviewer",), depts=("gongan",)) -> tuple[str, dict]:
     """A fresh staff account, logged in: its id and its token answer."""
-    name = await _admin(roles=roles, depts=depts)
-    r = await _login(client, name)
+    name = await new_staff(roles=roles, depts=depts)
+    r = await staff_login(client, name)
     assert r.status_code == 200, r.text
     return (await AdminAccount.get(username=name)).id, r.json()
 
@@ -101,7 +88,7 @@ async def test_a_disabled_clerk_is_out_at_once_and_can_come_back(client):
     r = await client.post("/api/v1/admin/auth/refresh", json={"refresh_token": clerk["refresh_token"]})
     assert r.status_code == 401
     name = clerk["admin"]["username"]
-    assert (await _login(client, name)).status_code == 401
+    assert (await staff_login(client, name)).status_code == 401
 
     r = await client.post(f"/api/v1/admin/staff/{clerk_id}/enable", headers=bearer(boss))
     assert r.status_code == 200 and r.json()["disabled"] is False
@@ -109,7 +96,7 @@ async def test_a_disabled_clerk_is_out_at_once_and_can_come_back(client):
     assert (await client.get("/api/v1/admin/me", headers=bearer(clerk))).status_code == 401
     r = await client.post("/api/v1/admin/auth/refresh", json={"refresh_token": clerk["refresh_token"]})
     assert r.status_code == 401
-    again = await _login(client, name)
+    again = await staff_login(client, name)
     assert again.status_code == 200
     assert (await client.get("/api/v1/admin/me", headers=bearer(again.json()))).status_code == 200
     actions = set(await AuditLog.filter(target_id=clerk_id).values_list("action", flat=True))
@@ -117,15 +104,15 @@ async def test_a_disabled_clerk_is_out_at_once_and_can_come_back(client):
 
 
 async def test_a_super_admin_unlocks_a_locked_account(client):
-    name = await _admin()
+    name = await new_staff()
     for _ in range(6):
-        await _login(client, name, "wrong-password-1")
-    assert (await _login(client, name)).status_code == 423
+        await staff_login(client, name, "wrong-password-1")
+    assert (await staff_login(client, name)).status_code == 423
     account = await AdminAccount.get(username=name)
     _, boss = await _session(client, roles=("super_admin",), depts=())
     r = await client.post(f"/api/v1/admin/staff/{account.id}/unlock", headers=bearer(boss))
     assert r.status_code == 200 and r.json()["locked_until"] is None
-    assert (await _login(client, name)).status_code == 200
+    assert (await staff_login(client, name)).status_code == 200
     assert await AuditLog.exists(action="admin.staff.unlock", target_id=account.id)
 
 
