@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from api.core import pii, rawsql
 from api.core.deps import Deps
 from api.core.ids import new_id
@@ -269,24 +271,27 @@ async def _record(channel: str, rows: list[dict], outcomes: list[tuple[str, str 
     # The request left and no answer came: the platform may have it. Not resent (a second message is a visible
     # duplicate; the inbox already holds this one).
     await outbox.finish([r["id"] for r in groups.get("unknown", [])], status="uncertain", reason="upstream_timeout")
-    for outcome in ("failed", "refused", "quota"):
-        for reason in {r["reason"] for r in groups.get(outcome, [])}:
-            await outbox.finish([r["id"] for r in groups[outcome] if r["reason"] == reason], status="failed",
-                                reason=reason if outcome != "quota" else "quota")
+    passing_on = groups.get("refused", []) + groups.get("quota", [])
+    # A row ends and its next channel's row is queued in one transaction: a crash between them would lose it.
+    async with in_transaction():
+        for outcome in ("failed", "refused", "quota"):
+            for reason in {r["reason"] for r in groups.get(outcome, [])}:
+                await outbox.finish([r["id"] for r in groups[outcome] if r["reason"] == reason], status="failed",
+                                    reason=reason if outcome != "quota" else "quota")
+        await _add_next(passing_on, totals=totals)
     if groups.get("quota"):
         await throttle.pause_channel(deps.redis, channel, seconds=channels.QUOTA_PAUSE_SECONDS,
                                      reason=groups["quota"][0]["reason"])
-    passing_on = groups.get("refused", []) + groups.get("quota", [])
     if channel == "wechat":
         for template_id, group in _by_template(groups.get("refused", []), deps).items():
             await channels.forget_consents([r["citizen_id"] for r in group if r["reason"] == "user_refused"],
                                            template_id=template_id)
-    await _add_next(passing_on, totals=totals)
     transient = groups.get("transient", [])
-    expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
-                                           error="upstream_unavailable")
-    # A message that ran out of time on this channel may still reach the citizen on the next one.
-    await _add_next([r for r in transient if r["id"] in expired], totals=totals)
+    async with in_transaction():
+        expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
+                                               error="upstream_unavailable")
+        # A message that ran out of time on this channel may still reach the citizen on the next one.
+        await _add_next([r for r in transient if r["id"] in expired], totals=totals)
     if channel == "wechat":
         unsent = groups.get("transient", []) + groups.get("quota", [])
         for template_id, group in _by_template(unsent, deps).items():
@@ -300,9 +305,10 @@ async def _fall_through(rows: list[dict], *, reason: str, totals: Counter) -> No
     """These rows cannot go out on their channel: end them as skipped and queue the citizen's next channel."""
     if not rows:
         return
-    await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
+    async with in_transaction():
+        await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
+        await _add_next(rows, totals=totals)
     totals["skipped"] += len(rows)
-    await _add_next(rows, totals=totals)
 
 
 async def _add_next(rows: list[dict], *, totals: Counter) -> None:

@@ -212,17 +212,21 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
                             reason=reason)
     totals["failed"] += len(groups.get("failed", []))
     refused = groups.get("refused", [])
-    for reason in {r["reason"] for r in refused}:
-        await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed", reason=reason)
+    # A row ends and its next channel's row is queued in one transaction: between the two, another sender would
+    # find nothing open and complete the campaign, and a crash would lose the message.
+    async with in_transaction():
+        for reason in {r["reason"] for r in refused}:
+            await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed", reason=reason)
+        await _add_next(refused, campaign=campaign, totals=totals)
     if channel == "wechat":
         await channels.forget_consents([r["citizen_id"] for r in refused if r["reason"] == "user_refused"],
                                        template_id=consent_template)
-    await _add_next(refused, campaign=campaign, totals=totals)
     transient = groups.get("transient", [])
-    expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
-                                           error="upstream_unavailable")
+    async with in_transaction():
+        expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
+                                               error="upstream_unavailable")
+        await _add_next([r for r in transient if r["id"] in expired], campaign=campaign, totals=totals)
     totals["expired"] += len(expired)
-    await _add_next([r for r in transient if r["id"] in expired], campaign=campaign, totals=totals)
     quota = groups.get("quota", [])
     if quota:
         await throttle.pause_channel(deps.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])
@@ -237,9 +241,10 @@ async def _fall_through(rows: list[dict], *, reason: str, campaign: CampaignRun,
     """These rows cannot go out on their channel: end them as skipped and queue the next channel."""
     if not rows:
         return
-    await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
+    async with in_transaction():  # see _record: the end and the next row together
+        await outbox.finish([r["id"] for r in rows], status="skipped", reason=reason)
+        await _add_next(rows, campaign=campaign, totals=totals)
     totals["skipped"] += len(rows)
-    await _add_next(rows, campaign=campaign, totals=totals)
 
 
 async def _add_next(rows: list[dict], *, campaign: CampaignRun, totals: Counter) -> None:
