@@ -106,7 +106,7 @@ async def staff_login(*, deps: Deps, username: str, password: str, ip: str, requ
         except (admin_service.InvalidCredentials, admin_service.AccountLocked) as exc:
             # Caught inside the transaction so that the failure count and its audit row commit; raised after.
             refused = exc
-            await audit.record(actor_type=STAFF.type, actor_id=f"username:{username[:40]}",
+            await audit.record(actor_type=STAFF.type, actor_id=f"username:{username}"[:40],
                                action="admin.login.failed", request_id=request_id, ip=ip, detail={"code": exc.code})
         else:
             pair = await _open_session(deps=deps, kind=STAFF, subject=account, ip=ip, request_id=request_id)

@@ -49,6 +49,13 @@ async def test_unknown_user_is_the_same_401(client):
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
 
 
+async def test_a_long_unknown_username_is_a_401_and_audited(client):
+    name = "x" * 64  # the longest a login accepts: longer than the audit log's actor column with its prefix
+    r = await staff_login(client, name)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    assert await AuditLog.filter(action="admin.login.failed", actor_id=f"username:{name}"[:40]).count() == 1
+
+
 async def test_roles_gate_the_audit_log(client):
     name = await new_staff()
     await staff_login(client, name, "wrong-password-1")  # with the two logins, three audit rows: more than a page of 2
