@@ -121,6 +121,11 @@ def _outcome(exc: BaseException) -> str:
 class Platform(Provider, abc.ABC):
     """A mini-program platform: login codes, phone numbers, messages."""
 
+    # Whether the phone proof `fetch_phone` opens can be presented again by someone else (no expiry, not single
+    # use, not tied to the login code). Such a number links an account, or becomes one's, only with an SMS code
+    # (auth.otp). A platform that does not say is taken as replayable: the safe side.
+    phone_proof_replayable: bool = True
+
     @abc.abstractmethod
     async def exchange_login_code(self, code: str) -> PlatformIdentity:
         """The account behind a login code (wx.login / my.getAuthCode); codes are single-use."""

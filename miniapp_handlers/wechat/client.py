@@ -133,6 +133,7 @@ class WeChatPlatform(ThreadedPlatform):
     """WeChat behind the Platform interface."""
 
     name = "wechat"
+    phone_proof_replayable = False  # a getPhoneNumber code is single-use and lives 5 minutes
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
