@@ -34,6 +34,19 @@ async def _find_account(identity: PlatformIdentity) -> PlatformAccount | None:
     return account
 
 
+async def holds_phone(*, identity: PlatformIdentity, phone: str) -> bool:
+    """True when this platform account (or its unionid sibling) already belongs to the citizen whose verified phone
+    is `phone`: a login that links nothing and writes no number."""
+    account = await PlatformAccount.get_or_none(
+        platform=identity.platform, appid=identity.appid, platform_uid=identity.platform_uid)
+    if account is None and identity.unionid:
+        account = await PlatformAccount.filter(platform=identity.platform, unionid=identity.unionid).first()
+    if account is None:
+        return False
+    return await Citizen.filter(id=account.citizen_id,
+                                phone_bidx=pii.cipher().blind_index(phone, kind="phone")).exists()
+
+
 async def _attach_phone(citizen: Citizen, phone: str, phone_bidx: str) -> None:
     citizen.phone_enc = pii.cipher().encrypt(pii.normalize(phone, kind="phone"), context="citizen.phone")
     citizen.phone_bidx = phone_bidx

@@ -17,7 +17,8 @@ from api.core import audit, ratelimit
 from api.core.deps import Deps
 from api.core.guards import ADMIN_AUDIENCE, CITIZEN_AUDIENCE
 from api.core.settings import Settings
-from auth import identity, tokens
+from auth import identity, otp, tokens
+from auth.errors import PhoneOtpRequired
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,23 @@ async def _open_session(*, deps: Deps, kind: Subject, subject, ip: str, request_
     return pair
 
 
+async def _proved_afresh(*, deps: Deps, who, phone: str, phone_otp: str | None) -> bool:
+    """For a phone from a replayable proof: whether an SMS code proved it afresh. None is needed when the account
+    already holds that number; otherwise PhoneOtpRequired without a code, InvalidPhoneOtp for a wrong one."""
+    if await identity.holds_phone(identity=who, phone=phone):
+        return False
+    if not phone_otp:
+        raise PhoneOtpRequired(phone)
+    await otp.redeem_code(deps=deps, phone=phone, code=phone_otp)
+    return True
+
+
 async def citizen_login(*, deps: Deps, platform: str, code: str, phone_credential: Any, ip: str,
-                        request_id: str | None) -> dict:
-    """Sign a citizen in with a WeChat or Alipay login code (and phone proof): tokens, profile, `created`."""
+                        request_id: str | None, phone_otp: str | None = None) -> dict:
+    """Sign a citizen in with a WeChat or Alipay login code (and phone proof): tokens, profile, `created`.
+
+    A phone proof the platform declares replayable (Alipay's) links the account to the number's citizen, or sets
+    the number, only with `phone_otp`, an SMS code sent to that number (otp.send_code)."""
     settings = deps.settings
     await _limit(deps, f"login:ip:{ip}", settings.login_rate_per_ip)
     client = deps.platforms[platform]
@@ -85,10 +100,14 @@ async def citizen_login(*, deps: Deps, platform: str, code: str, phone_credentia
     else:
         who, phone = await client.exchange_login_code(code), None
     await _limit(deps, f"login:acct:{who.platform}:{who.platform_uid}", settings.login_rate_per_account)
+    detail = {"platform": who.platform}
+    if phone and client.phone_proof_replayable and await _proved_afresh(deps=deps, who=who, phone=phone,
+                                                                         phone_otp=phone_otp):
+        detail["phone_proof"] = "sms_otp"
     citizen, created = await identity.resolve_login(identity=who, phone=phone, redis=deps.redis)
     async with in_transaction():
         pair = await _open_session(deps=deps, kind=CITIZEN, subject=citizen, ip=ip, request_id=request_id,
-                                   detail={"platform": who.platform, "created": created})
+                                   detail={**detail, "created": created})
     profile = await citizens_service.profile(citizen_id=citizen.id, redis=deps.redis)
     return {**pair, "citizen": profile, "created": created}
 

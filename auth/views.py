@@ -9,8 +9,17 @@ from api.admin import service as admin_service
 from api.admin.schemas import AdminLogin, AdminRefresh, AdminTokens, StaffRead, StaffUpdate
 from api.core.guards import admin_required, citizen_required
 from api.core.http import client_ip, doc, parse, respond
-from auth import service
-from auth.schemas import AlipayLogin, CitizenTokens, Jwks, RefreshRequest, TokenPair, WeChatLogin
+from auth import otp, service
+from auth.schemas import (
+    AlipayLogin,
+    CitizenTokens,
+    Jwks,
+    PhoneOtpRequest,
+    PhoneOtpSent,
+    RefreshRequest,
+    TokenPair,
+    WeChatLogin,
+)
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 staff_bp = Blueprint("admin_auth", url_prefix="/api/v1/admin/auth")
@@ -18,27 +27,50 @@ staff_bp = Blueprint("admin_auth", url_prefix="/api/v1/admin/auth")
 staff_accounts_bp = Blueprint("admin_staff", url_prefix="/api/v1/admin/staff")
 
 
-async def _citizen_login(request, platform: str, code: str, phone_credential):
+async def _citizen_login(request, platform: str, code: str, phone_credential, phone_otp: str | None = None):
     return respond(await service.citizen_login(deps=request.app.ctx.deps, platform=platform, code=code,
-                                               phone_credential=phone_credential, ip=client_ip(request),
-                                               request_id=request.ctx.request_id))
+                                               phone_credential=phone_credential, phone_otp=phone_otp,
+                                               ip=client_ip(request), request_id=request.ctx.request_id))
 
 
 @bp.post("/wechat/login")
 @doc("微信一键登录", body=WeChatLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth",
      description="code 换取 openid；带 phone_code 时取得已验证手机号（assurance_level 1），"
                  "同一手机号在微信、支付宝登录为同一市民。"
-                 "两个都已有数据的账号不会被静默合并：409 identity_conflict，需用原账号登录或到大厅申请合并。")
+                 "两个都已有数据的账号不会被静默合并：409 identity_conflict，需用原账号登录或到大厅申请合并。"
+                 "微信的手机号 code 一次有效、5 分钟过期，不可重放，无需短信验证码。"
+                 "平台格式错误的应答为 502 upstream_invalid。")
 async def wechat_login(request):
     body = parse(request, WeChatLogin)
     return await _citizen_login(request, "wechat", body.code, body.phone_code)
 
 
 @bp.post("/alipay/login")
-@doc("支付宝一键登录", body=AlipayLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth")
+@doc("支付宝一键登录", body=AlipayLogin, response=CitizenTokens, errors=(401, 403, 409, 422, 429, 502, 503), tag="auth",
+     description="auth_code 换取 user_id；带 phone_response 时取得手机号。支付宝的手机号报文每次相同、不过期、"
+                 "不与 auth_code 绑定，可被他人重放，因此当该手机号尚不是本支付宝账号已验证的手机号时"
+                 "（新账号首次带手机号登录、关联到已有市民、或更换手机号），须同时带 phone_otp："
+                 "发送至该手机号的短信验证码（POST /api/v1/auth/phone/otp）。缺少时 401 phone_otp_required"
+                 "（message 与 fields.phone_otp 给出打码的手机号），验证码错误、过期、已用或属于其他号码时 "
+                 "401 invalid_phone_otp；两种情况都不关联、不写入任何数据。auth_code 一次有效：带验证码重试时"
+                 "需重新调用 my.getAuthCode。同一支付宝账号再次以其已有的手机号登录无需验证码。"
+                 "平台格式错误的应答为 502 upstream_invalid。")
 async def alipay_login(request):
     body = parse(request, AlipayLogin)
-    return await _citizen_login(request, "alipay", body.auth_code, body.phone_response)
+    return await _citizen_login(request, "alipay", body.auth_code, body.phone_response, body.phone_otp)
+
+
+@bp.post("/phone/otp")
+@doc("发送短信验证码（用于手机号凭证可被重放的登录）", body=PhoneOtpRequest, response=PhoneOtpSent, status=202,
+     errors=(422, 429, 502, 503), tag="auth",
+     description="向该手机号发送 6 位短信验证码，仅可使用一次，输错次数过多即失效，再次获取会使之前的验证码失效；"
+                 "无论该号码是否已注册，应答都相同（202）。默认有效期 5 分钟、输错 5 次失效；同一号码 60 秒内只能"
+                 "获取一次、每小时至多 5 次，同一地址每小时至多 20 次，超出为 429（Retry-After）。"
+                 "验证码用于支付宝登录的 phone_otp 字段。")
+async def phone_otp(request):
+    body = parse(request, PhoneOtpRequest)
+    return respond(await otp.send_code(deps=request.app.ctx.deps, phone=body.phone, ip=client_ip(request)),
+                   status=202)
 
 
 @bp.post("/refresh")

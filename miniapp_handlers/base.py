@@ -10,8 +10,10 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel, ConfigDict, ValidationError
 from requests.adapters import HTTPAdapter
 
 from api.core import metrics
@@ -33,6 +35,37 @@ class PlatformIdentity:
 
 class InvalidPhoneCredential(AppError):
     status, code, message = 401, "invalid_phone_credential", "手机号授权凭证无效或已过期，请重新授权"
+
+
+class UpstreamInvalid(UpstreamUnavailable):
+    """The platform answered something its API never answers (no JSON, a list where a string belongs): a proxy's
+    error page or a broken release on its side. Passing, like an outage, for those who retry (502, not 503)."""
+
+    status, code, message = 502, "upstream_invalid", "上游平台返回了无法识别的应答，请稍后再试"
+
+    def __init__(self, where: str = "body"):
+        super().__init__()
+        self.where = where  # the part of the answer that broke its shape: field names, never values
+
+
+class Answer(BaseModel):
+    """The part of an upstream answer a client relies on, checked strictly (a list is no string, "1" no number);
+    whatever else the platform sends is ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+AnswerT = TypeVar("AnswerT", bound=Answer)
+
+
+def read_answer(model: type[AnswerT], answer: Any) -> AnswerT:
+    """`answer` in the shape `model` declares; UpstreamInvalid (502 `upstream_invalid`) when it is anything else."""
+    try:
+        return model.model_validate(answer)
+    except ValidationError as exc:
+        where = ",".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors()[:3]) or "body"
+        # Not chained: the validation error quotes the values, and an answer holds personal data (phones).
+        raise UpstreamInvalid(where) from None
 
 
 class MessageRejected(AppError):
@@ -77,6 +110,8 @@ def _outcome(exc: BaseException) -> str:
     """A log label for a failed call: our error's code (and the platform's), with the cause's type."""
     if isinstance(exc, MessageRejected):
         return f"rejected:{exc.platform_code}"
+    if isinstance(exc, UpstreamInvalid):
+        return f"{exc.code}:{exc.where}"
     if not isinstance(exc, AppError):
         return f"error:{type(exc).__name__}"
     label = "outcome_unknown" if isinstance(exc, UpstreamOutcomeUnknown) else exc.code
@@ -85,6 +120,11 @@ def _outcome(exc: BaseException) -> str:
 
 class Platform(Provider, abc.ABC):
     """A mini-program platform: login codes, phone numbers, messages."""
+
+    # Whether the phone proof `fetch_phone` opens can be presented again by someone else (no expiry, not single
+    # use, not tied to the login code). Such a number links an account, or becomes one's, only with an SMS code
+    # (auth.otp). A platform that does not say is taken as replayable: the safe side.
+    phone_proof_replayable: bool = True
 
     @abc.abstractmethod
     async def exchange_login_code(self, code: str) -> PlatformIdentity:

@@ -58,17 +58,38 @@ async def wechat_login(client, *, phone: str | None = None, openid: str | None =
     return r.json()
 
 
-async def alipay_login(client, *, phone: str | None = None, user_id: str | None = None, expect: int = 200) -> dict:
-    """Log in through the Alipay sandbox; the token answer."""
-    body = {k: v for k, v in {"phone": phone, "user_id": user_id or f"2088{random.randrange(10**12):012d}"}.items()
-            if v}
+async def alipay_codes(client, *, phone: str | None = None, user_id: str | None = None) -> dict:
+    """Codes from the Alipay sandbox, as my.getAuthCode and my.getPhoneNumber would give them."""
+    body = {k: v for k, v in {"phone": phone, "user_id": user_id}.items() if v}
     r = await client.post("/sandbox/alipay/codes", json=body)
     assert r.status_code == 200, r.text
-    codes = r.json()
+    return r.json()
+
+
+async def sms_code(client, phone: str) -> str:
+    """The last one-time code the SMS sandbox took for `phone`."""
+    items = (await client.get("/sandbox/sms/messages")).json()["items"]
+    codes = [m["params"]["code"] for m in items if m["phone"] == phone and "code" in m["params"]]
+    assert codes, "no one-time code was sent to that number"
+    return codes[-1]
+
+
+async def alipay_login(client, *, phone: str | None = None, user_id: str | None = None, expect: int = 200) -> dict:
+    """Log in through the Alipay sandbox; the token answer. When the phone must be proved afresh (401
+    `phone_otp_required`), as the front end does: an SMS code to the number, then a new auth code with it."""
+    user_id = user_id or f"2088{random.randrange(10**12):012d}"
+    codes = await alipay_codes(client, phone=phone, user_id=user_id)
     login = {"auth_code": codes["auth_code"]}
     if phone:
         login["phone_response"] = codes["phone_response"]
     r = await client.post("/api/v1/auth/alipay/login", json=login)
+    if phone and r.status_code == 401 and r.json()["error"]["code"] == "phone_otp_required":
+        sent = await client.post("/api/v1/auth/phone/otp", json={"phone": phone})
+        assert sent.status_code == 202, sent.text
+        codes = await alipay_codes(client, phone=phone, user_id=user_id)
+        r = await client.post("/api/v1/auth/alipay/login", json={
+            "auth_code": codes["auth_code"], "phone_response": codes["phone_response"],
+            "phone_otp": await sms_code(client, phone)})
     assert r.status_code == expect, r.text
     return r.json()
 

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     sms_access_key_secret: str = DEV_SMS_SECRET
     sms_sign_name: str = "政务服务"
     sms_template_policy: str = "SMS_POLICY_0001"
+    sms_template_otp: str = "SMS_OTP_0001"  # the one-time login code; its one parameter is `code`
 
     # Background jobs (arq). The embedded run works them inside the server process; production runs
     # `python server.py worker` processes (INLINE_WORKER=1 also works them in each server process).
@@ -125,6 +126,15 @@ class Settings(BaseSettings):
     login_rate_per_ip: int = 120
     login_rate_per_account: int = 20
     login_rate_window_seconds: int = 60
+    # SMS one-time codes (POST /auth/phone/otp), the fresh proof a login whose phone proof is replayable needs: how
+    # long a code lives, wrong tries before it is burnt, how soon the same number may ask again, and how many codes
+    # one number and one address may ask for in the window.
+    phone_otp_ttl_seconds: int = Field(default=300, ge=30, le=1800)
+    phone_otp_max_tries: int = Field(default=5, ge=1, le=10)
+    phone_otp_resend_seconds: int = Field(default=60, ge=0)
+    phone_otp_rate_per_phone: int = Field(default=5, ge=1)
+    phone_otp_rate_per_ip: int = Field(default=20, ge=1)
+    phone_otp_rate_window_seconds: int = Field(default=3600, ge=1)
     real_name_tries_per_day: int = 5
     admin_max_failed_logins: int = 5
     admin_lock_minutes: int = 15

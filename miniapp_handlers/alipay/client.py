@@ -11,11 +11,20 @@ import json
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
+from pydantic import Field
 
 from api.core.errors import InvalidLoginCode, UpstreamRejected, UpstreamUnavailable
 from api.core.settings import Settings
 from miniapp_handlers.alipay import crypto
-from miniapp_handlers.base import InvalidPhoneCredential, MessageRejected, PlatformIdentity, ThreadedPlatform
+from miniapp_handlers.base import (
+    Answer,
+    InvalidPhoneCredential,
+    MessageRejected,
+    PlatformIdentity,
+    ThreadedPlatform,
+    UpstreamInvalid,
+    read_answer,
+)
 
 LOGIN_CODE_SUB_CODES = frozenset({"isv.code-invalid", "isv.code-expired", "isv.code-used"})
 MESSAGE_REFUSALS = {"USER_NOT_SUBSCRIBED": "user_refused", "USER_NOT_EXIST": "bad_recipient",
@@ -23,10 +32,32 @@ MESSAGE_REFUSALS = {"USER_NOT_SUBSCRIBED": "user_refused", "USER_NOT_EXIST": "ba
                     "TEMPLATE_NOT_EXIST": "bad_template", "SEND_LIMIT_EXCEEDED": "quota"}
 
 
+class _Status(Answer):
+    """What every answer says about itself (the oauth token's success carries no code at all)."""
+
+    code: str = "10000"
+    sub_code: str = ""
+
+
+class _OAuthToken(Answer):
+    user_id: str | None = Field(default=None, min_length=1, max_length=64)
+    open_id: str | None = Field(default=None, min_length=1, max_length=128)
+    union_id: str | None = Field(default=None, max_length=128)
+    access_token: str | None = Field(default=None, max_length=256)
+
+
+class _Phone(Answer):
+    code: str
+    mobile: str | None = Field(default=None, pattern=r"^\+?\d{5,20}$")
+
+
 class AlipayPlatform(ThreadedPlatform):
     """Alipay behind the Platform interface."""
 
     name = "alipay"
+    # my.getPhoneNumber's envelope is AES-CBC with a zero IV: the same bytes for a number every time, no expiry, no
+    # tie to the auth code.
+    phone_proof_replayable = True
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
@@ -47,8 +78,12 @@ class AlipayPlatform(ThreadedPlatform):
             raise UpstreamRejected("支付宝应答验签失败") from exc
         except AliPayException as exc:
             answer = _error_answer(exc)
-        if str(answer.get("code", "10000")) != "10000":
-            raise _AlipayFailure(answer)
+        except (ValueError, AttributeError, TypeError) as exc:
+            # The SDK choked on an answer that is no Alipay JSON (json.loads, or .keys() of a list).
+            raise UpstreamInvalid("body") from exc
+        status = read_answer(_Status, answer)
+        if status.code != "10000":
+            raise _AlipayFailure(status)
         return answer
 
     def _api(self, method: str, biz_content: dict | None = None, **params) -> dict:
@@ -58,30 +93,38 @@ class AlipayPlatform(ThreadedPlatform):
         except _AlipayFailure as failure:
             raise failure.as_app_error() from failure
 
-    def _oauth(self, code: str) -> dict:
+    def _oauth(self, code: str) -> _OAuthToken:
         try:
-            return self._server_api("alipay.system.oauth.token", grant_type="authorization_code", code=code)
+            answer = self._server_api("alipay.system.oauth.token", grant_type="authorization_code", code=code)
         except _AlipayFailure as failure:
             if failure.sub_code in LOGIN_CODE_SUB_CODES:
                 raise InvalidLoginCode() from failure
             raise failure.as_app_error() from failure
+        token = read_answer(_OAuthToken, answer)
+        if not (token.user_id or token.open_id):
+            raise UpstreamInvalid("user_id")
+        return token
 
     async def exchange_login_code(self, code: str) -> PlatformIdentity:
         """my.getAuthCode code → user_id (or open_id for apps on the new identifier)."""
         answer = await self.call("oauth_token", self._oauth, code)
-        uid = answer.get("user_id") or answer.get("open_id")
-        if not uid:
-            raise UpstreamUnavailable()
-        return PlatformIdentity(platform="alipay", platform_uid=str(uid), unionid=answer.get("union_id"),
-                                appid=self.appid)
+        return PlatformIdentity(platform="alipay", platform_uid=answer.user_id or answer.open_id,
+                                unionid=answer.union_id or None, appid=self.appid)
 
     async def fetch_phone(self, credential) -> str:
         """The mobile inside a my.getPhoneNumber envelope (local crypto: no call to Alipay)."""
         try:
-            return crypto.open_phone_envelope(credential, alipay_public_key=self._alipay_public_key,
-                                              aes_key_b64=self._aes_key)
+            answer = crypto.open_phone_envelope(credential, alipay_public_key=self._alipay_public_key,
+                                                aes_key_b64=self._aes_key)
         except crypto.EnvelopeInvalid as exc:
             raise InvalidPhoneCredential() from exc
+        # Alipay signed it: a shape its answer never has is Alipay's fault, not the front end's.
+        phone = read_answer(_Phone, answer)
+        if phone.code != "10000":
+            raise InvalidPhoneCredential()
+        if not phone.mobile:
+            raise UpstreamInvalid("mobile")
+        return phone.mobile
 
     def _send(self, biz: dict) -> dict:
         try:
@@ -105,10 +148,10 @@ class AlipayPlatform(ThreadedPlatform):
 class _AlipayFailure(Exception):
     """A signed answer (or error_response) with a code other than 10000."""
 
-    def __init__(self, answer: dict):
-        super().__init__(answer.get("sub_code") or answer.get("code"))
-        self.code = str(answer.get("code", ""))
-        self.sub_code = str(answer.get("sub_code", ""))
+    def __init__(self, status: _Status):
+        super().__init__(status.sub_code or status.code)
+        self.code = status.code
+        self.sub_code = status.sub_code
 
     def as_app_error(self) -> Exception:
         """Our error: 20000/isp.* (Alipay's side) is unavailable; anything else is a refusal."""

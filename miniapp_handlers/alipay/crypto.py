@@ -74,8 +74,9 @@ def aes_decrypt(aes_key_b64: str, ciphertext_b64: str) -> str:
     return (unpadder.update(data) + unpadder.finalize()).decode()
 
 
-def open_phone_envelope(envelope: dict | str, *, alipay_public_key, aes_key_b64: str) -> str:
-    """The mobile number inside a my.getPhoneNumber answer, after checking Alipay's signature over it."""
+def open_phone_envelope(envelope: dict | str, *, alipay_public_key, aes_key_b64: str):
+    """The decrypted JSON inside a my.getPhoneNumber answer (`{"code": "10000", "mobile"}` when well formed),
+    after checking Alipay's signature over it."""
     if isinstance(envelope, str):
         try:
             envelope = json.loads(envelope)
@@ -92,16 +93,19 @@ def open_phone_envelope(envelope: dict | str, *, alipay_public_key, aes_key_b64:
     if not verify_rsa2(alipay_public_key, f'"{ciphertext}"', signature):
         raise EnvelopeInvalid("signature")
     try:
-        answer = json.loads(aes_decrypt(aes_key_b64, ciphertext))
+        return json.loads(aes_decrypt(aes_key_b64, ciphertext))
     except (ValueError, binascii.Error) as exc:
         raise EnvelopeInvalid("decrypt") from exc
-    if answer.get("code") != "10000" or not answer.get("mobile"):
-        raise EnvelopeInvalid(f"answer code {answer.get('code')}")
-    return str(answer["mobile"])
 
 
-def seal_phone_envelope(phone: str, *, alipay_private_key, aes_key_b64: str) -> dict:
-    """A my.getPhoneNumber answer for `phone`, as Alipay would seal it (the sandbox's side)."""
-    ciphertext = aes_encrypt(aes_key_b64, json.dumps({"code": "10000", "msg": "Success", "mobile": phone}))
+def phone_answer(phone: str) -> dict:
+    """What my.getPhoneNumber's envelope holds for `phone`."""
+    return {"code": "10000", "msg": "Success", "mobile": phone}
+
+
+def seal_phone_envelope(answer: dict, *, alipay_private_key, aes_key_b64: str) -> dict:
+    """A my.getPhoneNumber envelope around `answer` (see `phone_answer`), as Alipay would seal it (the sandbox's
+    side)."""
+    ciphertext = aes_encrypt(aes_key_b64, json.dumps(answer))
     return {"response": ciphertext, "sign": sign_rsa2(alipay_private_key, f'"{ciphertext}"'),
             "sign_type": "RSA2", "encrypt_type": "AES", "charset": "UTF-8"}

@@ -136,13 +136,14 @@ async def _templatemessage_send(request, params: dict, biz: dict) -> dict:
     return {"code": "10000", "msg": "Success"}
 
 
+SENDS = frozenset({"alipay.open.app.mini.templatemessage.send"})
 METHODS = {"alipay.system.oauth.token": _oauth_token, "alipay.user.info.share": _user_info_share,
            "alipay.open.app.mini.templatemessage.send": _templatemessage_send}
 
 
 async def _gateway(request):
     mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("down", "busy", "rate_limit",
-                                                                          "bad_signature"))
+                                                                          "bad_signature", "malformed"))
     if mode == "down":
         return text("upstream down (sandbox fault)", status=503)
     params = _params(request)
@@ -160,11 +161,17 @@ async def _gateway(request):
             biz = json.loads(params.get("biz_content") or "{}")
         except ValueError:
             raise _invalid("isv.invalid-biz-content", "biz_content 不是合法的 JSON") from None
-        inner = await METHODS[method](request, params, biz if isinstance(biz, dict) else {})
+        if mode == "malformed" and method in SENDS:
+            # As on every twin, a message answered malformed is not taken: a sender's retry is its only copy.
+            inner = {"code": "10000", "msg": "Success"}
+        else:
+            inner = await METHODS[method](request, params, biz if isinstance(biz, dict) else {})
     except _Failure as failure:
         # Login and argument errors come back as error_response; business failures under the method's key.
         key = response_key if failure.body["code"] == "40004" else "error_response"
-        return _signed(request.app, key, failure.body, corrupt=mode == "bad_signature")
+        response_key, inner = key, failure.body
+    if mode == "malformed":
+        inner = state.spoiled(inner)
     return _signed(request.app, response_key, inner, corrupt=mode == "bad_signature")
 
 
@@ -183,7 +190,11 @@ def create_alipay_blueprint() -> Blueprint:
         auth_code = await state.mint(request.app.ctx.deps.redis, P, "code", {"user_id": user_id}, body.ttl_seconds)
         envelope = None
         if body.phone:
-            envelope = crypto.seal_phone_envelope(body.phone, alipay_private_key=_keys(request.app)[0],
+            # The envelope is Alipay's answer to my.getPhoneNumber: the `malformed` fault spoils it too.
+            answer = crypto.phone_answer(body.phone)
+            if await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("malformed",), wait=False):
+                answer["mobile"] = [body.phone]
+            envelope = crypto.seal_phone_envelope(answer, alipay_private_key=_keys(request.app)[0],
                                                   aes_key_b64=request.app.ctx.deps.settings.alipay_aes_key)
         return respond({"auth_code": auth_code, "phone_response": envelope, "user_id": user_id})
 

@@ -12,7 +12,7 @@ CODE_TTL_SECONDS = 300  # both platforms: a login code lives 5 minutes and is go
 MESSAGE_LOG_LIMIT = 10_000
 BULK_LIMIT = 10_000  # ids per users/refusals helper call
 ACCEPTED = "messages_accepted"
-FAIL_MODES = ("down", "busy", "rate_limit", "token_invalid", "user_refused", "quota", "bad_signature")
+FAIL_MODES = ("down", "busy", "rate_limit", "token_invalid", "user_refused", "quota", "bad_signature", "malformed")
 
 
 class Faults(BaseModel):
@@ -22,7 +22,9 @@ class Faults(BaseModel):
     fail: str | None = Field(default=None, pattern="^(" + "|".join(FAIL_MODES) + ")$",
                              description="down: HTTP 503; busy: 系统繁忙; rate_limit: 频率限制; "
                                          "token_invalid: access_token 失效 (40001); user_refused: 用户拒收消息; "
-                                         "quota: 消息额度用尽; bad_signature: 应答签名错误 (支付宝)")
+                                         "quota: 消息额度用尽; bad_signature: 应答签名错误 (支付宝); "
+                                         "malformed: 应答格式错误（字符串字段变为数组；支付宝的 /codes 生成的手机号"
+                                         "报文同样，短信为字段类型错误的应答）")
     remaining: int | None = Field(default=None, ge=1, description="故障生效的调用次数，空为一直生效")
 
 
@@ -36,6 +38,11 @@ class MessageStats(BaseModel):
     """A platform's message counter."""
 
     messages_accepted: int = Field(description="沙箱接收的消息数（自上次清空起）")
+
+
+def spoiled(answer: dict) -> dict:
+    """`answer` with every string value a one-item list: what the `malformed` fault answers."""
+    return {k: [v] if isinstance(v, str) else v for k, v in answer.items()}
 
 
 def _key(platform: str, *parts: str) -> str:
@@ -62,10 +69,12 @@ async def get_faults(redis, platform: str) -> Faults:
     return Faults.model_validate_json(raw) if raw else Faults()
 
 
-async def apply_faults(redis, platform: str, *, applies_to: tuple[str, ...] | None = None) -> str | None:
-    """Wait the injected latency; the failure mode this call must show, if any (counting down `remaining`)."""
+async def apply_faults(redis, platform: str, *, applies_to: tuple[str, ...] | None = None,
+                       wait: bool = True) -> str | None:
+    """Wait the injected latency (unless not `wait`); the failure mode this call must show, if any (counting down
+    `remaining`)."""
     faults = await get_faults(redis, platform)
-    if faults.latency_ms:
+    if wait and faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
     if not faults.fail or (applies_to is not None and faults.fail not in applies_to):
         return None

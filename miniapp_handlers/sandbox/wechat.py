@@ -37,13 +37,15 @@ def _err(errcode: int, errmsg: str) -> HTTPResponse:
     return respond({"errcode": errcode, "errmsg": errmsg})
 
 
-async def _fault(request, *, applies_to: tuple[str, ...]) -> HTTPResponse | None:
-    mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("down", *applies_to))
+async def _fault(request, *, applies_to: tuple[str, ...]) -> tuple[HTTPResponse | None, bool]:
+    """The answer an injected fault gives instead of the call's, and whether the call's own answer comes back
+    malformed (every route takes `down` and `malformed`)."""
+    mode = await state.apply_faults(request.app.ctx.deps.redis, P, applies_to=("down", "malformed", *applies_to))
     if mode == "down":
-        return text("upstream down (sandbox fault)", status=503)
-    if mode:
-        return _err(*_FAULT_ERRCODES[mode])
-    return None
+        return text("upstream down (sandbox fault)", status=503), False
+    if mode and mode != "malformed":
+        return _err(*_FAULT_ERRCODES[mode]), False
+    return None, mode == "malformed"
 
 
 async def _check_token(request) -> HTTPResponse | None:
@@ -74,13 +76,16 @@ def create_wechat_blueprint() -> Blueprint:
     @bp.get("/cgi-bin/token")
     @doc("沙箱：获取 access_token（同微信 cgi-bin/token）", tag="sandbox")
     async def token(request):
-        if failed := await _fault(request, applies_to=("busy", "rate_limit")):
+        failed, malformed = await _fault(request, applies_to=("busy", "rate_limit"))
+        if failed:
             return failed
         if request.args.get("grant_type") != "client_credential":
             return _err(40002, "invalid grant_type")
         if bad := _check_app(request):
             return bad
         access_token = secrets.token_urlsafe(48)
+        if malformed:
+            return respond(state.spoiled({"access_token": access_token, "expires_in": TOKEN_TTL}))
         await state.remember(request.app.ctx.deps.redis, P, "token", access_token,
                              {"expires_at": time.time() + TOKEN_TTL}, TOKEN_TTL + 600)
         await state.count(request.app.ctx.deps.redis, P, "token_fetches")
@@ -89,7 +94,8 @@ def create_wechat_blueprint() -> Blueprint:
     @bp.get("/sns/jscode2session")
     @doc("沙箱：code 换 openid（同微信 sns/jscode2session）", tag="sandbox")
     async def jscode2session(request):
-        if failed := await _fault(request, applies_to=("busy", "rate_limit")):
+        failed, malformed = await _fault(request, applies_to=("busy", "rate_limit"))
+        if failed:
             return failed
         if bad := _check_app(request):
             return bad
@@ -105,12 +111,13 @@ def create_wechat_blueprint() -> Blueprint:
         answer = {"openid": user["openid"], "session_key": user["session_key"]}
         if user.get("unionid"):
             answer["unionid"] = user["unionid"]
-        return respond(answer)
+        return respond(state.spoiled(answer) if malformed else answer)
 
     @bp.post("/wxa/business/getuserphonenumber")
     @doc("沙箱：手机号 code 换手机号（同微信 wxa/business/getuserphonenumber）", tag="sandbox")
     async def getuserphonenumber(request):
-        if failed := await _fault(request, applies_to=("busy", "rate_limit", "token_invalid")):
+        failed, malformed = await _fault(request, applies_to=("busy", "rate_limit", "token_invalid"))
+        if failed:
             return failed
         if bad := await _check_token(request):
             return bad
@@ -122,15 +129,18 @@ def create_wechat_blueprint() -> Blueprint:
         if outcome != "ok":
             return _err(40029, "invalid code")
         phone = held["phone"]
-        return respond({"errcode": 0, "errmsg": "ok", "phone_info": {
-            "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
-            "watermark": {"timestamp": int(time.time()), "appid": request.app.ctx.deps.settings.wechat_appid}}})
+        info = {"phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+                "watermark": {"timestamp": int(time.time()), "appid": request.app.ctx.deps.settings.wechat_appid}}
+        return respond({"errcode": 0, "errmsg": "ok", "phone_info": state.spoiled(info) if malformed else info})
 
     @bp.post("/cgi-bin/message/subscribe/send")
     @doc("沙箱：发送订阅消息（同微信 cgi-bin/message/subscribe/send）", tag="sandbox")
     async def subscribe_send(request):
-        if failed := await _fault(request, applies_to=("busy", "token_invalid", "user_refused", "quota")):
+        failed, malformed = await _fault(request, applies_to=("busy", "token_invalid", "user_refused", "quota"))
+        if failed:
             return failed
+        if malformed:  # a page in place of the JSON answer, say a proxy's (the message is not taken)
+            return HTTPResponse("<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         if bad := await _check_token(request):
             return bad
         try:

@@ -12,10 +12,11 @@ import json
 import secrets
 
 import aiohttp
+from pydantic import Field
 
 from api.core.errors import UpstreamOutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from api.core.settings import Settings
-from miniapp_handlers.base import MessageRejected, Provider
+from miniapp_handlers.base import Answer, MessageRejected, Provider, UpstreamInvalid, read_answer
 from miniapp_handlers.sms.signing import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
 
 REFUSALS = {"isv.MOBILE_NUMBER_ILLEGAL": "bad_recipient",
@@ -25,6 +26,11 @@ REFUSALS = {"isv.MOBILE_NUMBER_ILLEGAL": "bad_recipient",
             "isv.BLACK_KEY_CONTROL_LIMIT": "user_refused"}
 # isv.BUSINESS_LIMIT_CONTROL is the per-number flow control (a few per minute/hour): later it goes through.
 TRANSIENT = frozenset({"isp.SYSTEM_ERROR", "isv.BUSINESS_LIMIT_CONTROL", "ServiceUnavailable"})
+
+
+class _Answer(Answer):
+    Code: str = Field(max_length=128)  # noqa: N815 - the provider's names
+    BizId: str | None = Field(default=None, min_length=1, max_length=128)  # noqa: N815
 
 
 class SmsClient(Provider):
@@ -81,14 +87,14 @@ class SmsClient(Provider):
         if status >= 500:
             raise UpstreamUnavailable()
         try:
-            answer = json.loads(body)
-        except ValueError as exc:
-            raise UpstreamUnavailable() from exc
-        code = str(answer.get("Code", "")) if isinstance(answer, dict) else ""
+            answer = read_answer(_Answer, json.loads(body))
+        except ValueError as exc:  # no JSON at all (a proxy's page)
+            raise UpstreamInvalid("body") from exc
+        code = answer.Code
         if code == "OK":
-            if not answer.get("BizId"):
-                raise UpstreamUnavailable()
-            return str(answer["BizId"])
+            if not answer.BizId:
+                raise UpstreamInvalid("BizId")
+            return answer.BizId
         if code in REFUSALS:
             raise MessageRejected(code, REFUSALS[code])
         if code in TRANSIENT or code.startswith("Throttling"):

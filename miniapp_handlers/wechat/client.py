@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 import time
 
+import requests
+from pydantic import Field
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
@@ -18,11 +20,14 @@ from api.core.errors import InvalidLoginCode, UpstreamRejected, UpstreamUnavaila
 from api.core.redis import create_sync_redis
 from api.core.settings import Settings
 from miniapp_handlers.base import (
+    Answer,
     InvalidPhoneCredential,
     MessageRejected,
     PlatformIdentity,
     ThreadedPlatform,
     TimeoutAdapter,
+    UpstreamInvalid,
+    read_answer,
 )
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
@@ -30,6 +35,30 @@ LOGIN_CODE_ERRORS = frozenset({40029, 40163})
 BUSY_ERRORS = frozenset({-1, 45011, 45009})
 MESSAGE_REFUSALS = {43101: "user_refused", 40003: "bad_recipient", 47003: "bad_data", 45009: "quota",
                     40037: "bad_template"}
+
+
+class _Token(Answer):
+    access_token: str = Field(min_length=1, max_length=512)
+    expires_in: int = Field(default=7200, gt=0)
+
+
+class _Session(Answer):
+    openid: str = Field(min_length=1, max_length=128)
+    unionid: str | None = Field(default=None, max_length=128)
+
+
+class _Watermark(Answer):
+    appid: str
+
+
+class _PhoneInfo(Answer):
+    phoneNumber: str | None = Field(default=None, pattern=r"^\+?\d{5,20}$")  # noqa: N815 - WeChat's names
+    purePhoneNumber: str | None = Field(default=None, pattern=r"^\d{5,20}$")  # noqa: N815
+    watermark: _Watermark
+
+
+class _PhoneAnswer(Answer):
+    phone_info: _PhoneInfo
 
 
 class SandboxableWeChatClient(WeChatClient):
@@ -46,10 +75,31 @@ class SandboxableWeChatClient(WeChatClient):
         self._http.mount("http://", adapter)
         self._http.mount("https://", adapter)
 
+    def _decode_result(self, res):
+        """wechatpy's, but an answer that is no JSON object, or whose errcode is no number, is UpstreamInvalid
+        (wechatpy would hand back the raw response, or fail in int())."""
+        result = super()._decode_result(res)
+        if not isinstance(result, dict):
+            raise UpstreamInvalid("body")
+        errcode = result.get("errcode", 0)
+        if not isinstance(errcode, int) or isinstance(errcode, bool):
+            raise UpstreamInvalid("errcode")
+        return result
+
     def fetch_access_token(self):
-        """Fetch a new access token from `cgi-bin/token` (wechatpy hard-codes the real host)."""
-        return self._fetch_access_token(url=self.api_base + "cgi-bin/token", params={
+        """Fetch a new access token from `cgi-bin/token` into the shared storage (wechatpy hard-codes the real
+        host, and trusts the answer's shape)."""
+        res = self._http.get(self.api_base + "cgi-bin/token", params={
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        try:
+            res.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeChatClientException(errcode=None, errmsg=None, client=self, request=exc.request,
+                                        response=exc.response) from exc
+        token = read_answer(_Token, self._handle_result(res))
+        self.session.set(self.access_token_key, token.access_token, token.expires_in)
+        self.expires_at = int(time.time()) + token.expires_in
+        return token.model_dump()
 
     @property
     def access_token(self):
@@ -83,6 +133,7 @@ class WeChatPlatform(ThreadedPlatform):
     """WeChat behind the Platform interface."""
 
     name = "wechat"
+    phone_proof_replayable = False  # a getPhoneNumber code is single-use and lives 5 minutes
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
@@ -104,20 +155,19 @@ class WeChatPlatform(ThreadedPlatform):
             self.client.renew_access_token(failed=token)
             return fn()
 
-    def _code_to_session(self, code: str) -> dict:
+    def _code_to_session(self, code: str) -> _Session:
         try:
-            return self._with_token_retry(lambda: self.client.wxa.code_to_session(code))
+            answer = self._with_token_retry(lambda: self.client.wxa.code_to_session(code))
         except WeChatClientException as exc:
             if exc.errcode in LOGIN_CODE_ERRORS:
                 raise InvalidLoginCode() from exc
             raise _platform_error(exc) from exc
+        return read_answer(_Session, answer)
 
     async def exchange_login_code(self, code: str) -> PlatformIdentity:
         """wx.login code → openid (and unionid when the app is bound to an Open Platform account)."""
         answer = await self.call("jscode2session", self._code_to_session, code)
-        if not answer.get("openid"):
-            raise UpstreamUnavailable()
-        return PlatformIdentity(platform="wechat", platform_uid=answer["openid"], unionid=answer.get("unionid"),
+        return PlatformIdentity(platform="wechat", platform_uid=answer.openid, unionid=answer.unionid or None,
                                 appid=self.appid)
 
     def _phone(self, phone_code: str) -> str:
@@ -128,12 +178,12 @@ class WeChatPlatform(ThreadedPlatform):
             if exc.errcode in LOGIN_CODE_ERRORS:
                 raise InvalidPhoneCredential() from exc
             raise _platform_error(exc) from exc
-        info = answer.get("phone_info") or {}
-        if (info.get("watermark") or {}).get("appid") != self.appid:
+        info = read_answer(_PhoneAnswer, answer).phone_info
+        if info.watermark.appid != self.appid:
             raise InvalidPhoneCredential("手机号凭证不属于本小程序")
-        phone = info.get("purePhoneNumber") or info.get("phoneNumber")
+        phone = info.purePhoneNumber or info.phoneNumber
         if not phone:
-            raise InvalidPhoneCredential()
+            raise UpstreamInvalid("phone_info.purePhoneNumber")
         return phone
 
     async def fetch_phone(self, credential) -> str:

@@ -10,7 +10,7 @@ from api.core.errors import InvalidLoginCode, UpstreamRejected
 from api.core.keys import _pem_private
 from miniapp_handlers.alipay import crypto
 from miniapp_handlers.alipay.client import AlipayPlatform
-from miniapp_handlers.base import InvalidPhoneCredential, MessageRejected
+from miniapp_handlers.base import InvalidPhoneCredential, MessageRejected, UpstreamInvalid
 from tests.factories import random_phone
 
 
@@ -49,7 +49,8 @@ async def test_phone_envelope_opens_only_when_alipay_signed_it(client, alipay):
     envelope = (await _codes(client, phone=phone))["phone_response"]
     assert await alipay.fetch_phone(envelope) == phone
     assert await alipay.fetch_phone(json.dumps(envelope)) == phone  # the string form too
-    forged = crypto.seal_phone_envelope("13900000000", alipay_private_key=crypto.load_private_key(_fresh_key()),
+    forged = crypto.seal_phone_envelope(crypto.phone_answer("13900000000"),
+                                        alipay_private_key=crypto.load_private_key(_fresh_key()),
                                         aes_key_b64=alipay._aes_key)
     with pytest.raises(InvalidPhoneCredential):
         await alipay.fetch_phone(forged)
@@ -96,7 +97,7 @@ async def test_user_info_share_answers_for_the_token_holder(client, alipay):
     codes = await _codes(client, user_id="2088000000000999")
     token = await alipay.call("oauth_token", alipay._oauth, codes["auth_code"])
     info = await alipay.call("user_info_share", alipay._api, "alipay.user.info.share",
-                             auth_token=token["access_token"])
+                             auth_token=token.access_token)
     assert info["user_id"] == "2088000000000999" and info["code"] == "10000"
     with pytest.raises(UpstreamRejected):  # aop.invalid-auth-token
         await alipay.call("user_info_share", alipay._api, "alipay.user.info.share", auth_token="nope")
@@ -137,3 +138,36 @@ async def test_gateway_refuses_unsigned_calls(client):
     r = await client.get("/sandbox/alipay/gateway.do", params={"method": "alipay.system.oauth.token", "app_id": "x"})
     assert r.status_code == 200  # like Alipay: the failure is in the signed body
     assert r.json()["error_response"]["sub_code"].startswith("isv.missing-")
+
+
+async def test_an_answer_of_the_wrong_shape_is_upstream_invalid(client, alipay):
+    codes = await _codes(client)
+    await alipay.exchange_login_code(codes["auth_code"])
+    await client.put("/sandbox/alipay/faults", json={"fail": "malformed"})
+    try:
+        with pytest.raises(UpstreamInvalid) as caught:
+            await alipay.send_message(to=codes["user_id"], template_id="t", page=None, data={"k": "v"})
+        fresh = await _codes(client)  # no phone asked: the helper leaves the fault to the gateway
+        with pytest.raises(UpstreamInvalid) as login:
+            await alipay.exchange_login_code(fresh["auth_code"])
+    finally:
+        await client.delete("/sandbox/alipay/faults")
+    assert caught.value.where == "code" and login.value.where.startswith("user_id")
+    assert (await client.get("/sandbox/alipay/messages")).json()["items"] == []
+
+
+async def test_a_phone_envelope_holding_a_list_is_upstream_invalid_but_a_forged_one_stays_401(client, alipay):
+    phone = random_phone()
+    await client.put("/sandbox/alipay/faults", json={"fail": "malformed", "remaining": 1})
+    try:
+        envelope = (await _codes(client, phone=phone))["phone_response"]
+    finally:
+        await client.delete("/sandbox/alipay/faults")
+    with pytest.raises(UpstreamInvalid) as caught:
+        await alipay.fetch_phone(envelope)
+    assert caught.value.where == "mobile" and phone not in repr(caught.value)
+    forged = crypto.seal_phone_envelope({"code": "10000", "mobile": [phone]},
+                                        alipay_private_key=crypto.load_private_key(_fresh_key()),
+                                        aes_key_b64=alipay._aes_key)
+    with pytest.raises(InvalidPhoneCredential):  # not Alipay's: the front end's problem, whatever it holds
+        await alipay.fetch_phone(forged)

@@ -10,7 +10,7 @@ import pytest
 from api.core import metrics
 from api.core.errors import UpstreamRejected, UpstreamUnavailable
 from api.core.settings import ConfigError, load_settings
-from miniapp_handlers.base import MessageRejected, Provider
+from miniapp_handlers.base import MessageRejected, Provider, UpstreamInvalid
 from miniapp_handlers.sms.client import SmsClient
 from miniapp_handlers.sms.signing import TIMESTAMP_FORMAT, signature
 from tests.factories import random_phone
@@ -169,3 +169,14 @@ def test_the_sms_client_is_built_with_the_platforms(live):
     assert sorted(platforms) == ["alipay", "sms", "wechat"]
     assert isinstance(platforms["sms"], SmsClient) and isinstance(platforms["sms"], Provider)
     assert all(isinstance(p, Provider) for p in platforms.values())
+
+
+async def test_an_answer_of_the_wrong_shape_is_upstream_invalid_and_not_recorded(live, client):
+    phone = random_phone()
+    async with sms_client(live.settings) as sms, sms_faults(client, {"fail": "malformed", "remaining": 1}):
+        with pytest.raises(UpstreamInvalid) as caught:
+            await sms.send(phone=phone, template_code="SMS_TEST_0001", params={"title": "x"})
+        assert await sms.send(phone=phone, template_code="SMS_TEST_0001", params={"title": "x"})
+    assert caught.value.status == 502 and caught.value.where == "Code,BizId"
+    assert phone not in repr(caught.value)
+    assert len(await _sent_to(client, phone)) == 1

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from api.core.errors import InvalidLoginCode, UpstreamRejected, UpstreamUnavailable
-from miniapp_handlers.base import InvalidPhoneCredential, MessageRejected
+from miniapp_handlers.base import InvalidPhoneCredential, MessageRejected, UpstreamInvalid
 from miniapp_handlers.wechat.client import WeChatPlatform
 from tests.factories import random_phone, wechat_codes
 
@@ -181,3 +181,32 @@ async def test_fault_knobs_validate_their_input(client):
     r = await client.put("/sandbox/wechat/faults", json={"fail": "explode"})
     assert r.status_code == 422 and "fail" in r.json()["error"]["fields"]
     assert (await client.get("/sandbox/wechat/faults")).json()["fail"] is None
+
+
+async def test_a_phone_answer_of_the_wrong_shape_is_upstream_invalid_naming_the_field_not_the_value(client, wechat):
+    await _known_openid(client, wechat)  # the access token is fetched: the fault meets the phone call
+    phone = random_phone()
+    codes = await wechat_codes(client, phone=phone)
+    await _with_faults(client, {"fail": "malformed", "remaining": 1})
+    try:
+        with pytest.raises(UpstreamInvalid) as caught:
+            await wechat.fetch_phone(codes["phone_code"])
+    finally:
+        await client.delete("/sandbox/wechat/faults")
+    assert caught.value.status == 502 and caught.value.code == "upstream_invalid"
+    assert "phone_info.purePhoneNumber" in caught.value.where
+    assert phone not in repr(caught.value) and caught.value.__cause__ is None  # the values stay out of logs
+
+
+async def test_a_send_answered_with_a_page_is_upstream_invalid_and_not_recorded(client, wechat):
+    openid = await _known_openid(client, wechat)
+    before = len((await client.get("/sandbox/wechat/messages")).json()["items"])
+    await _with_faults(client, {"fail": "malformed", "remaining": 1})
+    try:
+        with pytest.raises(UpstreamInvalid) as caught:
+            await wechat.send_message(to=openid, template_id="tmpl-page", page=None, data={"thing1": "x"})
+    finally:
+        await client.delete("/sandbox/wechat/faults")
+    assert caught.value.where == "body"
+    assert isinstance(caught.value, UpstreamUnavailable)  # retried later like an outage by the senders
+    assert len((await client.get("/sandbox/wechat/messages")).json()["items"]) == before
