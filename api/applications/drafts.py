@@ -67,7 +67,8 @@ async def _checked(*, actor, body: DraftIn, redis, before: dict) -> dict:
     _materials(target, body)
     method = body.delivery.method if body.delivery else None
     if method is not None and method not in target.delivery_methods:
-        raise ValidationFailed(fields={"delivery.method": f"该事项支持的送达方式：{', '.join(target.delivery_methods)}"})
+        methods = ", ".join(target.delivery_methods)
+        raise ValidationFailed(fields={"delivery.method": f"该事项支持的送达方式：{methods}"})
     return held
 
 

@@ -122,8 +122,8 @@ class DraftDeliveryIn(BaseModel):
 class DraftIn(BaseModel):
     item_code: str | None = Field(default=None, max_length=32)
     bundle_code: str | None = Field(default=None, max_length=32)
-    form: dict[str, Any] = Field(default={}, description="已填写的表单字段：可缺必填项，已填的须符合事项表单；申请人身份"
-                                                         "字段（x-identity）由系统按实名信息预填")
+    form: dict[str, Any] = Field(default={}, description="已填写的表单字段：可缺必填项，已填的须符合事项表单；"
+                                                         "申请人身份字段（x-identity）由系统按实名信息预填")
     materials: list[MaterialIn] = Field(default=[], max_length=50)
     delivery: DraftDeliveryIn | None = None
     applicant_region: str | None = Field(default=None, pattern=REGION)

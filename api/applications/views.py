@@ -47,11 +47,11 @@ async def upload(request):
                    status=201)
 
 
-IDENTITY_RULE = ("申请与提交人绑定：事项表单中标注 x-identity（name、id_number、phone）的字段是申请人本人的信息，由系统按"
-                 "实名认证信息填写（亲友代办时为被代办人的），可不填；若填写须与实名信息一致（或为 GET /api/v1/me 返回的"
-                 "脱敏值），否则 422 identity_mismatch 并指明字段，不生成任何数据。尚未核验的项（如仅验证手机号的市民的"
-                 "姓名）按所填保存。表单声明 x-subject: other 的事项（为他人申请）这些字段按所填保存。标注 format: "
-                 "id-number 的字段按 GB 11643 校验位检查，不符为 422 form_invalid。")
+IDENTITY_RULE = ("申请与提交人绑定：事项表单中标注 x-identity（name、id_number、phone）的字段是申请人本人的信息，"
+                 "由系统按实名认证信息填写（亲友代办时为被代办人的），可不填；若填写须与实名信息一致（或为 "
+                 "GET /api/v1/me 返回的脱敏值），否则 422 identity_mismatch 并指明字段，不生成任何数据。尚未核验的项"
+                 "（如仅验证手机号的市民的姓名）按所填保存。表单声明 x-subject: other 的事项（为他人申请）这些字段"
+                 "按所填保存。标注 format: id-number 的字段按 GB 11643 校验位检查，不符为 422 form_invalid。")
 
 
 @bp.post("/applications")
@@ -125,11 +125,11 @@ async def rate(request, application_id: str):
     return respond(answer, status=201)
 
 
-DRAFT_RULES = ("草稿可缺必填项，但已填写的须符合事项表单（类型、格式、枚举、身份证号校验位；未知字段为 422 form_invalid）；"
-               "item_code 或 bundle_code 不存在为 422；材料须为该事项的材料（422 materials_invalid）；内容（UTF-8 JSON）"
-               "超过 64 KiB 为 413 draft_too_large；被拒绝时草稿不变。申请人身份字段由实名信息预填（规则同提交申请）。"
-               "应答中姓名、证件号、手机号、地址、账号均脱敏（masked: true）；保存时与应答所示脱敏值相同的值视为草稿原值。"
-               "草稿整体加密保存。")
+DRAFT_RULES = ("草稿可缺必填项，但已填写的须符合事项表单（类型、格式、枚举、身份证号校验位；未知字段为 422 "
+               "form_invalid）；item_code 或 bundle_code 不存在为 422；材料须为该事项的材料（422 materials_invalid）；"
+               "内容（UTF-8 JSON）超过 64 KiB 为 413 draft_too_large；被拒绝时草稿不变。申请人身份字段由实名信息预填"
+               "（规则同提交申请）。应答中姓名、证件号、手机号、地址、账号均脱敏（masked: true）；保存时与应答所示"
+               "脱敏值相同的值视为草稿原值。草稿整体加密保存。")
 
 
 @bp.post("/drafts")

@@ -64,7 +64,8 @@ CATALOGUE = {
         # 为他人申请: the form's applicant is the person named in it, not the citizen who submits (经办人).
         _item("T00000000005", "测试代他人开具证明", "gongan", cross=True, subject="other",
               materials=[_m("M_AUTHORISATION", "授权委托书", required=False)],
-              props={**PERSON_FIELDS, "relation": {"type": "string", "title": "与申请人关系", "enum": ["子女", "配偶"]}},
+              props={**PERSON_FIELDS,
+                     "relation": {"type": "string", "title": "与申请人关系", "enum": ["子女", "配偶"]}},
               required=["applicant_name", "applicant_id_number", "relation"]),
     ],
     "bundles": [

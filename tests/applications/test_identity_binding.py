@@ -7,7 +7,7 @@ from api.applications.models import Application
 from api.core.models import AuditLog, IdempotencyRecord
 from notifications.models import InboxMessage
 from tests.applications.conftest import staff_headers
-from tests.applications.helpers import ITEM_A, act, body_a, form_a, submit
+from tests.applications.helpers import act, body_a, form_a, submit
 from tests.citizens import delegation_helpers as delegations
 from tests.factories import bearer, random_id_number, random_phone, verified_citizen, wechat_login
 
@@ -38,9 +38,9 @@ async def test_the_applicant_fields_are_filled_from_the_verified_identity(client
     form = (await revealed(client, tokens, app["id"]))["form"]
     assert (form["applicant_name"], form["applicant_id_number"], form["applicant_phone"]) == (
         "王五", person["id_number"], person["phone"])
-    assert app["applicant"] == {"id": tokens["citizen"]["id"], "name": "王*", "id_number": masked_id(person["id_number"]),
-                                "phone": masked_phone(person["phone"]), "assurance_level": 2,
-                                "real_name_verified": True}
+    assert app["applicant"] == {"id": tokens["citizen"]["id"], "name": "王*",
+                                "id_number": masked_id(person["id_number"]), "phone": masked_phone(person["phone"]),
+                                "assurance_level": 2, "real_name_verified": True}
     assert app["agent"] is None
     # What a front end prefilled: the values in clear, or the masked ones GET /me shows.
     me = (await client.get("/api/v1/me", headers=bearer(tokens))).json()
