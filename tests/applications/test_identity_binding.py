@@ -7,7 +7,7 @@ from api.applications.models import Application
 from api.core.models import AuditLog, IdempotencyRecord
 from notifications.models import InboxMessage
 from tests.applications.conftest import staff_headers
-from tests.applications.helpers import act, body_a, form_a, submit
+from tests.applications.helpers import act, body_a, bundle_body, form_a, submit
 from tests.citizens import delegation_helpers as delegations
 from tests.factories import bearer, random_id_number, random_phone, verified_citizen, wechat_login
 
@@ -186,3 +186,16 @@ async def test_the_staff_read_of_an_agents_case_is_audited(client, test_catalogu
     staff = await staff_headers(client)
     assert (await client.get(f"/api/v1/admin/applications/{app['id']}", headers=staff)).status_code == 200
     assert await AuditLog.filter(action="application.read", target_id=app["id"], actor_type="admin").count() == 1
+
+
+async def test_a_bundles_merged_form_is_bound_too(client, test_catalogue):
+    tokens, _ = await verified_citizen(client, name="王五")
+    body = await bundle_body(client, tokens)
+    r = await client.post("/api/v1/applications", json={**body, "form": {**body["form"], "applicant_name": "李四"}},
+                          headers=bearer(tokens))
+    assert r.status_code == 422 and set(r.json()["error"]["fields"]) == {"form.applicant_name"}
+    assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 0
+    app = await submit(client, tokens, {**body, "form": {k: v for k, v in body["form"].items()
+                                                         if k != "applicant_name"}})
+    assert (await revealed(client, tokens, app["id"]))["form"]["applicant_name"] == "王五"
+    assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 3  # the bundle and its 2 cases
