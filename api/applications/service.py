@@ -28,11 +28,14 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
     applicant = await identity.verified(citizen_id=actor.citizen_id)
     if applicant.assurance_level < target.min_assurance_level:
         raise AssuranceTooLow(f"该事项需要实名等级 {target.min_assurance_level}，请先完成实名认证")
+    scope = f"{actor.citizen_id}:applications"
     draft = None
     if body.draft_id:
         draft = await Draft.get_or_none(id=body.draft_id, citizen_id=actor.citizen_id)
         if draft is None:
-            raise NotFound("草稿不存在")
+            # The first submission of this draft deleted it: a replay answers what that one did, anything else 404.
+            return await idempotency.run_once(scope=scope, key=idempotency_key, body=raw, create=_no_draft,
+                                              look_first=True)
     form, address = body.form, body.delivery.address
     if draft is not None:  # what the draft's answers showed masked stands for what the draft holds
         saved = drafts.content(draft)
@@ -87,8 +90,11 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
         answer = await reads.full(top, children=cases[1:], reveal=False, redis=redis, timeline=submitted, new=True)
         return 201, ApplicationRead.model_validate(answer).model_dump(mode="json")  # stored for replays
 
-    return await idempotency.run_once(scope=f"{actor.citizen_id}:applications", key=idempotency_key, body=raw,
-                                      create=create)
+    return await idempotency.run_once(scope=scope, key=idempotency_key, body=raw, create=create)
+
+
+async def _no_draft() -> tuple[int, dict]:
+    raise NotFound("草稿不存在")
 
 
 async def own_case(*, citizen_id: str, application_id: str) -> Application:

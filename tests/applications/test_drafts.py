@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from api.applications.models import Draft
+from api.applications.models import Application, Draft
 from api.core.models import AuditLog
 from tests.applications.helpers import ITEM_A, ITEM_C, body_a, submit
 from tests.applications.test_identity_binding import _agent_for, masked_id, masked_phone
@@ -72,7 +72,6 @@ async def test_an_agent_with_the_applications_scope_finishes_a_draft(client, tes
 
 
 async def test_an_agent_submits_for_the_principal_only_within_scope(client, test_catalogue):
-    from api.applications.models import Application
     from tests.applications.conftest import upload
 
     person = await registered_person(name="孙奶奶")
@@ -215,3 +214,18 @@ async def test_an_agent_finishes_a_draft_from_its_masked_answer(client, test_cat
     assert clear["delivery"]["address"] == address
     assert clear["agent"]["id"] == agent["citizen"]["id"]
     assert not await Draft.exists(id=draft["id"])
+
+
+async def test_a_replayed_submission_from_a_draft_answers_the_first_and_makes_nothing_more(client, test_catalogue):
+    tokens, _ = await verified_citizen(client)
+    draft = await _draft(client, tokens, {"item_code": ITEM_A, "form": {"reason": "就业"}})
+    body, key = await body_a(client, tokens, draft_id=draft["id"]), "draft-replay-0001"
+    first = await submit(client, tokens, body, key=key)
+    assert not await Draft.exists(id=draft["id"])
+    again = await submit(client, tokens, body, key=key)  # a retry after a lost answer: the draft is gone by now
+    assert again["id"] == first["id"]
+    assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 1
+    r = await client.post("/api/v1/applications", json=body,
+                          headers={**bearer(tokens), "Idempotency-Key": "other-key-1"})
+    assert r.status_code == 404  # a new submission of a spent draft
+    assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 1
