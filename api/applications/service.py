@@ -53,6 +53,10 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
     entries = await materials_mod.resolve(wanted=target.materials, given=body.materials, citizen_id=actor.citizen_id)
 
     async def create() -> tuple[int, dict]:
+        # First, so that of two submissions of one draft under two keys (a double tap) the second waits on the row and
+        # finds it gone: one application, and the other answer is the spent draft's 404.
+        if draft is not None and not await Draft.filter(id=draft.id).delete():
+            raise NotFound("草稿不存在")
         today = workdays.today()
         common = dict(citizen_id=actor.citizen_id, submitted_by=actor.actor_id, form_enc=reads.seal_form(form),
                       delivery_method=body.delivery.method, status="submitted",
@@ -85,8 +89,6 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
             params={"item_name": target.title, "application_no": top.id, "promised_days": promised},
             ref={"kind": "application", "id": top.id}, event_key=f"submitted:{top.id}",
             page=f"pages/applications/detail?id={top.id}")
-        if draft is not None:
-            await Draft.filter(id=draft.id).delete()
         answer = await reads.full(top, children=cases[1:], reveal=False, redis=redis, timeline=submitted, new=True)
         return 201, ApplicationRead.model_validate(answer).model_dump(mode="json")  # stored for replays
 

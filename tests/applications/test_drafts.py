@@ -1,9 +1,11 @@
 """Drafts: started on WeChat, finished on Alipay (or by an agent); nobody else's."""
 
+import asyncio
 import datetime as dt
 
 from api.applications.models import Application, Draft
 from api.core.models import AuditLog
+from notifications.models import InboxMessage
 from tests.applications.helpers import ITEM_A, ITEM_C, body_a, submit
 from tests.applications.test_identity_binding import _agent_for, masked_id, masked_phone
 from tests.factories import (
@@ -229,3 +231,15 @@ async def test_a_replayed_submission_from_a_draft_answers_the_first_and_makes_no
                           headers={**bearer(tokens), "Idempotency-Key": "other-key-1"})
     assert r.status_code == 404  # a new submission of a spent draft
     assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 1
+
+
+async def test_one_draft_submitted_twice_at_once_under_two_keys_is_one_application(client, test_catalogue):
+    tokens, _ = await verified_citizen(client)
+    draft = await _draft(client, tokens, {"item_code": ITEM_A, "form": {"reason": "就业"}})
+    body = await body_a(client, tokens, draft_id=draft["id"])
+    answers = await asyncio.gather(*(
+        client.post("/api/v1/applications", json=body, headers={**bearer(tokens), "Idempotency-Key": f"double-tap-{n}"})
+        for n in range(2)))
+    assert sorted(r.status_code for r in answers) == [201, 404], [r.text for r in answers]
+    assert await Application.filter(citizen_id=tokens["citizen"]["id"]).count() == 1
+    assert await InboxMessage.filter(citizen_id=tokens["citizen"]["id"]).count() == 1
