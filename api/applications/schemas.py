@@ -56,7 +56,9 @@ class ApplicationCreate(BaseModel):
     handling_region: str | None = Field(default=None, pattern=REGION, description="办理地区划代码，默认为本省")
     receiving_region: str | None = Field(default=None, pattern=REGION,
                                          description="收件地区划代码（异地代收代办时为代收窗口所在地）")
-    draft_id: str | None = Field(default=None, max_length=40, description="由草稿提交时带上，提交后草稿删除")
+    draft_id: str | None = Field(default=None, max_length=40,
+                                 description="由草稿提交时带上，提交后草稿删除；同一草稿再次提交为 404（同一 "
+                                             "Idempotency-Key 的重放返回首次结果）")
 
     @model_validator(mode="after")
     def _one_target(self) -> "ApplicationCreate":
