@@ -28,10 +28,13 @@ async def queue(request):
 
 @bp.get("/applications/<case_id:id>")
 @doc("办件详情（含明文表单，读取记入审计）", response=ApplicationRead, errors=(401, 403, 404), tag="admin",
-     secured="admin")
+     secured="admin",
+     description="applicant 为申请人（脱敏：姓名、身份证号、手机号、实名等级），agent 为亲友代办时代为提交的代办人"
+                 "（脱敏），本人提交时为 null。表单中的申请人身份字段由实名信息填写，与 applicant 为同一人（为他人"
+                 "申请的事项除外）。")
 @admin_required(*STAFF)
 async def read_case(request, case_id: str):
-    return respond(await staff.read_case(actor=request.ctx.actor, case_id=case_id))
+    return respond(await staff.read_case(actor=request.ctx.actor, case_id=case_id, redis=request.app.ctx.deps.redis))
 
 
 @bp.post("/applications/<case_id:id>/actions")

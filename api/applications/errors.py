@@ -37,3 +37,11 @@ class TrackingRequired(AppError):
 
 class CarrierRequired(AppError):
     status, code, message = 422, "carrier_required", "寄出须填写快递公司"
+
+
+class IdentityMismatch(ValidationFailed):
+    code, message = "identity_mismatch", "申请人身份信息须与实名认证信息一致"
+
+
+class DraftTooLarge(AppError):
+    status, code, message = 413, "draft_too_large", "草稿内容不能超过 64 KiB"

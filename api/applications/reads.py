@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from api.applications import identity
 from api.applications.models import Application, Rating, TimelineEntry
 from api.core import pii
 
 
-def _mask_value(key: str, value):
+def mask_value(key: str, value):
+    """A form value as answers show it: names, id numbers, phones, addresses and accounts masked."""
     if not isinstance(value, str):
         return value
     k = key.lower()
@@ -25,7 +27,7 @@ def _mask_value(key: str, value):
 
 def mask_form(form: dict) -> dict:
     """A form with names, id numbers, phones, addresses and accounts masked."""
-    return {k: _mask_value(k, v) for k, v in form.items()}
+    return {k: mask_value(k, v) for k, v in form.items()}
 
 
 def form_of(row: Application) -> dict:
@@ -64,10 +66,11 @@ def sub_case(row: Application) -> dict:
             "tracking_no": row.tracking_no, "supplement": supplement(row)}
 
 
-async def full(row: Application, *, children: list[Application], reveal: bool,
+async def full(row: Application, *, children: list[Application], reveal: bool, redis,
                timeline: list[TimelineEntry] | None = None, new: bool = False) -> dict:
-    """An application with its form, materials, sub-cases, timeline and rating (`new`: just made, so the
-    given timeline is all of it and there is no rating yet)."""
+    """An application with its form, materials, sub-cases, timeline and rating, and its applicant and agent
+    (masked whatever `reveal` says of the form; `new`: just made, so the given timeline is all of it and there is
+    no rating yet)."""
     if timeline is None:
         ids = [row.id, *(c.id for c in children)]
         timeline = await TimelineEntry.filter(application_id__in=ids).order_by("at", "id")
@@ -80,7 +83,7 @@ async def full(row: Application, *, children: list[Application], reveal: bool,
         **summary(row), "dept": row.dept, "form": form if reveal else mask_form(form), "masked": not reveal,
         "materials": [_material(e) for e in row.materials],
         "delivery": {"method": row.delivery_method,
-                     "address": address if reveal else _mask_value("address", address) if address else None,
+                     "address": address if reveal else mask_value("address", address) if address else None,
                      "carrier": shipped.carrier, "tracking_no": shipped.tracking_no},
         "supplement": supplement(row),
         "applicant_region": row.applicant_region, "handling_region": row.handling_region,
@@ -91,4 +94,5 @@ async def full(row: Application, *, children: list[Application], reveal: bool,
         "rating": ({"score": rating.score, "comment": rating.comment, "created_at": rating.created_at}
                    if rating else None),
         "parent_id": row.parent_id, "version": row.version,
+        **await identity.people(citizen_id=row.citizen_id, submitted_by=row.submitted_by, redis=redis),
     }

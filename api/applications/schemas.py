@@ -56,7 +56,9 @@ class ApplicationCreate(BaseModel):
     handling_region: str | None = Field(default=None, pattern=REGION, description="办理地区划代码，默认为本省")
     receiving_region: str | None = Field(default=None, pattern=REGION,
                                          description="收件地区划代码（异地代收代办时为代收窗口所在地）")
-    draft_id: str | None = Field(default=None, max_length=40, description="由草稿提交时带上，提交后草稿删除")
+    draft_id: str | None = Field(default=None, max_length=40,
+                                 description="由草稿提交时带上，提交后草稿删除；同一草稿再次提交为 404（同一 "
+                                             "Idempotency-Key 的重放返回首次结果）")
 
     @model_validator(mode="after")
     def _one_target(self) -> "ApplicationCreate":
@@ -114,12 +116,18 @@ class StaffActionIn(BaseModel):
         return None if value is None else list(dict.fromkeys(value))  # a material named twice is asked once
 
 
+class DraftDeliveryIn(BaseModel):
+    method: Literal["pickup", "express", "electronic"] | None = None
+    address: str | None = Field(default=None, min_length=5, max_length=200)
+
+
 class DraftIn(BaseModel):
     item_code: str | None = Field(default=None, max_length=32)
     bundle_code: str | None = Field(default=None, max_length=32)
-    form: dict[str, Any] = {}
-    materials: list[dict[str, Any]] = Field(default=[], max_length=50)
-    delivery: dict[str, Any] | None = None
+    form: dict[str, Any] = Field(default={}, description="已填写的表单字段：可缺必填项，已填的须符合事项表单；"
+                                                         "申请人身份字段（x-identity）由系统按实名信息预填")
+    materials: list[MaterialIn] = Field(default=[], max_length=50)
+    delivery: DraftDeliveryIn | None = None
     applicant_region: str | None = Field(default=None, pattern=REGION)
 
     @model_validator(mode="after")
@@ -131,6 +139,7 @@ class DraftIn(BaseModel):
 
 class DraftRead(DraftIn):
     id: str
+    masked: bool = Field(description="表单中的姓名、证件号、手机号、地址、账号已脱敏（本人 ?reveal=true 查看明文）")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -198,6 +207,17 @@ class DeliveryRead(BaseModel):
     tracking_no: str | None = Field(default=None, description="寄出后：快递单号")
 
 
+class PersonRead(BaseModel):
+    """A person as an application shows them: masked."""
+
+    id: str
+    name: str | None = Field(description="姓名（脱敏）")
+    id_number: str | None = Field(description="身份证号（脱敏）")
+    phone: str | None = Field(description="手机号（脱敏）")
+    assurance_level: int = Field(description="当前实名等级：1 手机号已验证，2 实名核验，3 人脸核验")
+    real_name_verified: bool
+
+
 class ApplicationRead(ApplicationSummary):
     dept: str | None
     form: dict[str, Any]
@@ -214,6 +234,9 @@ class ApplicationRead(ApplicationSummary):
     rating: dict[str, Any] | None = None
     parent_id: str | None = None
     version: int
+    applicant: PersonRead = Field(description="申请人（办件所属市民），脱敏；表单中的申请人身份字段即其实名信息")
+    agent: PersonRead | None = Field(default=None, description="代办人：亲友代办（X-On-Behalf-Of）提交时为代为提交的"
+                                                              "市民，脱敏；本人提交时为 null")
 
 
 class ApplicationPage(BaseModel):

@@ -3,84 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from api.applications import drafts, forms, identity, moves, reads, workflow
 from api.applications import materials as materials_mod
-from api.applications import moves, reads, workflow
-from api.applications.errors import FormInvalid, NotCrossProvince
+from api.applications.errors import NotCrossProvince
+from api.applications.forms import Target
 from api.applications.models import Application, Draft, TimelineEntry
 from api.applications.schemas import ApplicationCreate, ApplicationRead, SupplementIn
-from api.catalog import service as catalog
 from api.citizens.errors import AssuranceTooLow
-from api.citizens.models import Citizen
 from api.core import audit, idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
 
 
-@dataclass
-class Target:
-    """What is applied for: one item, or a bundle's items grouped by department."""
-
-    code: str
-    title: str
-    is_bundle: bool
-    groups: list[tuple[str, list]]  # (dept, items)
-    materials: list[dict]
-    validator: object
-    min_assurance_level: int
-    delivery_methods: list[str]
-    cross_province: bool
-
-
-async def _target(body, *, redis) -> Target:
-    cat = await catalog.current(redis=redis)
-    if body.item_code:
-        item = cat.items.get(body.item_code)
-        if item is None:
-            raise ValidationFailed(fields={"item_code": "事项不存在"})
-        return Target(item.code, item.name, False, [(item.dept, [item])], item.materials, item.validator,
-                      item.min_assurance_level, item.delivery_methods, item.cross_province)
-    bundle = cat.bundles.get(body.bundle_code)
-    if bundle is None:
-        raise ValidationFailed(fields={"bundle_code": "一件事不存在"})
-    groups = [(d, [i for i in bundle.items if i.dept == d]) for d in bundle.depts]
-    return Target(bundle.code, bundle.name, True, groups, bundle.materials, bundle.validator,
-                  bundle.min_assurance_level, bundle.delivery_methods, bundle.cross_province)
-
-
-def check_form(validator, form: dict) -> None:
-    """422 `form_invalid` with every broken field's path."""
-    errors = sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path))
-    if errors:
-        fields = {}
-        for e in errors:
-            path = ".".join(str(p) for p in ("form", *e.absolute_path))
-            if e.validator == "required":
-                path = f"form.{e.message.split(chr(39))[1]}" if "'" in e.message else path
-            fields.setdefault(path, e.message)
-        raise FormInvalid(fields=fields)
-
-
-async def _level(actor, needed: int) -> int:
-    if actor.is_agent or actor.assurance_level >= needed:
-        return actor.assurance_level
-    # The token's level may predate a real-name check made minutes ago: the citizen row is the truth.
-    citizen = await Citizen.get_or_none(id=actor.citizen_id)
-    return citizen.assurance_level if citizen else 0
-
-
 async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None, raw: dict, redis,
                  home_region: str) -> tuple[int, dict]:
     """Check and store an application (and a bundle's sub-cases) once per Idempotency-Key; cases are handled
-    in `home_region` (this province) unless the body names another handling region."""
-    target = await _target(body, redis=redis)
-    if await _level(actor, target.min_assurance_level) < target.min_assurance_level:
+    in `home_region` (this province) unless the body names another handling region. The form's applicant fields
+    take the applicant's verified identity (the principal's, when an agent submits)."""
+    target = await forms.target_of(body, redis=redis)
+    applicant = await identity.verified(citizen_id=actor.citizen_id)
+    if applicant.assurance_level < target.min_assurance_level:
         raise AssuranceTooLow(f"该事项需要实名等级 {target.min_assurance_level}，请先完成实名认证")
-    check_form(target.validator, body.form)
+    scope = f"{actor.citizen_id}:applications"
+    draft = None
+    if body.draft_id:
+        draft = await Draft.get_or_none(id=body.draft_id, citizen_id=actor.citizen_id)
+        if draft is None:
+            # The first submission of this draft deleted it: a replay answers what that one did, anything else 404.
+            return await idempotency.run_once(scope=scope, key=idempotency_key, body=raw, create=_no_draft,
+                                              look_first=True)
+    form, address = body.form, body.delivery.address
+    if draft is not None:  # what the draft's answers showed masked stands for what the draft holds
+        saved = drafts.content(draft)
+        form = forms.keep_unchanged(form, saved.get("form") or {})
+        address = forms.keep_unchanged({"address": address}, saved.get("delivery") or {})["address"]
+    form = identity.bind(schema=target.schema, form=form, identity=applicant)
+    forms.check_form(target.validator, form)
     handling = body.handling_region or home_region
     cross = body.applicant_region[:2] != handling[:2]
     if cross and not target.cross_province:
@@ -89,17 +51,16 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
         methods = ", ".join(target.delivery_methods)
         raise ValidationFailed(fields={"delivery.method": f"该事项支持的送达方式：{methods}"})
     entries = await materials_mod.resolve(wanted=target.materials, given=body.materials, citizen_id=actor.citizen_id)
-    draft = None
-    if body.draft_id:
-        draft = await Draft.get_or_none(id=body.draft_id, citizen_id=actor.citizen_id)
-        if draft is None:
-            raise NotFound("草稿不存在")
 
     async def create() -> tuple[int, dict]:
+        # First, so that of two submissions of one draft under two keys (a double tap) the second waits on the row and
+        # finds it gone: one application, and the other answer is the spent draft's 404.
+        if draft is not None and not await Draft.filter(id=draft.id).delete():
+            raise NotFound("草稿不存在")
         today = workdays.today()
-        common = dict(citizen_id=actor.citizen_id, submitted_by=actor.actor_id, form_enc=reads.seal_form(body.form),
+        common = dict(citizen_id=actor.citizen_id, submitted_by=actor.actor_id, form_enc=reads.seal_form(form),
                       delivery_method=body.delivery.method, status="submitted",
-                      delivery_address_enc=pii.cipher().encrypt(body.delivery.address, context="application.address"),
+                      delivery_address_enc=pii.cipher().encrypt(address, context="application.address"),
                       applicant_region=body.applicant_region, handling_region=handling,
                       receiving_region=body.receiving_region or body.applicant_region, cross_province=cross)
         promised = max(i.promised_days for _, group in target.groups for i in group)
@@ -128,13 +89,14 @@ async def submit(*, actor, body: ApplicationCreate, idempotency_key: str | None,
             params={"item_name": target.title, "application_no": top.id, "promised_days": promised},
             ref={"kind": "application", "id": top.id}, event_key=f"submitted:{top.id}",
             page=f"pages/applications/detail?id={top.id}")
-        if draft is not None:
-            await Draft.filter(id=draft.id).delete()
-        answer = await reads.full(top, children=cases[1:], reveal=False, timeline=submitted, new=True)
+        answer = await reads.full(top, children=cases[1:], reveal=False, redis=redis, timeline=submitted, new=True)
         return 201, ApplicationRead.model_validate(answer).model_dump(mode="json")  # stored for replays
 
-    return await idempotency.run_once(scope=f"{actor.citizen_id}:applications", key=idempotency_key, body=raw,
-                                      create=create)
+    return await idempotency.run_once(scope=scope, key=idempotency_key, body=raw, create=create)
+
+
+async def _no_draft() -> tuple[int, dict]:
+    raise NotFound("草稿不存在")
 
 
 async def own_case(*, citizen_id: str, application_id: str) -> Application:
@@ -145,15 +107,15 @@ async def own_case(*, citizen_id: str, application_id: str) -> Application:
     return row
 
 
-async def _read(*, citizen_id: str, application_id: str, reveal: bool) -> dict:
+async def _read(*, citizen_id: str, application_id: str, reveal: bool, redis) -> dict:
     row = await own_case(citizen_id=citizen_id, application_id=application_id)
     children = await Application.filter(parent_id=row.id).order_by("id")
-    return await reads.full(row, children=children, reveal=reveal)
+    return await reads.full(row, children=children, reveal=reveal, redis=redis)
 
 
-async def read(*, actor, application_id: str, reveal: bool) -> dict:
+async def read(*, actor, application_id: str, reveal: bool, redis) -> dict:
     """One application with its timeline, sub-cases and SLA state; a revealed read or an agent's is audited."""
-    answer = await _read(citizen_id=actor.citizen_id, application_id=application_id, reveal=reveal)
+    answer = await _read(citizen_id=actor.citizen_id, application_id=application_id, reveal=reveal, redis=redis)
     if reveal or actor.is_agent:
         await audit.record_for(actor, action="application.read", target_type="application",
                                target_id=application_id, detail={"revealed": reveal})
@@ -186,11 +148,13 @@ async def _open_cases(*, actor, application_id: str, action: str) -> tuple[Appli
 async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -> dict:
     """补正: hand in what was asked (or what was deferred); cases waiting for it move on, their clock resumes."""
     top, open_cases = await _open_cases(actor=actor, application_id=application_id, action="supplement")
-    target = await _target(top, redis=redis)
+    target = await forms.target_of(top, redis=redis)
     updates = await materials_mod.resolve(wanted=target.materials, given=body.materials,
                                           citizen_id=actor.citizen_id, partial=True)
-    form = {**reads.form_of(top), **body.form}
-    check_form(target.validator, form)
+    stored = reads.form_of(top)
+    form = {**stored, **forms.keep_unchanged(body.form, stored)}
+    form = identity.bind(schema=target.schema, form=form, identity=await identity.verified(citizen_id=actor.citizen_id))
+    forms.check_form(target.validator, form)
     async with in_transaction():
         for case in [top, *(c for c in open_cases if c is not top)]:
             codes = {m["code"] for code in case.item_codes for m in _item_materials(target, code)}
@@ -205,18 +169,18 @@ async def supplement(*, actor, application_id: str, body: SupplementIn, redis) -
                 await TimelineEntry.create(application_id=case.id, actor_type=_actor_type(actor),
                                            actor_id=actor.actor_id, action="supplement", from_status=case.status,
                                            to_status=case.status, note=body.note)
-    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
+    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False, redis=redis)
 
 
 def _item_materials(target: Target, item_code: str) -> list[dict]:
     return next((i.materials for _, group in target.groups for i in group if i.code == item_code), [])
 
 
-async def withdraw(*, actor, application_id: str, note: str | None = None) -> dict:
+async def withdraw(*, actor, application_id: str, redis, note: str | None = None) -> dict:
     """Withdraw every case not yet decided; 409 when there is none."""
     top, open_cases = await _open_cases(actor=actor, application_id=application_id, action="withdraw")
     async with in_transaction():
         for case in open_cases:
             await moves.move(case, to_status="withdrawn", action="withdraw", actor_type=_actor_type(actor),
                              actor_id=actor.actor_id, note=note or "申请人撤回")
-    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False)
+    return await _read(citizen_id=actor.citizen_id, application_id=top.id, reveal=False, redis=redis)

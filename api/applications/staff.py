@@ -56,10 +56,10 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
         "version": r.version})
 
 
-async def read_case(*, actor, case_id: str) -> dict:
-    """A case with its form in clear (staff review it); the read is audited."""
+async def read_case(*, actor, case_id: str, redis) -> dict:
+    """A case with its form in clear (staff review it), its applicant and agent masked; the read is audited."""
     row = await case_for_staff(actor=actor, case_id=case_id)
-    answer = await reads.full(row, children=[], reveal=True)
+    answer = await reads.full(row, children=[], reveal=True, redis=redis)
     await audit.record_for(actor, action="application.read", target_type="application", target_id=case_id)
     return answer
 
@@ -99,7 +99,7 @@ async def act(*, actor, case_id: str, body: StaffActionIn, redis) -> dict:
         await moves.move(row, to_status=to_status, action=action, actor_type="staff", actor_id=actor.actor_id,
                          note=body.note, extra=extra)
         await audit.record_for(actor, action=f"application.{action}", target_type="application", target_id=case_id)
-    return await reads.full(row, children=[], reveal=True)
+    return await reads.full(row, children=[], reveal=True, redis=redis)
 
 
 async def scan_deadlines() -> dict:

@@ -6,11 +6,12 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 from tortoise.transactions import in_transaction
 
+from api.catalog import forms
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.catalog.schemas import CatalogueFile, Material
 from api.catalog.search import score
@@ -48,7 +49,7 @@ class Item:
     @cached_property
     def validator(self) -> Draft202012Validator:
         """The compiled form validator."""
-        return Draft202012Validator(self.form_schema, format_checker=FormatChecker())
+        return Draft202012Validator(self.form_schema, format_checker=forms.FORMAT_CHECKER)
 
     def summary(self) -> dict:
         """The list entry."""
@@ -87,12 +88,15 @@ class BundleEntry:
             for name, prop in item.form_schema.get("properties", {}).items():
                 properties.setdefault(name, prop)
             required += [r for r in item.form_schema.get("required", []) if r not in required]
-        return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+        merged = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+        if self.items:  # the loader lets a bundle's items be about one subject only
+            merged[forms.SUBJECT] = forms.subject(self.items[0].form_schema)
+        return merged
 
     @cached_property
     def validator(self) -> Draft202012Validator:
         """The compiled merged-form validator."""
-        return Draft202012Validator(self.form_schema, format_checker=FormatChecker())
+        return Draft202012Validator(self.form_schema, format_checker=forms.FORMAT_CHECKER)
 
     @cached_property
     def materials(self) -> list[dict]:
@@ -254,12 +258,16 @@ def _check(data: CatalogueFile) -> dict[str, str]:
             Draft202012Validator.check_schema(item.form_schema)
         except SchemaError as exc:
             problems[f"{where}.form_schema"] = exc.message
+        for path, problem in forms.problems(item.form_schema).items():
+            problems[f"{where}.form_schema.{path}"] = problem
     for n, bundle in enumerate(data.bundles):
         missing = [c for c in bundle.items if c not in items]
         if missing:
             problems[f"bundles.{n}.items"] = f"不存在的事项: {', '.join(missing)}"
         elif len({items[c].dept for c in bundle.items}) < 2:
             problems[f"bundles.{n}.items"] = "一件事须涉及至少两个部门"
+        elif len({forms.subject(items[c].form_schema) for c in bundle.items}) > 1:
+            problems[f"bundles.{n}.items"] = "一件事的事项须同为关于申请人本人（x-subject: self）或同为关于他人"
     return problems
 
 

@@ -74,6 +74,55 @@ async def test_the_loader_refuses_a_broken_catalogue(live, breakage):
         await catalog.load_catalogue(data=data, redis=live.app.ctx.deps.redis)
 
 
+def _props(data: dict, code: str) -> dict:
+    return next(i for i in data["items"] if i["code"] == code)["form_schema"]["properties"]
+
+
+@pytest.mark.parametrize("breakage", ["unbound_applicant", "wrong_kind", "unknown_kind", "twice_the_same_kind",
+                                      "id_number_unchecked", "bad_subject", "bundle_of_two_subjects"])
+async def test_the_loader_refuses_a_form_that_would_unbind_or_misname_an_identity(client, live, breakage):
+    data = copy.deepcopy(CATALOGUE)
+    props = _props(data, "T00000000001")
+    where = "items.0.form_schema"
+    if breakage == "unbound_applicant":  # an edit that would let citizens type anyone's id number again
+        del props["applicant_id_number"]["x-identity"]
+        where += ".properties.applicant_id_number.x-identity"
+    elif breakage == "wrong_kind":
+        props["applicant_phone"]["x-identity"] = "name"
+        where += ".properties.applicant_phone.x-identity"
+    elif breakage == "unknown_kind":
+        props["reason"]["x-identity"] = "email"
+        where += ".properties.reason.x-identity"
+    elif breakage == "twice_the_same_kind":
+        props["other_phone"] = {"type": "string", "x-identity": "phone"}
+        where += ".properties.other_phone.x-identity"
+    elif breakage == "id_number_unchecked":
+        del props["spouse_id_number"]["format"]
+        where += ".properties.spouse_id_number.format"
+    elif breakage == "bad_subject":
+        data["items"][0]["form_schema"]["x-subject"] = "someone"
+        where += ".x-subject"
+    else:
+        data["items"][1]["form_schema"]["x-subject"] = "other"  # T00000000002, in the bundle with ...03
+        where = "bundles.0.items"
+    before = (await client.get("/api/v1/items/T00000000001")).json()
+    with pytest.raises(ValidationFailed) as refused:
+        await catalog.load_catalogue(data=data, redis=live.app.ctx.deps.redis)
+    assert where in refused.value.fields, refused.value.fields
+    assert (await client.get("/api/v1/items/T00000000001")).json() == before
+
+
+async def test_the_guide_shows_which_fields_are_the_applicants_own(client, test_catalogue):
+    guide = (await client.get("/api/v1/items/T00000000001")).json()
+    props = guide["form_schema"]["properties"]
+    assert {k: p.get("x-identity") for k, p in props.items() if p.get("x-identity")} == {
+        "applicant_name": "name", "applicant_id_number": "id_number", "applicant_phone": "phone"}
+    assert props["spouse_id_number"]["format"] == "id-number" and "x-identity" not in props["spouse_id_number"]
+    bundle = (await client.get("/api/v1/bundles/B_TEST_NEWBORN")).json()
+    assert bundle["form_schema"]["x-subject"] == "self"
+    assert bundle["form_schema"]["properties"]["applicant_name"]["x-identity"] == "name"
+
+
 def test_the_demo_catalogue_is_real_sized_and_consistent():
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
     parsed = catalog.CatalogueFile.model_validate(data)
