@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -66,3 +66,46 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class CalendarDay(BaseModel):
+    """A day the notice names: a holiday (放假) or a make-up working day on a weekend (调休上班)."""
+
+    date: dt.date
+    kind: Literal["holiday", "workday"]
+    name: str = Field(min_length=1, max_length=32)
+
+
+class CalendarLoad(BaseModel):
+    """A year's holidays and make-up working days, as the State Council's notice lists them (every other Monday to
+    Friday works, every other weekend day rests). `year`, when given, must be the year of the path."""
+
+    year: int | None = None
+    source: str = Field(min_length=1, max_length=200)
+    days: list[CalendarDay] = Field(min_length=1, max_length=200)
+
+
+class CalendarFile(CalendarLoad):
+    """The file `python server.py load-calendar FILE` reads: the route's body with its year."""
+
+    year: int
+
+
+class CalendarYearSummary(BaseModel):
+    year: int
+    origin: Literal["builtin", "loaded"]
+    source: str
+    holidays: int
+    workdays: int
+    loaded_at: dt.datetime | None
+    loaded_by: str | None
+
+
+class CalendarYearRead(CalendarYearSummary):
+    days: list[CalendarDay]
+
+
+class CalendarYears(BaseModel):
+    items: list[CalendarYearSummary]
+    horizon_working_days: int
+    missing: list[int]

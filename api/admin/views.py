@@ -1,15 +1,16 @@
-"""The admin routes that belong to no single domain: the signed-in staff member, the audit log (staff sign-in is
-in auth.views)."""
+"""The admin routes that belong to no single domain: the signed-in staff member, the audit log and the working-day
+calendar (staff sign-in is in auth.views)."""
 
 from __future__ import annotations
 
 from sanic import Blueprint
 
-from api.admin import service
-from api.admin.schemas import AdminRead, AuditPage
+from api.admin import calendar, service
+from api.admin.schemas import AdminRead, AuditPage, CalendarLoad, CalendarYearRead, CalendarYears
 from api.core.guards import admin_required
-from api.core.http import doc, respond
+from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
+from api.core.workdays import BUILTIN_SOURCE
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
@@ -39,3 +40,39 @@ async def audit_logs(request):
 def _entry(row) -> dict:
     return {k: getattr(row, k) for k in ("id", "created_at", "actor_type", "actor_id", "on_behalf_of", "action",
                                          "target_type", "target_id", "request_id", "ip", "detail")}
+
+
+_CALENDAR = (f"办理时限按工作日计算：内置 {BUILTIN_SOURCE} 所含年份的法定节假日与调休上班日；"
+             "其后年份须在国务院办公厅发布当年节假日安排通知后导入（本接口或 python server.py load-calendar FILE），"
+             "导入的年份覆盖同年的内置数据。没有日历的年份不做推算：办件提交、受理等需要计算时限时答 "
+             "503 calendar_missing（Retry-After），今天或今天起按目录最长法定时限推算所需的年份缺失时 "
+             "/readyz 答 503 并写明缺失的年份。")
+
+
+@bp.get("/calendar")
+@doc("工作日历已覆盖的年份（内置与导入），以及就绪检查所需而缺失的年份", response=CalendarYears, errors=(401,),
+     tag="admin", secured="admin", description=_CALENDAR)
+@admin_required()
+async def calendar_years(request):
+    return respond(await calendar.known_years())
+
+
+@bp.get("/calendar/<year:int>")
+@doc("某一年的法定节假日与调休上班日（与导入的格式相同，可作为导入的样例）", response=CalendarYearRead,
+     errors=(401, 404), tag="admin", secured="admin", description=_CALENDAR)
+@admin_required()
+async def calendar_year(request, year: int):
+    return respond(await calendar.year_days(year=year))
+
+
+@bp.put("/calendar/<year:int>")
+@doc("导入某一年的法定节假日与调休上班日（整年替换）", body=CalendarLoad, response=CalendarYearRead,
+     errors=(401, 403, 422), tag="admin", secured="admin",
+     description=_CALENDAR + "仅超级管理员可操作，记入审计日志（admin.calendar.load）。days 列出通知中的每个放假日"
+                 "（kind holiday，含周末）与调休上班日（kind workday，须为周六或周日），name 为节日名称；"
+                 "未列出的周一至周五上班、周六周日休息。各进程数秒内生效。")
+@admin_required("super_admin")
+async def load_calendar_year(request, year: int):
+    body = parse(request, CalendarLoad)
+    _, answer = await calendar.load_year(year=year, body=body, actor=request.ctx.actor)
+    return respond(answer)

@@ -44,10 +44,12 @@ async def upload(request):
 
 @bp.post("/applications")
 @doc("提交申请（单个事项或一件事）；带 Idempotency-Key 时重复提交只生成一件", body=ApplicationCreate,
-     response=ApplicationRead, status=201, errors=(401, 403, 404, 409, 422), tag="applications", secured="citizen",
+     response=ApplicationRead, status=201, errors=(401, 403, 404, 409, 422, 503), tag="applications",
+     secured="citizen",
      description="材料可为上传文件（file_id）、电子证照（license_id，免提交）、告知承诺（commitment）或容缺后补"
                  "（deferred）。一件事按部门拆分为子办件（sub_cases）。跨省通办：applicant_region 与 handling_region "
-                 "不在同一省时须为跨省通办事项；receiving_region 为异地代收窗口。")
+                 "不在同一省时须为跨省通办事项；receiving_region 为异地代收窗口。办理时限落入尚未导入节假日安排的"
+                 "年份时为 503 calendar_missing（带 Retry-After），不生成办件，导入后可用同一 Idempotency-Key 重试。")
 @citizen_required(scope=SCOPE)
 async def submit(request):
     body = parse(request, ApplicationCreate)

@@ -11,7 +11,7 @@ from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.types import String
 
-from api.core import db, ids, metrics
+from api.core import db, ids, metrics, workdays
 from api.core.errors import AppError
 from api.core.http import refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
@@ -121,6 +121,8 @@ async def readyz(request):
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
+    missing = workdays.readiness()  # a due date there would be refused: load the year's holiday notice
+    checks["calendar"] = f"missing {', '.join(map(str, missing))}" if missing else "ok"
     ready = all(v == "ok" for v in checks.values())
     return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 
