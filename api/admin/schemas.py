@@ -28,13 +28,32 @@ class StaffRead(BaseModel):
     depts: list[str]
     disabled: bool
     locked_until: dt.datetime | None
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+
+class StaffPage(BaseModel):
+    items: list[StaffRead]
+    next_cursor: str | None
+
+
+Dept = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StaffCreate(BaseModel):
+    """A new staff account: its sign-in name, first password, roles and departments (reviewers need one)."""
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=1, max_length=256)
+    roles: list[str] = Field(min_length=1, max_length=10)
+    depts: list[Dept] = Field(default_factory=list, max_length=50)
 
 
 class StaffUpdate(BaseModel):
     """New roles and/or departments of a staff account (a field left out keeps its value)."""
 
     roles: list[str] | None = Field(default=None, max_length=10)
-    depts: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=50)
+    depts: list[Dept] | None = Field(default=None, max_length=50)
 
 
 class AdminTokens(BaseModel):

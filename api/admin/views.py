@@ -1,12 +1,22 @@
-"""The admin routes that belong to no single domain: the signed-in staff member, the audit log and the working-day
-calendar (staff sign-in is in auth.views)."""
+"""The admin routes that belong to no single domain: the signed-in staff member, staff accounts (listing and
+creating; changes that end sessions are in auth.views), the audit log and the working-day calendar."""
 
 from __future__ import annotations
 
 from sanic import Blueprint
 
 from api.admin import calendar, service
-from api.admin.schemas import AdminRead, AuditPage, CalendarLoad, CalendarYearRead, CalendarYears
+from api.admin.schemas import (
+    AdminRead,
+    AuditPage,
+    CalendarLoad,
+    CalendarYearRead,
+    CalendarYears,
+    StaffCreate,
+    StaffPage,
+    StaffRead,
+)
+from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
@@ -24,6 +34,44 @@ def _admin_read(account) -> dict:
 @admin_required()
 async def me(request):
     return respond(_admin_read(await service.get(admin_id=request.ctx.actor.actor_id)))
+
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _flag(request, name: str) -> bool | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value.lower() not in _FLAGS:
+        raise ValidationFailed(fields={name: "须为 true 或 false"})
+    return _FLAGS[value.lower()]
+
+
+@bp.get("/staff")
+@doc("工作人员账号列表，按用户名排序；可按角色、部门、是否停用筛选", response=StaffPage, errors=(401, 403, 422),
+     tag="admin", secured="admin", description="超级管理员与审计员可查看。role 取值不在角色表中为 422。",
+     query={"role": f"只列含此角色的账号：{'、'.join(service.ROLES)}", "dept": "只列含此部门的账号",
+            "disabled": "true 只列已停用的，false 只列在用的"})
+@admin_required("super_admin", "auditor")
+async def list_staff(request):
+    page = await service.list_staff(paging=page_request(request.args), role=request.args.get("role"),
+                                    dept=request.args.get("dept"), disabled=_flag(request, "disabled"))
+    return respond(page.body(service.staff_read))
+
+
+@bp.post("/staff")
+@doc("新建工作人员账号", body=StaffCreate, response=StaffRead, status=201, errors=(401, 403, 409, 422), tag="admin",
+     secured="admin",
+     description="仅超级管理员可操作，记入审计日志（admin.staff.create，不含密码）。密码至少 12 位且不能与用户名相同；"
+                 "用户名 3 到 64 位字母、数字或 _.-，与已有用户名相同（不区分大小写）为 409 username_taken；"
+                 "审核人员（reviewer）须指定所属部门。新账号首次登录即用此密码。")
+@admin_required("super_admin")
+async def create_staff(request):
+    body = parse(request, StaffCreate)
+    account = await service.create_staff(actor=request.ctx.actor, username=body.username, password=body.password,
+                                         roles=body.roles, depts=body.depts)
+    return respond(service.staff_read(account), status=201)
 
 
 @bp.get("/audit-logs")
