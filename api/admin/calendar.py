@@ -15,13 +15,14 @@ import time
 
 import chinese_calendar
 from pydantic import ValidationError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from api.admin.models import WorkCalendarYear
 from api.admin.schemas import CalendarDay, CalendarFile, CalendarLoad
 from api.catalog import service as catalog_service
 from api.core import audit, workdays
-from api.core.errors import NotFound, ValidationFailed
+from api.core.errors import Conflict, NotFound, ValidationFailed
 from api.core.http import field_errors
 from api.core.jobs import cancel_and_wait
 from api.core.logging import get_logger
@@ -78,21 +79,25 @@ async def load_year(*, year: int, body: CalendarLoad, actor=None) -> tuple[bool,
         raise ValidationFailed("节假日安排有误", fields=problems)
     days = [d.model_dump(mode="json") for d in sorted(body.days, key=lambda d: d.date)]
     loaded_by = actor.actor_id if actor is not None else CLI_ACTOR
-    async with in_transaction():
-        row = await WorkCalendarYear.filter(year=year).select_for_update().first()
-        before = {"source": row.source, **_counts(row.days)} if row is not None else None
-        values = {"source": body.source, "days": days, "loaded_by": loaded_by, "loaded_at": workdays.utc_now()}
-        if row is None:
-            row = await WorkCalendarYear.create(year=year, **values)
-        else:
-            await row.update_from_dict(values).save()
-        detail = {"year": year, "source": body.source, **_counts(days), "before": before}
-        if actor is not None:
-            await audit.record_for(actor, action="admin.calendar.load", target_type="calendar",
-                                   target_id=str(year), detail=detail)
-        else:
-            await audit.record(actor_type="system", actor_id=CLI_ACTOR, action="admin.calendar.load",
-                               target_type="calendar", target_id=str(year), detail=detail)
+    try:
+        async with in_transaction():
+            row = await WorkCalendarYear.filter(year=year).select_for_update().first()
+            before = {"source": row.source, **_counts(row.days)} if row is not None else None
+            values = {"source": body.source, "days": days, "loaded_by": loaded_by, "loaded_at": workdays.utc_now()}
+            if row is None:
+                row = await WorkCalendarYear.create(year=year, **values)
+            else:
+                await row.update_from_dict(values).save()
+            detail = {"year": year, "source": body.source, **_counts(days), "before": before,
+                      "over_builtin": workdays.BUILTIN_FIRST_YEAR <= year <= workdays.BUILTIN_LAST_YEAR}
+            if actor is not None:
+                await audit.record_for(actor, action="admin.calendar.load", target_type="calendar",
+                                       target_id=str(year), detail=detail)
+            else:
+                await audit.record(actor_type="system", actor_id=CLI_ACTOR, action="admin.calendar.load",
+                                   target_type="calendar", target_id=str(year), detail=detail)
+    except IntegrityError:  # the first load of this year by a concurrent request committed first
+        raise Conflict("该年份正由另一请求导入，请稍后重试", code="calendar_load_conflict") from None
     await refresh()
     log.info("calendar_loaded", year=year, loaded_by=loaded_by, **_counts(days))
     return before is None, _year_read(row)

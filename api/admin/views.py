@@ -115,7 +115,7 @@ async def calendar_year(request, year: int):
 
 @bp.put("/calendar/<year:int>")
 @doc("导入某一年的法定节假日与调休上班日（整年替换）", body=CalendarLoad, response=CalendarYearRead,
-     errors=(401, 403, 422), tag="admin", secured="admin",
+     errors=(401, 403, 409, 422), tag="admin", secured="admin",
      description=_CALENDAR + "仅超级管理员可操作，记入审计日志（admin.calendar.load）。days 列出通知中的每个放假日"
                  "（kind holiday，含周末）与调休上班日（kind workday，须为周六或周日），name 为节日名称；"
                  "未列出的周一至周五上班、周六周日休息。各进程数秒内生效。")

@@ -260,3 +260,16 @@ async def test_the_command_line_loads_a_year_every_process_picks_up(live, tmp_pa
     code, _, err = await run_cli(live, "load-calendar", str(path))
     assert code == 2 and "days.0.date" in err and "days" in err
     assert (await WorkCalendarYear.get(year=year)).source == f"测试：{year} 年国庆节安排"
+
+
+async def test_loads_of_one_year_at_once_leave_one_year_and_an_audit_row_per_load_that_landed(client):
+    year = _year_with_october_first_on_a_wednesday()
+    boss = await _boss(client)
+    answers = await asyncio.gather(*(client.put(f"{CALENDAR}/{year}", json=_national_day(year), headers=boss)
+                                     for _ in range(4)))
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) <= {200, 409} and 200 in statuses, [r.text for r in answers]
+    assert all(r.json()["error"]["code"] == "calendar_load_conflict" for r in answers if r.status_code == 409)
+    assert await WorkCalendarYear.filter(year=year).count() == 1
+    assert await AuditLog.filter(action="admin.calendar.load").count() == statuses.count(200)
+    assert workdays.add_working_days(dt.date(year, 9, 30), 5) == dt.date(year, 10, 13)
