@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.admin import calendar
 from api.admin import service as admin_service
 from api.citizens import service as citizens_service
 from api.core import db, pii
@@ -32,11 +33,13 @@ async def open_deps(settings: Settings) -> Deps:
         delegations=citizens_service.delegated_level, staff=admin_service.current_grants,
     )
     notification_templates.of(deps)  # a bad message template stops the start, not a send
+    await calendar.start(deps)  # the loaded holiday years; an error in the log while a needed year is missing
     return deps
 
 
 async def close_deps(deps: Deps) -> None:
     """Close what `open_deps` opened."""
+    await calendar.stop(deps)
     await deps.jobs.close()
     await close_platforms(deps.platforms)
     await deps.redis.aclose()

@@ -1,4 +1,5 @@
-"""The application factory and the command line: run | migrate | worker | seed-demo | import | create-admin."""
+"""The application factory and the command line: run | migrate | worker | seed-demo | import | load-catalogue |
+load-calendar | create-admin."""
 
 from __future__ import annotations
 
@@ -154,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file")
     cat = sub.add_parser("load-catalogue", help="load the service catalogue (items, bundles) from its JSON file")
     cat.add_argument("file", nargs="?", help="default: api/catalog/data/catalogue.json")
+    cal = sub.add_parser("load-calendar", help="load one year's official holidays and make-up working days (JSON: "
+                                               '{"year", "source", "days": [{"date", "kind": "holiday"|"workday", '
+                                               '"name"}]}), replacing that year')
+    cal.add_argument("file")
     adm = sub.add_parser("create-admin", help="create or update a staff account")
     adm.add_argument("--username", required=True)
     adm.add_argument("--password", required=True)

@@ -1,4 +1,4 @@
-"""The command line's work: migrate, seed-demo, import, load-catalogue, create-admin, worker."""
+"""The command line's work: migrate, seed-demo, import, load-catalogue, load-calendar, create-admin, worker."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 
 from api import demo
+from api.admin import calendar
 from api.admin import service as admin_service
 from api.catalog import loader
 from api.citizens import registry
 from api.core import db, pii
 from api.core.errors import AppError
 from api.core.keys import ensure_keys
+from api.core.logging import configure_logging
 from api.core.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -42,6 +44,7 @@ async def _with_db(settings: Settings, work):
 
 async def dispatch(args, settings: Settings) -> int:
     """Run one command; the exit status (2 with a message for input the command refuses)."""
+    configure_logging(settings.log_level, stream=sys.stderr)  # scrubbed JSON, apart from the results on stdout
     try:
         return await _dispatch(args, settings)
     except (AppError, ValueError, FileNotFoundError) as exc:
@@ -82,6 +85,16 @@ async def _dispatch(args, settings: Settings) -> int:
         async def work(s):
             print(json.dumps(await loader.load_file(settings=s, path=Path(args.file) if args.file else None),
                              ensure_ascii=False))
+
+        await _with_db(settings, work)
+        return 0
+    if args.command == "load-calendar":
+        data = calendar.parse_file(json.loads(Path(args.file).read_text(encoding="utf-8")))
+
+        async def work(_):
+            created, year = await calendar.load_year(year=data.year, body=data)
+            print(json.dumps({"year": year["year"], "created": created, "holidays": year["holidays"],
+                              "workdays": year["workdays"], "source": year["source"]}, ensure_ascii=False))
 
         await _with_db(settings, work)
         return 0

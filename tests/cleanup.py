@@ -1,9 +1,10 @@
 """Clean state between tests: after each test that ran the app, its rows and Redis keys are gone.
 
-What stays is the reference data the session loads once: the migrations' own table, the test catalogue, the code
-signing keys (the in-process key ring caches them) and rows a session fixture registered with `keep` (the staff
-accounts tests log in once per session). Everything else is emptied after each test, once the job queue has
-finished what the test queued, so no test sees another's data or faults and the suite can run in parallel.
+What stays is the reference data the session loads once: the migrations' own table, the test catalogue, the
+working-day calendar's test years, the code signing keys (the in-process key ring caches them) and rows a session
+fixture registered with `keep` (the staff accounts tests log in once per session). Everything else is emptied after
+each test, once the job queue has finished what the test queued, so no test sees another's data or faults and the
+suite can run in parallel.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import warnings
 
 from tortoise import Tortoise
 
+from api.admin import calendar
+from api.admin.models import WorkCalendarYear
 from api.catalog import service as catalog_service
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.codes.models import CodeSigningKey
+from api.core import workdays
 
 CATALOGUE_MODELS = (Bundle, ServiceItem, Department)
 # Redis keys the session sets up and every test may rely on (the catalogue's version is restored with it).
@@ -36,7 +40,8 @@ def keep(model, pk) -> None:
 
 def reference_tables() -> set[str]:
     """Tables never emptied between tests."""
-    return {"aerich", CodeSigningKey._meta.db_table, *(m._meta.db_table for m in CATALOGUE_MODELS)}
+    return {"aerich", CodeSigningKey._meta.db_table, WorkCalendarYear._meta.db_table,
+            *(m._meta.db_table for m in CATALOGUE_MODELS)}
 
 
 def _dialect() -> str:
@@ -119,6 +124,27 @@ async def restore_catalogue(redis, catalogue: dict, version: str | None) -> str:
     return await redis.get(catalog_service.VERSION_KEY)
 
 
+def session_calendar_years() -> list[int]:
+    """The years past chinese-calendar's that the session loads, through next year: a due date the suite computes
+    (a month ahead, a supplement's 60 days) is never refused for a missing year, whatever the day it runs."""
+    return list(range(workdays.BUILTIN_LAST_YEAR + 1, workdays.today().year + 2))
+
+
+async def restore_calendar(redis, stamps: tuple | None) -> tuple:
+    """Put the session's calendar back if a test loaded or removed a year; the loaded years' stamps."""
+    now = tuple(await WorkCalendarYear.all().order_by("year").values_list("year", "loaded_at"))
+    if stamps is None or now != stamps:
+        await WorkCalendarYear.all().delete()
+        for year in session_calendar_years():  # not a real notice: New Year's Day alone, which the law fixes
+            await WorkCalendarYear.create(year=year, source="测试数据：仅元旦（并非国务院通知）", loaded_by="tests",
+                                          days=[{"date": f"{year}-01-01", "kind": "holiday", "name": "元旦"}],
+                                          loaded_at=workdays.utc_now())
+        now = tuple(await WorkCalendarYear.all().order_by("year").values_list("year", "loaded_at"))
+    await calendar.refresh()  # this process installs them when it holds others
+    await calendar.update_horizon(redis=redis)  # the test catalogue's longest limit
+    return now
+
+
 async def wait_for_jobs(redis, queue: str, timeout: float = JOBS_SETTLE_SECONDS) -> bool:
     """Wait until the queue holds no job that is due or running (arq keeps a job in its queue until it ends)."""
     deadline = time.monotonic() + timeout
@@ -152,7 +178,7 @@ async def sweep_redis(redis, queue: str) -> int:
 
 
 async def clean(live, client, *, catalogue: dict, catalogue_version: str | None) -> str:
-    """Return the app to the session's reference state; the catalogue's version."""
+    """Return the app to the session's reference state (the calendar's too); the catalogue's version."""
     deps = live.app.ctx.deps
     for platform in SANDBOX_PLATFORMS:  # first, so that jobs held up by a slow sandbox finish quickly
         r = await client.delete(f"/sandbox/{platform}/faults")
@@ -162,4 +188,6 @@ async def clean(live, client, *, catalogue: dict, catalogue_version: str | None)
                       stacklevel=1)
     await sweep_redis(deps.redis, deps.settings.job_queue)
     await empty_tables()
-    return await restore_catalogue(deps.redis, catalogue, catalogue_version)
+    version = await restore_catalogue(deps.redis, catalogue, catalogue_version)
+    live.calendar_stamps = await restore_calendar(deps.redis, live.calendar_stamps)
+    return version

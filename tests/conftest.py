@@ -248,6 +248,7 @@ class LiveServer:
         self.app, self.settings, self.server = app, settings, server
         self.base_url = settings.public_base_url
         self.catalogue_version: str | None = None  # of the test catalogue, loaded once (see clean_state)
+        self.calendar_stamps: tuple | None = None  # of the test calendar years, loaded once (see clean_state)
 
 
 async def start_server(settings) -> LiveServer:
@@ -285,6 +286,7 @@ async def live(stores):
                 raise
     # The tests' own small catalogue is reference data: loaded once, put back after a test that loads another.
     server.catalogue_version = await cleanup.restore_catalogue(server.app.ctx.deps.redis, CATALOGUE, None)
+    server.calendar_stamps = await cleanup.restore_calendar(server.app.ctx.deps.redis, None)
     yield server
     await stop_server(server)
 

@@ -1,6 +1,7 @@
-"""Admin and staff accounts."""
+"""Admin and staff accounts, and the working-day calendar's loaded years."""
 
 from tortoise import fields
+from tortoise.models import Model
 
 from api.core.models import keyed
 
@@ -21,3 +22,17 @@ class AdminAccount(keyed("adm")):
 
     class Meta:
         table = "admin_account"
+
+
+class WorkCalendarYear(Model):
+    """A year of the working-day calendar an admin loaded (the State Council's notice): it extends chinese-calendar's
+    years, or replaces the built-in one of the same year."""
+
+    year = fields.IntField(primary_key=True, generated=False)
+    source = fields.CharField(max_length=200)  # the notice, e.g. 国办发明电〔2026〕N号
+    days = fields.JSONField()  # [{"date", "kind": "holiday"|"workday", "name"}], in date order
+    loaded_by = fields.CharField(max_length=40)  # the admin's id, or "cli"
+    loaded_at = fields.DatetimeField()  # set by every load: processes compare it to see a change
+
+    class Meta:
+        table = "work_calendar_year"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,13 +28,32 @@ class StaffRead(BaseModel):
     depts: list[str]
     disabled: bool
     locked_until: dt.datetime | None
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+
+class StaffPage(BaseModel):
+    items: list[StaffRead]
+    next_cursor: str | None
+
+
+Dept = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StaffCreate(BaseModel):
+    """A new staff account: its sign-in name, first password, roles and departments (reviewers need one)."""
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=1, max_length=256)
+    roles: list[str] = Field(min_length=1, max_length=10)
+    depts: list[Dept] = Field(default_factory=list, max_length=50)
 
 
 class StaffUpdate(BaseModel):
     """New roles and/or departments of a staff account (a field left out keeps its value)."""
 
     roles: list[str] | None = Field(default=None, max_length=10)
-    depts: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, max_length=50)
+    depts: list[Dept] | None = Field(default=None, max_length=50)
 
 
 class AdminTokens(BaseModel):
@@ -66,3 +85,46 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class CalendarDay(BaseModel):
+    """A day the notice names: a holiday (放假) or a make-up working day on a weekend (调休上班)."""
+
+    date: dt.date
+    kind: Literal["holiday", "workday"]
+    name: str = Field(min_length=1, max_length=32)
+
+
+class CalendarLoad(BaseModel):
+    """A year's holidays and make-up working days, as the State Council's notice lists them (every other Monday to
+    Friday works, every other weekend day rests). `year`, when given, must be the year of the path."""
+
+    year: int | None = None
+    source: str = Field(min_length=1, max_length=200)
+    days: list[CalendarDay] = Field(min_length=1, max_length=200)
+
+
+class CalendarFile(CalendarLoad):
+    """The file `python server.py load-calendar FILE` reads: the route's body with its year."""
+
+    year: int
+
+
+class CalendarYearSummary(BaseModel):
+    year: int
+    origin: Literal["builtin", "loaded"]
+    source: str
+    holidays: int
+    workdays: int
+    loaded_at: dt.datetime | None
+    loaded_by: str | None
+
+
+class CalendarYearRead(CalendarYearSummary):
+    days: list[CalendarDay]
+
+
+class CalendarYears(BaseModel):
+    items: list[CalendarYearSummary]
+    horizon_working_days: int
+    missing: list[int]

@@ -1,4 +1,4 @@
-"""Staff accounts: creation, password login with lock-out."""
+"""Staff accounts: creation, listing, password login with lock-out, and a super admin's changes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -15,6 +16,7 @@ from api.admin.models import ROLES, AdminAccount
 from api.core import audit, rawsql
 from api.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
 from api.core.ids import MAX_LENGTH
+from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
 
 # argon2id, memory-hard: 64 MiB and 3 passes per hash.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
@@ -53,12 +55,27 @@ def validate_roles(roles: list[str], depts: list[str]) -> None:
         raise ValidationFailed(fields={"depts": "审核人员须指定所属部门"})
 
 
+MIN_PASSWORD_LENGTH = 12
+
+
+def check_password_policy(*, username: str, password: str) -> None:
+    """Refuse a password shorter than MIN_PASSWORD_LENGTH, or one that is the username (in any case)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(fields={"password": f"密码至少 {MIN_PASSWORD_LENGTH} 位"})
+    if password.strip().casefold() == username.strip().casefold():
+        raise ValidationFailed(fields={"password": "密码不能与用户名相同"})
+
+
+async def _hash(password: str) -> str:
+    # Hashing costs ~50 ms of CPU: keep it off the event loop.
+    return await asyncio.get_running_loop().run_in_executor(None, _hasher.hash, password)
+
+
 async def create_or_update(*, username: str, password: str, roles: list[str], depts: list[str]) -> AdminAccount:
-    """Create a staff account, or reset its password, roles and departments."""
+    """Create a staff account, or reset its password, roles and departments (the command line's create-admin)."""
     validate_roles(roles, depts)
-    if len(password) < 10:
-        raise ValidationFailed(fields={"password": "密码至少 10 位"})
-    password_hash = await asyncio.get_running_loop().run_in_executor(None, _hasher.hash, password)
+    check_password_policy(username=username, password=password)
+    password_hash = await _hash(password)
     account = await AdminAccount.get_or_none(username=username)
     if account is None:
         return await AdminAccount.create(username=username, password_hash=password_hash, roles=roles, depts=depts)
@@ -157,7 +174,64 @@ async def _managed(*, actor, admin_id: str) -> AdminAccount:
 def staff_read(account: AdminAccount) -> dict:
     """The account as the staff routes answer it."""
     return {"id": account.id, "username": account.username, "roles": account.roles, "depts": account.depts,
-            "disabled": account.disabled, "locked_until": account.locked_until}
+            "disabled": account.disabled, "locked_until": account.locked_until, "created_at": account.created_at,
+            "last_login_at": account.last_login_at}
+
+
+class UsernameTaken(Conflict):
+    code, message = "username_taken", "该用户名已被使用"
+
+
+async def create_staff(*, actor, username: str, password: str, roles: list[str], depts: list[str]) -> AdminAccount:
+    """A new staff account (409 `username_taken` when the name is used, in any case); audited."""
+    roles, depts = list(dict.fromkeys(roles)), list(dict.fromkeys(depts))
+    validate_roles(roles, depts)
+    check_password_policy(username=username, password=password)
+    password_hash = await _hash(password)  # before the transaction: it holds no lock while the CPU works
+    try:
+        async with in_transaction():
+            # Names differing only in case would read as one person in the console and the audit log.
+            if await AdminAccount.filter(username__iexact=username).exists():
+                raise UsernameTaken()
+            account = await AdminAccount.create(username=username, password_hash=password_hash, roles=roles,
+                                                depts=depts)
+            await audit.record_for(actor, action="admin.staff.create", target_type="admin", target_id=account.id,
+                                   detail={"username": username, "roles": roles, "depts": depts})
+    except IntegrityError:  # a concurrent request took the same name first
+        raise UsernameTaken() from None
+    return account
+
+
+BY_USERNAME = Order((Key("username", str),))
+# Membership in a JSON list column, on each dialect (the ORM has no JSON "contains" on SQLite).
+_HOLDS = {"postgres": "EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) AS e(v) WHERE e.v = ?)",
+          "sqlite": "EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = ?)"}
+
+
+async def _ids_holding(*, role: str | None, dept: str | None) -> list[str]:
+    """The ids of the accounts whose roles hold `role` and whose departments hold `dept` (each when given)."""
+    holds = _HOLDS[rawsql.dialect()]
+    where, params = [], []
+    for column, value in (("roles", role), ("depts", dept)):
+        if value is not None:
+            where.append(holds.format(column=column))
+            params.append(value)
+    rows = await rawsql.fetch(f"SELECT id FROM admin_account WHERE {' AND '.join(where)}", params)
+    return [r["id"] for r in rows]
+
+
+async def list_staff(*, paging: PageRequest, role: str | None, dept: str | None, disabled: bool | None) -> Page:
+    """A page of staff accounts by username, filtered by a role, a department and the disabled flag."""
+    if role is not None and role not in ROLES:
+        raise ValidationFailed(fields={"role": f"角色须为 {', '.join(ROLES)} 之一"})
+    if dept is not None and len(dept) > 64:  # no department code is that long: no account could match
+        return nothing(page=paging, order=BY_USERNAME)
+    query = AdminAccount.all()
+    if role is not None or dept is not None:
+        query = query.filter(id__in=await _ids_holding(role=role, dept=dept))
+    if disabled is not None:
+        query = query.filter(disabled=disabled)
+    return await paginate(query, page=paging, order=BY_USERNAME)
 
 
 async def update_grants(*, actor, admin_id: str, roles: list[str] | None, depts: list[str] | None) -> AdminAccount:

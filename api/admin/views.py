@@ -1,15 +1,26 @@
-"""The admin routes that belong to no single domain: the signed-in staff member, the audit log (staff sign-in is
-in auth.views)."""
+"""The admin routes that belong to no single domain: the signed-in staff member, staff accounts (listing and
+creating; changes that end sessions are in auth.views), the audit log and the working-day calendar."""
 
 from __future__ import annotations
 
 from sanic import Blueprint
 
-from api.admin import service
-from api.admin.schemas import AdminRead, AuditPage
+from api.admin import calendar, service
+from api.admin.schemas import (
+    AdminRead,
+    AuditPage,
+    CalendarLoad,
+    CalendarYearRead,
+    CalendarYears,
+    StaffCreate,
+    StaffPage,
+    StaffRead,
+)
+from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
-from api.core.http import doc, respond
+from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
+from api.core.workdays import BUILTIN_SOURCE
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
 
@@ -23,6 +34,44 @@ def _admin_read(account) -> dict:
 @admin_required()
 async def me(request):
     return respond(_admin_read(await service.get(admin_id=request.ctx.actor.actor_id)))
+
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _flag(request, name: str) -> bool | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value.lower() not in _FLAGS:
+        raise ValidationFailed(fields={name: "须为 true 或 false"})
+    return _FLAGS[value.lower()]
+
+
+@bp.get("/staff")
+@doc("工作人员账号列表，按用户名排序；可按角色、部门、是否停用筛选", response=StaffPage, errors=(401, 403, 422),
+     tag="admin", secured="admin", description="超级管理员与审计员可查看。role 取值不在角色表中为 422。",
+     query={"role": f"只列含此角色的账号：{'、'.join(service.ROLES)}", "dept": "只列含此部门的账号",
+            "disabled": "true 只列已停用的，false 只列在用的"})
+@admin_required("super_admin", "auditor")
+async def list_staff(request):
+    page = await service.list_staff(paging=page_request(request.args), role=request.args.get("role"),
+                                    dept=request.args.get("dept"), disabled=_flag(request, "disabled"))
+    return respond(page.body(service.staff_read))
+
+
+@bp.post("/staff")
+@doc("新建工作人员账号", body=StaffCreate, response=StaffRead, status=201, errors=(401, 403, 409, 422), tag="admin",
+     secured="admin",
+     description="仅超级管理员可操作，记入审计日志（admin.staff.create，不含密码）。密码至少 12 位且不能与用户名相同；"
+                 "用户名 3 到 64 位字母、数字或 _.-，与已有用户名相同（不区分大小写）为 409 username_taken；"
+                 "审核人员（reviewer）须指定所属部门。新账号首次登录即用此密码。")
+@admin_required("super_admin")
+async def create_staff(request):
+    body = parse(request, StaffCreate)
+    account = await service.create_staff(actor=request.ctx.actor, username=body.username, password=body.password,
+                                         roles=body.roles, depts=body.depts)
+    return respond(service.staff_read(account), status=201)
 
 
 @bp.get("/audit-logs")
@@ -39,3 +88,39 @@ async def audit_logs(request):
 def _entry(row) -> dict:
     return {k: getattr(row, k) for k in ("id", "created_at", "actor_type", "actor_id", "on_behalf_of", "action",
                                          "target_type", "target_id", "request_id", "ip", "detail")}
+
+
+_CALENDAR = (f"办理时限按工作日计算：内置 {BUILTIN_SOURCE} 所含年份的法定节假日与调休上班日；"
+             "其后年份须在国务院办公厅发布当年节假日安排通知后导入（本接口或 python server.py load-calendar FILE），"
+             "导入的年份覆盖同年的内置数据。没有日历的年份不做推算：办件提交、受理等需要计算时限时答 "
+             "503 calendar_missing（Retry-After），今天或今天起按目录最长法定时限推算所需的年份缺失时 "
+             "/readyz 答 503 并写明缺失的年份。")
+
+
+@bp.get("/calendar")
+@doc("工作日历已覆盖的年份（内置与导入），以及就绪检查所需而缺失的年份", response=CalendarYears, errors=(401,),
+     tag="admin", secured="admin", description=_CALENDAR)
+@admin_required()
+async def calendar_years(request):
+    return respond(await calendar.known_years())
+
+
+@bp.get("/calendar/<year:int>")
+@doc("某一年的法定节假日与调休上班日（与导入的格式相同，可作为导入的样例）", response=CalendarYearRead,
+     errors=(401, 404), tag="admin", secured="admin", description=_CALENDAR)
+@admin_required()
+async def calendar_year(request, year: int):
+    return respond(await calendar.year_days(year=year))
+
+
+@bp.put("/calendar/<year:int>")
+@doc("导入某一年的法定节假日与调休上班日（整年替换）", body=CalendarLoad, response=CalendarYearRead,
+     errors=(401, 403, 409, 422), tag="admin", secured="admin",
+     description=_CALENDAR + "仅超级管理员可操作，记入审计日志（admin.calendar.load）。days 列出通知中的每个放假日"
+                 "（kind holiday，含周末）与调休上班日（kind workday，须为周六或周日），name 为节日名称；"
+                 "未列出的周一至周五上班、周六周日休息。各进程数秒内生效。")
+@admin_required("super_admin")
+async def load_calendar_year(request, year: int):
+    body = parse(request, CalendarLoad)
+    _, answer = await calendar.load_year(year=year, body=body, actor=request.ctx.actor)
+    return respond(answer)

@@ -40,8 +40,9 @@ async def read_case(request, case_id: str):
 @bp.post("/applications/<case_id:id>/actions")
 @doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 carrier 与 tracking_no）、"
      "deliver；工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
-     errors=(401, 403, 404, 409, 422), tag="admin", secured="admin",
-     description="deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note"
+     errors=(401, 403, 404, 409, 422, 503), tag="admin", secured="admin",
+     description="受理等需计算办理时限的操作在时限落入尚未导入节假日安排的年份时为 503 calendar_missing。"
+                 "deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note"
                  "（作为理由或补正说明告知申请人）。ship 缺 tracking_no 为 422 tracking_no_required，缺 carrier 为 "
                  "422 carrier_required。request_supplement 可带 materials（本办件事项的材料编码，其他编码为 422 "
                  "materials_invalid）与 supplement_due（默认 10 个工作日后；须晚于今天且在 60 天内）。carrier、"

@@ -11,7 +11,7 @@ from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.types import String
 
-from api.core import db, ids, metrics
+from api.core import db, ids, metrics, workdays
 from api.core.errors import AppError
 from api.core.http import refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
@@ -108,7 +108,7 @@ async def healthz(request):
 
 
 @ops.get("/readyz")
-@openapi.definition(summary="数据库与 Redis 均可用时就绪", tag="ops")
+@openapi.definition(summary="数据库与 Redis 均可用、且今年的工作日历已知时就绪（缺后续年份时 checks.calendar 注明）", tag="ops")
 async def readyz(request):
     checks = {}
     try:
@@ -121,7 +121,12 @@ async def readyz(request):
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    missing = workdays.readiness()  # a due date there would be refused: load the year's holiday notice
+    checks["calendar"] = f"missing {', '.join(map(str, missing))}" if missing else "ok"
+    # Only today's own year missing makes the process unready: a later year missing refuses the due dates that
+    # reach it (and is logged every hour), while login, certificates, codes and policies keep serving. Taking
+    # every instance out of the load balancer for it would be an outage of its own.
+    ready = checks["database"] == "ok" and checks["redis"] == "ok" and workdays.today().year not in missing
     return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 
 

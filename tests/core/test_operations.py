@@ -8,7 +8,7 @@ from tests.factories import wechat_login
 async def test_health_and_readiness(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     r = await client.get("/readyz")
-    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "redis": "ok", "calendar": "ok"}
 
 
 async def test_metrics_count_requests(client):
