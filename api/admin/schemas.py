@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+
+from api.core.times import Timestamp
 
 
 class AdminLogin(BaseModel):
@@ -27,7 +28,7 @@ class StaffRead(BaseModel):
     roles: list[str]
     depts: list[str]
     disabled: bool
-    locked_until: dt.datetime | None
+    locked_until: Timestamp | None
 
 
 class StaffUpdate(BaseModel):
@@ -51,7 +52,7 @@ class AdminRefresh(BaseModel):
 
 class AuditEntry(BaseModel):
     id: str
-    created_at: dt.datetime
+    created_at: Timestamp
     actor_type: str
     actor_id: str
     on_behalf_of: str | None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from api.core.times import Timestamp
 
 
 class CertificateTypeRead(BaseModel):
@@ -37,9 +38,9 @@ class CertificateRead(BaseModel):
     reason: str | None
     serial: str
     verify_url: str | None
-    issued_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    created_at: dt.datetime
+    issued_at: Timestamp | None
+    expires_at: Timestamp | None
+    created_at: Timestamp
 
 
 class CertificatePage(BaseModel):
@@ -59,8 +60,8 @@ class LicenseRead(BaseModel):
     source: str
     status: str
     issuer: str
-    issued_at: dt.datetime | None
-    expires_at: dt.datetime | None
+    issued_at: Timestamp | None
+    expires_at: Timestamp | None
     fields: dict[str, Any]
 
 
@@ -75,7 +76,7 @@ class PresentationCreate(BaseModel):
 
 class PresentationRead(BaseModel):
     qr_payload: str
-    expires_at: dt.datetime
+    expires_at: Timestamp
 
 
 class VerifyRequest(BaseModel):
@@ -86,9 +87,9 @@ class VerifyRead(BaseModel):
     status: Literal["valid", "revoked", "expired", "invalid"]
     type: str | None = None
     issuer: str | None = None
-    issued_at: dt.datetime | None = None
-    expires_at: dt.datetime | None = None
+    issued_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
     holder_masked: str | None = None
     fields: dict[str, Any] | None = None
-    status_since: dt.datetime | None = None
-    checked_at: dt.datetime = Field(description="作出本次判断的时间（状态以此刻为准）")
+    status_since: Timestamp | None = None
+    checked_at: Timestamp = Field(description="作出本次判断的时间（状态以此刻为准）")

@@ -17,13 +17,14 @@ from sanic_ext.extensions.openapi.types import Integer
 
 from api.core.errors import AppError, ValidationFailed
 from api.core.openapi import ModelSchema
+from api.core.times import beijing_iso
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _default(value):
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return beijing_iso(value)  # every timestamp of every answer the same way, whatever zone it came in
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, BaseModel):
