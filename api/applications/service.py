@@ -17,6 +17,7 @@ from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
 from api.core import audit, idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
+from api.core.field_messages import jsonschema_problem
 from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
 
@@ -61,7 +62,7 @@ def check_form(validator, form: dict) -> None:
             path = ".".join(str(p) for p in ("form", *e.absolute_path))
             if e.validator == "required":
                 path = f"form.{e.message.split(chr(39))[1]}" if "'" in e.message else path
-            fields.setdefault(path, e.message)
+            fields.setdefault(path, jsonschema_problem(e))
         raise FormInvalid(fields=fields)
 
 

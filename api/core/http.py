@@ -16,6 +16,7 @@ from sanic_ext.extensions.openapi.definitions import Parameter, Response
 from sanic_ext.extensions.openapi.types import Integer
 
 from api.core.errors import AppError, ValidationFailed
+from api.core.field_messages import pydantic_problem
 from api.core.openapi import ModelSchema
 from api.core.times import beijing_iso
 
@@ -36,11 +37,11 @@ dumps = partial(_json.dumps, ensure_ascii=False, default=_default, separators=("
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as `{"a.b.0": "problem"}`."""
+    """Pydantic errors as `{"a.b.0": "problem in Chinese"}`."""
     fields = {}
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"]) or "$"
-        fields[path] = err["msg"]
+        fields[path] = pydantic_problem(err)
     return fields
 
 
