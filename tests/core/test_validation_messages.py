@@ -7,7 +7,7 @@ import pytest
 
 from api.applications.models import Application
 from api.citizens.models import Delegation
-from api.core.field_messages import FALLBACK, _PYDANTIC, pydantic_problem
+from api.core.field_messages import _PYDANTIC, FALLBACK, pydantic_problem
 from tests.applications.helpers import body_a, form_a
 from tests.factories import bearer, random_phone, verified_citizen, wechat_login
 
