@@ -83,13 +83,18 @@ class VerifyRequest(BaseModel):
     payload: str = Field(min_length=1, max_length=4096, description="亮证二维码内容，或电子证明二维码中的核验地址")
 
 
+def _absent(value) -> bool:
+    return value is None
+
+
 class VerifyRead(BaseModel):
+    # An answer says only what it knows: `invalid` names nothing else, `expired` shows no fields (absent, not null).
     status: Literal["valid", "revoked", "expired", "invalid"]
-    type: str | None = None
-    issuer: str | None = None
-    issued_at: Timestamp | None = None
-    expires_at: Timestamp | None = None
-    holder_masked: str | None = None
-    fields: dict[str, Any] | None = None
-    status_since: Timestamp | None = None
+    type: str | None = Field(default=None, exclude_if=_absent)
+    issuer: str | None = Field(default=None, exclude_if=_absent)
+    issued_at: Timestamp | None = Field(default=None, exclude_if=_absent)
+    expires_at: Timestamp | None = Field(default=None, exclude_if=_absent)
+    holder_masked: str | None = Field(default=None, exclude_if=_absent)
+    fields: dict[str, Any] | None = Field(default=None, exclude_if=_absent)
+    status_since: Timestamp | None = Field(default=None, exclude_if=_absent)
     checked_at: Timestamp = Field(description="作出本次判断的时间（状态以此刻为准）")

@@ -40,11 +40,26 @@ def render_error(request, exc: Exception) -> HTTPResponse:
         status = exc.status_code
         code = _SANIC_CODES.get(status, "http_error")
         message = {404: "请求的地址不存在", 405: "不支持的请求方法"}.get(status, "请求无法处理")
-        body, headers = _error_body(request, code, message), dict(exc.headers or {})  # 405 names its Allow
+        body, headers = _error_body(request, code, message), dict(exc.headers or {})
+        if status == 405 and "Allow" not in headers:
+            headers["Allow"] = _allowed_methods(request)
     else:
         log.exception("unhandled_error", path=request.path, error_type=type(exc).__name__)
         status, body, headers = 500, _error_body(request, "internal_error", "服务器内部错误，请稍后再试"), {}
     return respond(body, status=status, headers=headers)
+
+
+def _allowed_methods(request) -> str:
+    """The methods the router serves this path with (its 405 names them only for paths without parameters)."""
+    host = request.headers.get("host")
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        try:
+            request.app.router.get(request.path, method, host)
+        except SanicException:
+            continue
+        allowed.append(method)
+    return ", ".join(allowed)
 
 
 class PathSegment(String):
@@ -169,7 +184,7 @@ def may_scrape(request) -> bool:
 
 
 @ops.get("/metrics")
-@doc("Prometheus 指标（文本格式）", errors=(403,), tag="ops", secured="metrics",
+@doc("Prometheus 指标（文本格式）", errors=(403,), tag="ops", secured=("metrics", ""),
      response_media={"text/plain": {"schema": {"type": "string"}}},
      description="仅对 METRICS_ALLOW_NETWORKS 中的地址（默认本机）"
                  "或带 Authorization: Bearer <METRICS_TOKEN> 的请求开放，其他来源 403。")

@@ -13,7 +13,7 @@ from sanic import HTTPResponse
 from sanic.response import json as sanic_json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Parameter, Response
-from sanic_ext.extensions.openapi.types import Integer
+from sanic_ext.extensions.openapi.types import Integer, String
 
 from api.core.errors import AppError, ValidationFailed
 from api.core.field_messages import pydantic_problem
@@ -143,7 +143,7 @@ class ErrorBody(BaseModel):
 
 PAGE_PARAMETERS = [
     Parameter("limit", Integer(minimum=1, maximum=100, default=20), description="每页条数，默认 20，最多 100"),
-    Parameter("cursor", str, description="上一页应答中的 next_cursor（不透明）"),
+    Parameter("cursor", String(pattern=r"^[A-Za-z0-9_=-]*$"), description="上一页应答中的 next_cursor（不透明）"),
 ]
 
 
@@ -163,14 +163,16 @@ def _json_content(model: type[BaseModel], mode: str) -> dict:
 
 
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-        status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
+        status: int = 200, errors: tuple[int, ...] = (), description: str | None = None,
+        secured: str | tuple[str, ...] | None = None,
         tag: str | None = None, query: dict[str, str] | None = None, body_media: dict[str, dict] | None = None,
         body_required: bool | None = None, response_media: dict[str, dict] | None = None):
     """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
     has `next_cursor`) also gets `?limit`, `?cursor` and 422; `query` names its other query parameters (name →
     description). A JSON body brings 400 (`invalid_json`) and 422; `body_media` and `response_media` document other
     media types (`{"text/csv": {"schema": {...}}}`); a body is required when its model requires a field, or, without
-    a model, unless `body_required` says otherwise."""
+    a model, unless `body_required` says otherwise. `secured` names the security scheme, or several that each
+    suffice ("" for none: a route some callers reach without credentials)."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
@@ -193,8 +195,14 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
         kwargs["parameter"] = parameters
     if description:
         kwargs["description"] = description
-    if secured:
-        kwargs["secured"] = {secured: []}
     if tag:
         kwargs["tag"] = tag
-    return openapi.definition(**kwargs)
+    documented = openapi.definition(**kwargs)
+    alternatives = (secured,) if isinstance(secured, str) else secured or ()
+
+    def decorator(handler):
+        for scheme in alternatives:
+            handler = openapi.secured({scheme: []} if scheme else {})(handler)
+        return documented(handler)
+
+    return decorator

@@ -170,6 +170,21 @@ def operation_ids(app, operations: set[tuple[str, str]]) -> dict[tuple[str, str]
     return {key: _camel(f"{key[1]}_{name}" if uses[name] > 1 else name) for key, name in ids.items()}
 
 
+def _implied_errors(path: str, operation: dict) -> list[str]:
+    """The error answers every route of this shape can give, whatever its own documentation lists: 404 where the path
+    names something (the router refuses a segment of the wrong shape, the service a row that is not the caller's),
+    401 where credentials are required, 422 where the query has parameters (out of range, or a NUL)."""
+    implied = []
+    if "{" in path:
+        implied.append("404")
+    security = operation.get("security")
+    if security and {} not in security:
+        implied.append("401")
+    if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+        implied.append("422")
+    return implied
+
+
 def document(app, *, error_model: type[BaseModel]) -> dict:
     """The whole OpenAPI 3.0 document of `app` (built after the server started: the operations are collected then);
     `error_model` is the body of every error answer (405 included)."""
@@ -194,6 +209,8 @@ def document(app, *, error_model: type[BaseModel]) -> dict:
                 continue
             operation["operationId"] = ids[(path, method)]
             responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
+            for status in _implied_errors(path, operation):
+                responses.setdefault(status, {"content": {"application/json": {"schema": error.serialize()}}})
             for status, response in responses.items():
                 if status.isdigit() and response.get("description") in (None, "", "Default Response"):
                     response["description"] = HTTPStatus(int(status)).phrase

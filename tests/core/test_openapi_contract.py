@@ -248,3 +248,29 @@ async def test_non_json_bodies_and_answers_are_documented(spec):
 async def test_list_parameters_state_their_bounds(spec):
     limit = next(p for p in spec["paths"]["/api/v1/applications"]["get"]["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+
+
+async def test_every_route_documents_the_errors_its_shape_implies(client, spec):
+    for path, method, operation in _operations(spec):
+        responses = operation["responses"]
+        if "{" in path:
+            assert "404" in responses, (method, path)  # a segment of the wrong shape, or someone else's row
+        security = operation.get("security")
+        if security and {} not in security:
+            assert "401" in responses, (method, path)
+        if any(p["in"] == "query" for p in operation.get("parameters", [])):
+            assert "422" in responses, (method, path)
+    # The router's 404 for a segment no serial can be, on a public route that documents no 404 itself.
+    r = await client.get("/api/v1/verify/" + "a" * 33)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    # /metrics: a token, or no credentials at all from an allowed network.
+    assert spec["paths"]["/metrics"]["get"]["security"] == [{"metrics": []}, {}]
+    assert spec["components"]["securitySchemes"]["metrics"] == {"type": "http", "scheme": "bearer"}
+
+
+async def test_a_405_on_a_path_with_parameters_names_its_methods_too(client):
+    r = await client.request("TRACE", "/api/v1/applications/app_0000000000")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, OPTIONS"
+    r = await client.post("/api/v1/drafts/drf_0000000000")
+    assert r.status_code == 405
+    assert {"GET", "PUT", "DELETE"} <= {m.strip() for m in r.headers["allow"].split(",")}
