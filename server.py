@@ -15,20 +15,26 @@ from sanic.worker.loader import AppLoader
 from sanic_ext import Extend
 from sanic_ext.config import PRIORITY as EXTENSION_PRIORITY
 from sanic_ext.extensions.http.extension import HTTPExtension
-from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from api import cli
 from api.certificates.ca import ensure_demo_ca
 from api.certificates.types import all_types
-from api.core import app_setup
+from api.core import app_setup, docs
 from api.core.logging import configure_logging
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
 from worker import InlineWorker
 
-API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）。错误体统一为 {"error": {"code", "message", "request_id"}}，
-校验错误为 422 并附 fields。列表分页用 ?limit=（默认 20，最多 100）与 ?cursor=。个人信息在应答中默认脱敏。
-JWKS for citizen and admin access tokens: /api/v1/auth/jwks.json."""
+API_TITLE = "gov-miniapp API"  # ASCII: client generators derive the package name from it
+API_DESCRIPTION = """政务服务小程序后端（微信、支付宝）的公开接口。
+
+- 错误体统一为 {"error": {"code", "message", "request_id", "fields"?}}（组件 ErrorBody），
+  HTTP 状态码即错误类别：校验错误为 422，fields 以中文逐项说明（键为字段路径，如 materials.0.file_id）；
+  请求体不是合法 JSON 为 400 invalid_json；路径不支持的请求方法为 405，Allow 头列出支持的方法。
+- 时间一律为北京时间 ISO 8601，带 +08:00（如 2025-03-01T09:30:00+08:00）；日期为 YYYY-MM-DD。
+- 列表分页用 ?limit=（默认 20，最多 100）与 ?cursor=，应答 {"items": [...], "next_cursor": ...}。
+- 个人信息（姓名、手机号、身份证号）在应答中默认脱敏。
+- 访问令牌的验签公钥（JWKS）：/api/v1/auth/jwks.json。"""
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -41,14 +47,17 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.config.PROXIES_COUNT = settings.trusted_proxies
     app.config.REQUEST_MAX_SIZE = 12 * 1024 * 1024
     app.config.OAS_URL_PREFIX = "/docs"
-    app.config.OAS_UI_DEFAULT = "swagger"
+    # sanic-ext's own UI pages load Swagger UI from a CDN: /docs is api.core.docs, served from a package.
+    app.config.OAS_UI_DEFAULT = None
+    app.config.OAS_UI_SWAGGER = False
     app.config.OAS_UI_REDOC = False
     app.config.OAS_AUTODOC = False
-    app.config.API_TITLE = "政务服务小程序 API"
+    app.config.API_TITLE = API_TITLE
     app.config.API_VERSION = "1.0"
     app.config.API_DESCRIPTION = API_DESCRIPTION
-    app.config.CORS_ORIGINS = "*"
+    app.config.CORS_ORIGINS = settings.cors_allow_list
     app.config.CORS_ALWAYS_SEND = False  # CORS headers only for browsers, which name their Origin
+    app.config.CORS_EXPOSE_HEADERS = "x-request-id,retry-after,allow"
     app.ctx.settings = settings
     _register(app, settings)
     return app
@@ -77,14 +86,15 @@ def _register(app: Sanic, settings: Settings) -> None:
 
     # Only the documentation and CORS: the others (dependency injection, health monitor, logging queue)
     # are unused here and injection alone dispatches a signal on every request.
-    Extend(app, extensions=[OpenAPIExtension, HTTPExtension], built_in_extensions=False)
+    Extend(app, extensions=[docs.OpenAPIWithoutPages, HTTPExtension], built_in_extensions=False)
     _batch_auto_routes(app)
     app.ext.openapi.add_security_scheme("citizen", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("admin", "http", scheme="bearer", bearer_format="JWT")
     app.ext.openapi.add_security_scheme("terminal", "apiKey", name="Authorization", location="header")
+    app.ext.openapi.add_security_scheme("metrics", "http", scheme="bearer")
     app_setup.install(app)
-    for bp in (app_setup.ops, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp, applications_admin_bp,
-               inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
+    for bp in (app_setup.ops, docs.docs, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp,
+               applications_admin_bp, inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
                policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from api.core.times import Timestamp
 
 
 class InboxRead(BaseModel):
@@ -14,8 +15,8 @@ class InboxRead(BaseModel):
     body: str
     topic: str
     ref: dict[str, Any] | None
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: Timestamp
+    read_at: Timestamp | None
 
 
 class InboxPage(BaseModel):
@@ -30,8 +31,8 @@ class MessageRead(BaseModel):
     channel: str = Field(description="wechat、alipay、sms、inbox（subscribe：尚未选定平台的事件消息）")
     status: Literal["queued", "delivered", "failed", "expired", "uncertain"]
     ref: dict[str, Any] | None = Field(description="消息指向的对象 {kind, id}")
-    created_at: dt.datetime
-    delivered_at: dt.datetime | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
 
 
 class MessagePage(BaseModel):
@@ -45,7 +46,7 @@ class StaffNoticeRead(BaseModel):
     title: str
     body: str
     ref: dict[str, Any]
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class StaffNoticePage(BaseModel):

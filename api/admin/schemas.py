@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.core.times import Timestamp
+
 
 class AdminLogin(BaseModel):
     username: str = Field(min_length=1, max_length=64)
@@ -27,9 +29,9 @@ class StaffRead(BaseModel):
     roles: list[str]
     depts: list[str]
     disabled: bool
-    locked_until: dt.datetime | None
-    created_at: dt.datetime
-    last_login_at: dt.datetime | None
+    locked_until: Timestamp | None
+    created_at: Timestamp
+    last_login_at: Timestamp | None
 
 
 class StaffPage(BaseModel):
@@ -70,7 +72,7 @@ class AdminRefresh(BaseModel):
 
 class AuditEntry(BaseModel):
     id: str
-    created_at: dt.datetime
+    created_at: Timestamp
     actor_type: str
     actor_id: str
     on_behalf_of: str | None
@@ -116,7 +118,7 @@ class CalendarYearSummary(BaseModel):
     source: str
     holidays: int
     workdays: int
-    loaded_at: dt.datetime | None
+    loaded_at: Timestamp | None
     loaded_by: str | None
 
 

@@ -10,6 +10,7 @@ from api.applications.reads import mask_value
 from api.catalog import forms as form_vocabulary
 from api.catalog import service as catalog
 from api.core.errors import ValidationFailed
+from api.core.field_messages import jsonschema_problem
 
 MAX_NAMED_EXTRAS = 20
 
@@ -77,7 +78,7 @@ def check_form(validator, form: dict, *, partial: bool = False) -> None:
             if e.validator == "format":
                 fields[path] = _message(e)  # the format's own reason beats a bare pattern mismatch
             else:
-                fields.setdefault(path, e.message)
+                fields.setdefault(path, jsonschema_problem(e))
         raise FormInvalid(fields=fields)
 
 

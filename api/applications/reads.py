@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from api.applications import identity
@@ -47,8 +48,11 @@ def summary(row: Application) -> dict:
 
 
 def _material(entry: dict) -> dict:
-    return {k: entry.get(k) for k in ("material_code", "name", "way", "file_id", "license_id", "commitment_text",
-                                      "committed_at", "owed")}
+    answer = {k: entry.get(k) for k in ("material_code", "name", "way", "file_id", "license_id", "commitment_text",
+                                        "committed_at", "owed")}
+    if answer["committed_at"]:  # stored as text: a datetime again, so the answer writes it as every timestamp
+        answer["committed_at"] = dt.datetime.fromisoformat(answer["committed_at"])
+    return answer
 
 
 def supplement(row: Application) -> dict | None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.applications.workflow import STAFF_ACTIONS
+from api.core.times import Timestamp
 
 REGION = r"^[1-8][0-9]{5}$"
 MATERIAL_CODE = r"^M_[A-Z0-9_]+$"
@@ -140,8 +141,8 @@ class DraftIn(BaseModel):
 class DraftRead(DraftIn):
     id: str
     masked: bool = Field(description="表单中的姓名、证件号、手机号、地址、账号已脱敏（本人 ?reveal=true 查看明文）")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class DraftPage(BaseModel):
@@ -150,7 +151,7 @@ class DraftPage(BaseModel):
 
 
 class TimelineRead(BaseModel):
-    at: dt.datetime
+    at: Timestamp
     actor_type: str
     action: str
     from_status: str | None
@@ -166,7 +167,7 @@ class MaterialRead(BaseModel):
     file_id: str | None = None
     license_id: str | None = None
     commitment_text: str | None = None
-    committed_at: dt.datetime | None = None
+    committed_at: Timestamp | None = None
     owed: bool = Field(description="容缺后补、尚未补齐")
 
 
@@ -197,7 +198,7 @@ class ApplicationSummary(BaseModel):
     status: str
     due_date: dt.date | None
     sla_state: str
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class DeliveryRead(BaseModel):
@@ -255,7 +256,7 @@ class QueueEntry(BaseModel):
     applicant_region: str
     handling_region: str
     receiving_region: str
-    created_at: dt.datetime
+    created_at: Timestamp
     version: int
 
 
@@ -272,7 +273,7 @@ class RectificationRead(BaseModel):
     due_date: dt.date
     score: int
     comment: str | None
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class RectificationPage(BaseModel):

@@ -19,7 +19,7 @@ from api.applications.schemas import (
 from api.core import idempotency
 from api.core.errors import ValidationFailed
 from api.core.guards import citizen_required
-from api.core.http import doc, json_object, parse, respond
+from api.core.http import doc, json_object, multipart_file, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("applications", url_prefix="/api/v1")
@@ -33,7 +33,8 @@ def _reveal(request) -> bool:
 
 @bp.post("/files")
 @doc("上传材料文件（multipart，字段 file）：按内容判定类型，仅 PDF/JPEG/PNG，最大 10 MiB；仅本人（或授权代办人）可用",
-     response=FileRead, status=201, errors=(401, 413, 415, 422), tag="applications", secured="citizen")
+     response=FileRead, status=201, errors=(401, 413, 415, 422), tag="applications", secured="citizen",
+     body_media=multipart_file())
 @citizen_required(scope=SCOPE)
 async def upload(request):
     upload_ = request.files.get("file") if request.files else None

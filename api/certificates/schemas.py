@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from api.core.times import Timestamp
 
 
 class CertificateTypeRead(BaseModel):
@@ -37,9 +38,9 @@ class CertificateRead(BaseModel):
     reason: str | None
     serial: str
     verify_url: str | None
-    issued_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    created_at: dt.datetime
+    issued_at: Timestamp | None
+    expires_at: Timestamp | None
+    created_at: Timestamp
 
 
 class CertificatePage(BaseModel):
@@ -59,8 +60,8 @@ class LicenseRead(BaseModel):
     source: str
     status: str
     issuer: str
-    issued_at: dt.datetime | None
-    expires_at: dt.datetime | None
+    issued_at: Timestamp | None
+    expires_at: Timestamp | None
     fields: dict[str, Any]
 
 
@@ -75,20 +76,25 @@ class PresentationCreate(BaseModel):
 
 class PresentationRead(BaseModel):
     qr_payload: str
-    expires_at: dt.datetime
+    expires_at: Timestamp
 
 
 class VerifyRequest(BaseModel):
     payload: str = Field(min_length=1, max_length=4096, description="亮证二维码内容，或电子证明二维码中的核验地址")
 
 
+def _absent(value) -> bool:
+    return value is None
+
+
 class VerifyRead(BaseModel):
+    # An answer says only what it knows: `invalid` names nothing else, `expired` shows no fields (absent, not null).
     status: Literal["valid", "revoked", "expired", "invalid"]
-    type: str | None = None
-    issuer: str | None = None
-    issued_at: dt.datetime | None = None
-    expires_at: dt.datetime | None = None
-    holder_masked: str | None = None
-    fields: dict[str, Any] | None = None
-    status_since: dt.datetime | None = None
-    checked_at: dt.datetime = Field(description="作出本次判断的时间（状态以此刻为准）")
+    type: str | None = Field(default=None, exclude_if=_absent)
+    issuer: str | None = Field(default=None, exclude_if=_absent)
+    issued_at: Timestamp | None = Field(default=None, exclude_if=_absent)
+    expires_at: Timestamp | None = Field(default=None, exclude_if=_absent)
+    holder_masked: str | None = Field(default=None, exclude_if=_absent)
+    fields: dict[str, Any] | None = Field(default=None, exclude_if=_absent)
+    status_since: Timestamp | None = Field(default=None, exclude_if=_absent)
+    checked_at: Timestamp = Field(description="作出本次判断的时间（状态以此刻为准）")

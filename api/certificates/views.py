@@ -21,7 +21,7 @@ from api.certificates.schemas import (
 )
 from api.core import idempotency, ratelimit
 from api.core.guards import admin_required, citizen_required
-from api.core.http import client_ip, doc, json_object, parse, respond
+from api.core.http import binary, client_ip, doc, json_object, parse, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("certificates", url_prefix="/api/v1")
@@ -73,7 +73,8 @@ async def get_certificate(request, certificate_id: str):
 
 
 @bp.get("/certificates/<certificate_id:id>/pdf")
-@doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen")
+@doc("已出具证明的 PDF（PAdES 数字签名，含核验二维码）", errors=(401, 404, 409), tag="certificates", secured="citizen",
+     response_media=binary("application/pdf"))
 @citizen_required(scope="certificates")
 async def certificate_pdf(request, certificate_id: str):
     cert, data = await service.pdf_of(actor=request.ctx.actor, certificate_id=certificate_id,

@@ -8,7 +8,7 @@ from api.citizens import imports
 from api.citizens.schemas import ImportJobPage, ImportJobRead
 from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
-from api.core.http import doc, respond
+from api.core.http import binary, doc, multipart_file, respond
 from api.core.pagination import page_request
 
 bp = Blueprint("registry_admin", url_prefix="/api/v1/admin")
@@ -32,7 +32,8 @@ def _upload(request) -> bytes:
 @bp.post("/datasets/<name:str>/imports")
 @doc("导入登记数据集 CSV（population、disability、social_insurance、health_card、transit、low_income）：后台逐行校验，"
      "坏行记入错误报告（行号与原因），重复导入按身份证号就地更新；请求体上限 12 MB，更大的文件用命令行导入",
-     response=ImportJobRead, status=202, errors=(401, 403, 404, 413, 422), tag="registry-admin", secured="admin")
+     response=ImportJobRead, status=202, errors=(401, 403, 404, 413, 422), tag="registry-admin", secured="admin",
+     body_media={**binary("text/csv"), **multipart_file()})
 @admin_required(*IMPORT_ROLES)
 async def create_import(request, name: str):
     job = await imports.create_job(dataset=name, data=_upload(request), actor=request.ctx.actor,

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from api.citizens import idnumber
+from api.core.times import Timestamp
 
 DELEGATION_SCOPES = ("profile", "applications", "certificates", "licenses", "benefits", "inbox", "codes")
 Scope = Literal["profile", "applications", "certificates", "licenses", "benefits", "inbox", "codes"]
@@ -16,8 +17,8 @@ PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 class PlatformLink(BaseModel):
     platform: Literal["wechat", "alipay"]
-    linked_at: dt.datetime
-    last_login_at: dt.datetime | None = None
+    linked_at: Timestamp
+    last_login_at: Timestamp | None = None
 
 
 class CitizenRead(BaseModel):
@@ -59,7 +60,7 @@ class RealNameRead(BaseModel):
 class DelegationCreate(BaseModel):
     agent_phone: str = Field(pattern=PHONE_PATTERN, description="代办人的手机号")
     scopes: list[Scope] = Field(min_length=1, description="授权范围: " + ", ".join(DELEGATION_SCOPES))
-    expires_at: dt.datetime = Field(description="授权到期时间（带时区），一年以内")
+    expires_at: Timestamp = Field(description="授权到期时间（带时区），一年以内")
 
     @field_validator("expires_at")
     @classmethod
@@ -88,10 +89,10 @@ class DelegationRead(BaseModel):
     scopes: list[str]
     status: Literal["pending", "active", "revoked", "expired", "declined"] = Field(
         description="pending：待接受；active：生效中；revoked：已终止；expired：已过期；declined：受邀人已拒绝")
-    expires_at: dt.datetime
-    created_at: dt.datetime
-    accepted_at: dt.datetime | None = None
-    declined_at: dt.datetime | None = None
+    expires_at: Timestamp
+    created_at: Timestamp
+    accepted_at: Timestamp | None = None
+    declined_at: Timestamp | None = None
 
 
 class DelegationPage(BaseModel):
@@ -111,9 +112,9 @@ class ImportJobRead(BaseModel):
     errors: list[dict] = Field(description="被拒的行：[{line, reason}]（行号含表头，最多 1000 条）")
     failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
                                                    "timed_out、worker_lost")
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
 
 
 class ImportJobPage(BaseModel):

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from api.core.times import Timestamp
 
 Scene = Literal["service", "health", "transit", "social_security"]
 
 
 class CodeRead(BaseModel):
     payload: str = Field(description="二维码内容：YM1: + base45(zlib(COSE_Sign1))，Ed25519 签名")
-    expires_at: dt.datetime
+    expires_at: Timestamp
     refresh_after_seconds: int = Field(description="客户端在此秒数后刷新，保证出示时码仍有效")
     scenes: list[Scene]
 
 
 class CodeStatusRead(BaseModel):
     status: Literal["active", "frozen", "revoked"]
-    changed_at: dt.datetime | None
+    changed_at: Timestamp | None
     sessions_ended: int | None = None
 
 
 class CodeHolderRead(BaseModel):
     id: str = Field(description="本人的市民 id（一人一码消息的 ref.id）")
     status: Literal["active", "frozen", "revoked"]
-    changed_at: dt.datetime | None
+    changed_at: Timestamp | None
     reason: str | None = Field(description="冻结或停用的原因（正常时为空）")
 
 
@@ -53,15 +54,15 @@ class Jwks(BaseModel):
 class RevocationItem(BaseModel):
     code_id: str
     reason: str
-    revoked_at: dt.datetime
-    expires_at: dt.datetime
+    revoked_at: Timestamp
+    expires_at: Timestamp
 
 
 class RevocationPage(BaseModel):
     items: list[RevocationItem]
     next_since: int = Field(description="下次请求的 since")
     more: bool
-    as_of: dt.datetime
+    as_of: Timestamp
 
 
 class ScanRequest(BaseModel):
@@ -73,7 +74,7 @@ class ScanRead(BaseModel):
     scan_id: str
     scene: Scene
     code_id: str
-    expires_at: dt.datetime
+    expires_at: Timestamp
     may_ride: bool | None = Field(default=None, description="transit：可否乘车")
     ride_account: str | None = Field(default=None, description="transit：扣费的乘车账户")
     health_card_no: str | None = Field(default=None, description="health：电子健康卡号")
@@ -88,7 +89,7 @@ class ScanRead(BaseModel):
 class OfflineScan(BaseModel):
     scan_id: str = Field(min_length=1, max_length=64, description="终端自编的扫码编号，重复上传以此去重")
     payload: str = Field(min_length=8, max_length=1024)
-    scanned_at: dt.datetime
+    scanned_at: Timestamp
 
 
 class ScanBatch(BaseModel):
@@ -118,7 +119,7 @@ class MyScan(BaseModel):
     outcome: str
     reason: str | None
     source: str
-    scanned_at: dt.datetime
+    scanned_at: Timestamp
 
 
 class MyScanPage(BaseModel):
@@ -138,8 +139,8 @@ class TerminalRead(BaseModel):
     scene: Scene
     dept: str
     status: Literal["active", "disabled"]
-    created_at: dt.datetime
-    disabled_at: dt.datetime | None
+    created_at: Timestamp
+    disabled_at: Timestamp | None
     secret: str | None = Field(default=None, description="仅在登记时返回一次")
 
 
@@ -155,4 +156,4 @@ class CodeRevoke(BaseModel):
 class HolderStatusRead(BaseModel):
     citizen_id: str
     status: Literal["active", "revoked"]
-    changed_at: dt.datetime
+    changed_at: Timestamp

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import ipaddress
 import re
 import time
+from typing import Literal
 
+from pydantic import BaseModel
 from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
-from sanic_ext.extensions.openapi import openapi
-from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.types import String
 
-from api.core import db, ids, metrics, workdays
-from api.core.errors import AppError
-from api.core.http import refuse_nul_in_query, respond
+from api.core import db, ids, metrics, openapi, workdays
+from api.core.errors import AppError, Forbidden
+from api.core.http import ErrorBody, client_ip, doc, dumps, refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
 
 log = get_logger("api.http")
@@ -37,11 +40,26 @@ def render_error(request, exc: Exception) -> HTTPResponse:
         status = exc.status_code
         code = _SANIC_CODES.get(status, "http_error")
         message = {404: "请求的地址不存在", 405: "不支持的请求方法"}.get(status, "请求无法处理")
-        body, headers = _error_body(request, code, message), {}
+        body, headers = _error_body(request, code, message), dict(exc.headers or {})
+        if status == 405 and "Allow" not in headers:
+            headers["Allow"] = _allowed_methods(request)
     else:
         log.exception("unhandled_error", path=request.path, error_type=type(exc).__name__)
         status, body, headers = 500, _error_body(request, "internal_error", "服务器内部错误，请稍后再试"), {}
     return respond(body, status=status, headers=headers)
+
+
+def _allowed_methods(request) -> str:
+    """The methods the router serves this path with (its 405 names them only for paths without parameters)."""
+    host = request.headers.get("host")
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        try:
+            request.app.router.get(request.path, method, host)
+        except SanicException:
+            continue
+        allowed.append(method)
+    return ", ".join(allowed)
 
 
 class PathSegment(String):
@@ -96,19 +114,37 @@ def install(app) -> None:
                      duration_ms=round(elapsed * 1000, 2))
 
     app.error_handler.add(Exception, render_error)
+    _one_document(app)
+
+
+def _one_document(app) -> None:
+    # sanic-ext's blueprint (what collects the operations) also serves its own build of the document at
+    # /docs/openapi.json: that route answers ours, so both addresses tell the same contract.
+    for route in app.router.routes:
+        if route.name.endswith(".openapi.spec"):
+            route.handler = openapi_json
 
 
 ops = Blueprint("ops")
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+
+
 @ops.get("/healthz")
-@openapi.definition(summary="进程存活", tag="ops")
+@doc("进程存活", response=Health, tag="ops")
 async def healthz(request):
     return respond({"status": "ok"})
 
 
 @ops.get("/readyz")
-@openapi.definition(summary="数据库与 Redis 均可用、且今年的工作日历已知时就绪（缺后续年份时 checks.calendar 注明）", tag="ops")
+@doc("数据库与 Redis 均可用、且今年的工作日历已知时就绪（否则 503，checks 说明哪一项不可用；缺后续年份时 checks.calendar 注明，仍就绪）", response=Readiness, errors=(503,), tag="ops")
 async def readyz(request):
     checks = {}
     try:
@@ -130,14 +166,51 @@ async def readyz(request):
     return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 
 
+_FORWARDING = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def may_scrape(request) -> bool:
+    """True for a scrape from METRICS_ALLOW_NETWORKS or one bearing `Authorization: Bearer <METRICS_TOKEN>`."""
+    settings = request.app.ctx.deps.settings
+    if settings.metrics_token:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode("utf-8", "replace"),
+                                                              settings.metrics_token.encode()):
+            return True
+    if not request.remote_addr and any(name in request.headers for name in _FORWARDING):
+        return False  # through a proxy TRUSTED_PROXIES does not count: the address seen is the proxy's own
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return False
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
+    return any(address in network for network in settings.metrics_networks)
+
+
 @ops.get("/metrics")
-@openapi.definition(summary="Prometheus 指标", tag="ops")
+@doc("Prometheus 指标（文本格式）", errors=(403,), tag="ops", secured=("metrics", ""),
+     response_media={"text/plain": {"schema": {"type": "string"}}},
+     description="仅对 METRICS_ALLOW_NETWORKS 中的地址（默认本机）"
+                 "或带 Authorization: Bearer <METRICS_TOKEN> 的请求开放，其他来源 403。")
 async def prometheus(request):
+    if not may_scrape(request):
+        raise Forbidden("指标仅对监控网络或持有指标令牌的请求开放")
     body, content_type = metrics.render()
     return HTTPResponse(body, content_type=content_type)
 
 
 @ops.get("/openapi.json")
-@openapi.definition(summary="OpenAPI 文档", tag="ops")
+@doc("OpenAPI 3.0 文档（即本文件）", tag="ops", response_media={"application/json": {"schema": {"type": "object"}}})
 async def openapi_json(request):
-    return respond(SpecificationBuilder().build(request.app).serialize())
+    # Built on the first ask (most processes never are) and kept: routes and models do not change while the process
+    # runs. Building takes most of a second of pure Python: in a thread, so other requests go on meanwhile.
+    ctx = request.app.ctx
+    if getattr(ctx, "openapi_body", None) is None:
+        if getattr(ctx, "openapi_lock", None) is None:
+            ctx.openapi_lock = asyncio.Lock()
+        async with ctx.openapi_lock:
+            if getattr(ctx, "openapi_body", None) is None:
+                ctx.openapi_body = await asyncio.to_thread(
+                    lambda: dumps(openapi.document(request.app, error_model=ErrorBody)).encode())
+    return HTTPResponse(ctx.openapi_body, content_type="application/json")

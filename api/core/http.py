@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json as _json
 from functools import partial
 from typing import TypeVar
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sanic import HTTPResponse
 from sanic.response import json as sanic_json
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.definitions import Parameter, Response
-from sanic_ext.extensions.openapi.types import Schema
+from sanic_ext.extensions.openapi.types import Integer, String
 
 from api.core.errors import AppError, ValidationFailed
+from api.core.field_messages import pydantic_problem
+from api.core.openapi import ModelSchema
+from api.core.times import beijing_iso
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _default(value):
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return beijing_iso(value)  # every timestamp of every answer the same way, whatever zone it came in
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, BaseModel):
@@ -35,11 +37,11 @@ dumps = partial(_json.dumps, ensure_ascii=False, default=_default, separators=("
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as `{"a.b.0": "problem"}`."""
+    """Pydantic errors as `{"a.b.0": "problem in Chinese"}`."""
     fields = {}
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"]) or "$"
-        fields[path] = err["msg"]
+        fields[path] = pydantic_problem(err)
     return fields
 
 
@@ -127,10 +129,12 @@ def respond(data, status: int = 200, headers: dict | None = None) -> HTTPRespons
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    request_id: str | None = None
-    fields: dict[str, str] | None = None
+    code: str = Field(description="稳定的错误码（snake_case），如 invalid_json、validation_failed、not_found")
+    message: str = Field(description="可读的说明（中文）")
+    request_id: str | None = Field(description="本次请求的 id（亦见应答头 X-Request-ID）")
+    fields: dict[str, str] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="仅校验错误（422）：字段路径 → 中文问题说明，如 {\"materials.0.file_id\": \"不能为空\"}")
 
 
 class ErrorBody(BaseModel):
@@ -138,36 +142,52 @@ class ErrorBody(BaseModel):
 
 
 PAGE_PARAMETERS = [
-    Parameter("limit", int, description="每页条数，默认 20，最多 100"),
-    Parameter("cursor", str, description="上一页应答中的 next_cursor（不透明）"),
+    Parameter("limit", Integer(minimum=1, maximum=100, default=20), description="每页条数，默认 20，最多 100"),
+    Parameter("cursor", String(pattern=r"^[A-Za-z0-9_=-]*$"), description="上一页应答中的 next_cursor（不透明）"),
 ]
 
 
-@functools.cache
-def _schema(model: type[BaseModel]) -> Schema:
-    # Made once per model: sanic-ext would otherwise rebuild a model's schema for every route and status naming
-    # it (seconds of start-up for each process).
-    return Schema.make(model)
+def binary(media_type: str) -> dict:
+    """A `body_media` / `response_media` entry: bytes of this media type (a PDF, a CSV file)."""
+    return {media_type: {"schema": {"type": "string", "format": "binary"}}}
 
 
-def _json_content(model: type[BaseModel]) -> dict:
-    return {"application/json": {"schema": _schema(model)}}
+def multipart_file(field: str = "file") -> dict:
+    """A `body_media` entry: a multipart/form-data form whose `field` is the uploaded file."""
+    return {"multipart/form-data": {"schema": {"type": "object", "required": [field],
+                                               "properties": {field: {"type": "string", "format": "binary"}}}}}
+
+
+def _json_content(model: type[BaseModel], mode: str) -> dict:
+    return {"application/json": {"schema": ModelSchema(model, mode)}}
 
 
 def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-        status: int = 200, errors: tuple[int, ...] = (), description: str | None = None, secured: str | None = None,
-        tag: str | None = None, query: dict[str, str] | None = None):
+        status: int = 200, errors: tuple[int, ...] = (), description: str | None = None,
+        secured: str | tuple[str, ...] | None = None,
+        tag: str | None = None, query: dict[str, str] | None = None, body_media: dict[str, dict] | None = None,
+        body_required: bool | None = None, response_media: dict[str, dict] | None = None):
     """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
     has `next_cursor`) also gets `?limit`, `?cursor` and 422; `query` names its other query parameters (name →
-    description)."""
+    description). A JSON body brings 400 (`invalid_json`) and 422; `body_media` and `response_media` document other
+    media types (`{"text/csv": {"schema": {...}}}`); a body is required when its model requires a field, or, without
+    a model, unless `body_required` says otherwise. `secured` names the security scheme, or several that each
+    suffice ("" for none: a route some callers reach without credentials)."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
-    responses = [Response(_json_content(response) if response else {}, status=status)]
-    responses += [Response(_json_content(ErrorBody), status=code) for code in sorted(set(errors))]
+    if body is not None or "application/json" in (body_media or {}):
+        errors = (*errors, 400, 422)  # no JSON (invalid_json), or JSON that does not fit
+    content = _json_content(response, "serialization") if response else {}
+    responses = [Response({**content, **(response_media or {})}, status=status)]
+    responses += [Response(_json_content(ErrorBody, "serialization"), status=code) for code in sorted(set(errors))]
     kwargs = {"summary": summary, "response": responses}
-    if body is not None:
-        kwargs["body"] = _json_content(body)
+    if body is not None or body_media:
+        body_content = {**(_json_content(body, "validation") if body is not None else {}), **(body_media or {})}
+        # An empty body reads as {}: it may be left out when the model asks for nothing.
+        required = (any(field.is_required() for field in body.model_fields.values()) if body is not None
+                    else body_required is not False)
+        kwargs["body"] = {"content": body_content, "required": required}
     parameters = [Parameter(name, str, description=text) for name, text in (query or {}).items()]
     if paged:
         parameters += PAGE_PARAMETERS
@@ -175,8 +195,14 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
         kwargs["parameter"] = parameters
     if description:
         kwargs["description"] = description
-    if secured:
-        kwargs["secured"] = {secured: []}
     if tag:
         kwargs["tag"] = tag
-    return openapi.definition(**kwargs)
+    documented = openapi.definition(**kwargs)
+    alternatives = (secured,) if isinstance(secured, str) else secured or ()
+
+    def decorator(handler):
+        for scheme in alternatives:
+            handler = openapi.secured({scheme: []} if scheme else {})(handler)
+        return documented(handler)
+
+    return decorator

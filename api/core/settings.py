@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship with the code: fine on a laptop, refused in production.
@@ -14,6 +17,20 @@ DEV_PII_KEYS = "dev1:ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy0wMDAwMDA="
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 DEV_WECHAT_SECRET = "sandbox-wechat-secret"
 DEV_SMS_SECRET = "sandbox-sms-secret"
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
+# The development default: a console served on this machine (Vite, another port) may call the API.
+_LOCAL_ORIGIN = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@functools.cache
+def _networks(value: str) -> tuple:
+    return tuple(ipaddress.ip_network(network, strict=False) for network in _split(value))
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +54,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
     trusted_proxies: int = 0
+    # Browsers (the staff console) may call the API from these origins, comma-separated exact origins
+    # (`https://console.example.gov.cn`). Unset: none in production, localhost and 127.0.0.1 on any port elsewhere.
+    # Mini-programs, terminals and servers send no Origin and need none.
+    cors_origins: str | None = None
+    # /metrics answers scrapes from these networks (CIDR, comma-separated) and requests bearing
+    # `Authorization: Bearer <METRICS_TOKEN>` (empty: no token opens it); anyone else gets 403.
+    metrics_allow_networks: str = "127.0.0.0/8,::1/128"
+    metrics_token: str = ""
 
     # Personal data at rest: "kid:base64(32 bytes),kid2:..." and the id that encrypts new data.
     pii_keys: str = DEV_PII_KEYS
@@ -139,6 +164,21 @@ class Settings(BaseSettings):
     admin_max_failed_logins: int = 5
     admin_lock_minutes: int = 15
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str | None) -> str | None:
+        for origin in _split(value or ""):
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is no origin (scheme://host[:port], no path, no '*')")
+        return value
+
+    @field_validator("metrics_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for network in _split(value):
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         if self.public_base_url is None:
@@ -149,6 +189,18 @@ class Settings(BaseSettings):
     def works_jobs_inline(self) -> bool:
         """True when this server process also works the job queue (the embedded default)."""
         return self.inline_worker if self.inline_worker is not None else not self.redis_url
+
+    @property
+    def cors_allow_list(self) -> list[str | re.Pattern]:
+        """The origins browsers may call from: the configured ones, or the mode's default."""
+        if self.cors_origins is not None:
+            return _split(self.cors_origins)
+        return [] if self.production else [_LOCAL_ORIGIN]
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks whose scrapes of /metrics need no token."""
+        return _networks(self.metrics_allow_networks)
 
     @property
     def production(self) -> bool:

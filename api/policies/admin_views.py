@@ -64,7 +64,10 @@ async def preview(request, policy_id: str):
 
 @bp.post("/policies/<policy_id:id>/publish")
 @doc("发布（或对已发布政策再次运行，只触达新符合的人）：后台匹配、记录享受、推送；带 Idempotency-Key",
-     response=CampaignCreated, status=202, errors=(401, 403, 404, 409), tag="policies-admin", secured="admin")
+     response=CampaignCreated, status=202, errors=(401, 403, 404, 409), tag="policies-admin", secured="admin",
+     body_media={"application/json": {"schema": {"type": "object",
+                                                  "description": "可省略；与 Idempotency-Key 一同比对"}}},
+     body_required=False)
 @admin_required(*POLICY_ROLES)
 async def publish(request, policy_id: str):
     key = idempotency.check_key(request.headers.get("idempotency-key"))

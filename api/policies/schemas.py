@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.core.times import Timestamp
+
 CHANNELS = ("wechat", "alipay", "inbox", "sms")
 
 
@@ -55,9 +57,9 @@ class PolicyRead(BaseModel):
     valid_from: dt.date | None
     valid_until: dt.date | None
     status: Literal["draft", "published", "archived"]
-    created_at: dt.datetime
-    published_at: dt.datetime | None
-    archived_at: dt.datetime | None
+    created_at: Timestamp
+    published_at: Timestamp | None
+    archived_at: Timestamp | None
 
 
 class PublicPolicyRead(BaseModel):
@@ -71,7 +73,7 @@ class PublicPolicyRead(BaseModel):
     valid_until: dt.date | None
     status: Literal["published", "archived"] = Field(
         description="archived：政策已停止（仍可查看，以便打开旧推送的市民看到原文与“已停止”）")
-    published_at: dt.datetime | None
+    published_at: Timestamp | None
 
 
 class PolicyPage(BaseModel):
@@ -119,10 +121,10 @@ class CampaignRead(BaseModel):
     read: int
     failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
                                                    "validation_failed、worker_lost")
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    matched_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    matched_at: Timestamp | None
+    finished_at: Timestamp | None
 
 
 class CampaignPage(BaseModel):
@@ -160,7 +162,7 @@ class GrantRead(BaseModel):
     policy_id: str
     title: str
     benefit: dict[str, Any] | str | None
-    granted_at: dt.datetime
+    granted_at: Timestamp
     status: str
 
 
@@ -182,7 +184,7 @@ class CorrectionRead(BaseModel):
     field: str | None
     policy_id: str | None
     status: str
-    created_at: dt.datetime
+    created_at: Timestamp
 
 
 class CorrectionAdminRead(CorrectionRead):

@@ -12,6 +12,7 @@ from api.core import workdays
 from notifications.models import InboxMessage, OutboxDelivery
 from tests.applications.conftest import staff_headers, upload
 from tests.applications.helpers import act, body_a, submit
+from tests.core.openapi_schema import resolved
 from tests.factories import bearer, verified_citizen
 
 
@@ -128,20 +129,21 @@ async def test_ship_needs_a_carrier_and_a_tracking_number_and_both_are_shown(cli
     assert {k: mine["delivery"][k] for k in expected} == expected and mine["delivery"]["method"] == "express"
 
 
-def _json_schema(operation: dict, where: str = "response") -> dict:
+def _json_schema(spec: dict, operation: dict, where: str = "response") -> dict:
     holder = operation["responses"]["200"] if where == "response" else operation["requestBody"]
-    return holder["content"]["application/json"]["schema"]
+    return resolved(spec, holder["content"]["application/json"]["schema"])  # shapes are components ($ref)
 
 
 async def test_openapi_documents_the_new_fields(client):
     spec = (await client.get("/openapi.json")).json()
     action = spec["paths"]["/api/v1/admin/applications/{case_id}/actions"]["post"]
-    assert {"carrier", "tracking_no", "materials", "supplement_due"} <= set(_json_schema(action, "body")["properties"])
+    body = _json_schema(spec, action, "body")
+    assert {"carrier", "tracking_no", "materials", "supplement_due"} <= set(body["properties"])
     assert "carrier_required" in action["description"]
     for path, method in (("/api/v1/applications/{application_id}", "get"),
                          ("/api/v1/admin/applications/{case_id}", "get"),
                          ("/api/v1/admin/applications/{case_id}/actions", "post")):
-        read = _json_schema(spec["paths"][path][method])["properties"]
+        read = _json_schema(spec, spec["paths"][path][method])["properties"]
         assert {"carrier", "tracking_no"} <= set(read["delivery"]["properties"]), path
         assert {"materials", "due", "what"} <= set(read["supplement"]["properties"]), path
         sub_case = read["sub_cases"]["items"]["properties"]
