@@ -15,7 +15,6 @@ from api.applications.schemas import ApplicationCreate, ApplicationRead, Supplem
 from api.citizens.errors import AssuranceTooLow
 from api.core import audit, idempotency, pii, workdays
 from api.core.errors import NotFound, ValidationFailed
-from api.core.field_messages import jsonschema_problem
 from api.core.pagination import Page, PageRequest, paginate
 from notifications import service as notifications
 

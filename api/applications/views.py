@@ -63,9 +63,9 @@ IDENTITY_RULE = ("申请与提交人绑定：事项表单中标注 x-identity（
                  "（deferred）。一件事按部门拆分为子办件（sub_cases）。跨省通办：applicant_region 与 handling_region "
                  "不在同一省时须为跨省通办事项；receiving_region 为异地代收窗口。" + IDENTITY_RULE
                  + "应答中 applicant 为申请人、agent 为代为提交的代办人（本人提交时为 null），均脱敏。由草稿提交（"
-                 "draft_id）时，表单或收件地址中与草稿应答所示脱敏值相同的值视为草稿中保存的原值。办理时限落入尚未导入"
-                 "节假日安排的年份时为 503 calendar_missing（带 Retry-After），不生成办件，导入后可用同一 Idempotency-Key "
-                 "重试。")
+                 "draft_id）时，表单或收件地址中与草稿应答所示脱敏值相同的值视为草稿中保存的原值。"
+                 "办理时限落入尚未导入节假日安排的年份时为 503 calendar_missing（带 Retry-After），不生成办件，"
+                 "导入后可用同一 Idempotency-Key 重试。")
 @citizen_required(scope=SCOPE)
 async def submit(request):
     body = parse(request, ApplicationCreate)

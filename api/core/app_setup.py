@@ -144,7 +144,8 @@ async def healthz(request):
 
 
 @ops.get("/readyz")
-@doc("数据库与 Redis 均可用、且今年的工作日历已知时就绪（否则 503，checks 说明哪一项不可用；缺后续年份时 checks.calendar 注明，仍就绪）", response=Readiness, errors=(503,), tag="ops")
+@doc("数据库与 Redis 均可用、且今年的工作日历已知时就绪（否则 503，checks 说明哪一项不可用；"
+     "缺后续年份时 checks.calendar 注明，仍就绪）", response=Readiness, errors=(503,), tag="ops")
 async def readyz(request):
     checks = {}
     try:
