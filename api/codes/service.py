@@ -159,8 +159,8 @@ async def status(*, citizen_id: str) -> dict:
     """The citizen's code status: active, frozen or revoked."""
     holder = await CodeHolder.get_or_none(citizen_id=citizen_id)
     if holder is None:
-        return {"status": "active", "changed_at": None}
-    return {"status": holder.status, "changed_at": holder.status_changed_at}
+        return {"status": "active", "changed_at": None, "sessions_ended": None}
+    return {"status": holder.status, "changed_at": holder.status_changed_at, "sessions_ended": None}
 
 
 async def holder_of(*, citizen_id: str, holder_id: str) -> dict:
@@ -211,7 +211,7 @@ async def unfreeze(*, deps: Deps, actor, now: dt.datetime | None = None) -> dict
         await _set_status(holder, "active", reason=None, now=now)
         await audit.record_for(actor, action="code.unfreeze", target_type="citizen", target_id=actor.citizen_id)
     await _refresh_state(env, actor.citizen_id)
-    return {"status": "active", "changed_at": now}
+    return {"status": "active", "changed_at": now, "sessions_ended": None}
 
 
 async def admin_revoke(*, deps: Deps, actor, citizen_id: str, reason: str, now: dt.datetime | None = None) -> dict:

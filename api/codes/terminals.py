@@ -41,7 +41,7 @@ def read(terminal: Terminal) -> dict:
     """A terminal as admins see it (never its secret)."""
     return {"terminal_id": terminal.id, "name": terminal.name, "scene": terminal.scene, "dept": terminal.dept,
             "created_at": terminal.created_at, "disabled_at": terminal.disabled_at,
-            "status": "disabled" if terminal.disabled_at else "active"}
+            "status": "disabled" if terminal.disabled_at else "active", "secret": None}
 
 
 async def register(*, hasher: SecretHasher, actor, name: str, scene: str, dept: str) -> dict:

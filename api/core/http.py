@@ -166,13 +166,15 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
         status: int = 200, errors: tuple[int, ...] = (), description: str | None = None,
         secured: str | tuple[str, ...] | None = None,
         tag: str | None = None, query: dict[str, str] | None = None, body_media: dict[str, dict] | None = None,
-        body_required: bool | None = None, response_media: dict[str, dict] | None = None):
+        body_required: bool | None = None, response_media: dict[str, dict] | None = None,
+        error_body: type[BaseModel] | None = None):
     """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
     has `next_cursor`) also gets `?limit`, `?cursor` and 422; `query` names its other query parameters (name →
     description). A JSON body brings 400 (`invalid_json`) and 422; `body_media` and `response_media` document other
     media types (`{"text/csv": {"schema": {...}}}`); a body is required when its model requires a field, or, without
     a model, unless `body_required` says otherwise. `secured` names the security scheme, or several that each
-    suffice ("" for none: a route some callers reach without credentials)."""
+    suffice ("" for none: a route some callers reach without credentials). `error_body` replaces `ErrorBody` for a
+    route that answers errors in another's shape (a sandbox twin speaks its platform's)."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
@@ -180,7 +182,8 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
         errors = (*errors, 400, 422)  # no JSON (invalid_json), or JSON that does not fit
     content = _json_content(response, "serialization") if response else {}
     responses = [Response({**content, **(response_media or {})}, status=status)]
-    responses += [Response(_json_content(ErrorBody, "serialization"), status=code) for code in sorted(set(errors))]
+    responses += [Response(_json_content(error_body or ErrorBody, "serialization"), status=code)
+                  for code in sorted(set(errors))]
     kwargs = {"summary": summary, "response": responses}
     if body is not None or body_media:
         body_content = {**(_json_content(body, "validation") if body is not None else {}), **(body_media or {})}

@@ -38,3 +38,12 @@ class AlipayCodes(BaseModel):
 class Messages(BaseModel):
     items: list[dict[str, Any]]
 
+
+
+class SmsAnswer(BaseModel):
+    """dysmsapi's answer to SendSms: `OK`, a business error (HTTP 200) or a request error (HTTP 4xx)."""
+
+    Code: str
+    Message: str
+    RequestId: str
+    BizId: str | None = Field(default=None, exclude_if=lambda value: value is None)

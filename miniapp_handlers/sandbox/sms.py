@@ -16,7 +16,7 @@ from sanic import Blueprint, HTTPResponse, text
 from api.core.http import doc, respond
 from miniapp_handlers.sandbox import state
 from miniapp_handlers.sandbox.inspection import add_message_routes
-from miniapp_handlers.sandbox.schemas import PHONE_PATTERN
+from miniapp_handlers.sandbox.schemas import PHONE_PATTERN, SmsAnswer
 from miniapp_handlers.sms.signing import SIGNATURE_METHOD, TIMESTAMP_FORMAT, signature
 
 P = "sms"
@@ -104,7 +104,8 @@ async def _send_sms(request):
 def create_sms_blueprint() -> Blueprint:
     """The SMS provider twin and its helpers, under /sandbox/sms."""
     bp = Blueprint("sandbox_sms", url_prefix="/sandbox/sms")
-    bp.add_route(doc("沙箱：短信发送（同阿里云 dysmsapi SendSms，HMAC-SHA256 签名）", tag="sandbox")(_send_sms),
+    bp.add_route(doc("沙箱：短信发送（同阿里云 dysmsapi SendSms，HMAC-SHA256 签名）", tag="sandbox", response=SmsAnswer,
+                     errors=(400, 404), error_body=SmsAnswer)(_send_sms),
                  "/SendSms", methods=["POST"], name="send_sms")
 
     add_message_routes(bp, P, received="短信", stats_doc="短信计数")

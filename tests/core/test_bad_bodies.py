@@ -71,3 +71,19 @@ async def test_a_body_that_is_no_json_too_deep_or_not_an_object_is_a_4xx_quickly
     assert [p["status"] for p in policies] == ["draft"]
     assert (await client.get("/api/v1/admin/campaigns", headers=admin)).json()["items"] == []
     assert (await client.get("/api/v1/applications", headers=bearer(tokens))).json()["items"] == []
+
+
+async def test_a_time_outside_the_service_years_is_a_422_and_records_nothing(client):
+    from api.codes.models import CodeScan
+    from tests.codes.helpers import terminal
+
+    gate = await terminal(client, "transit")
+    for at in ("0426-03-30T09:25:36Z", "0169-03-07T00:48:56+20:31", "2100-01-01T00:00:00+00:00"):
+        r = await client.post("/api/v1/scans/batch", headers=gate["headers"], json={"scans": [
+            {"scan_id": "s1", "payload": "x" * 20, "scanned_at": at}]})
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["fields"] == {"scans.0.scanned_at": "时间须在 2000 年至 2099 年之间"}
+    assert await CodeScan.filter(terminal_id=gate["terminal_id"]).count() == 0
+    r = await client.post("/api/v1/scans/batch", headers=gate["headers"], json={"scans": [
+        {"scan_id": "s1", "payload": "x" * 20, "scanned_at": "2099-12-31T23:00:00+08:00"}]})
+    assert r.status_code == 200 and r.json()["items"][0]["outcome"] == "refused"  # in range: judged, not refused
