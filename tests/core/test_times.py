@@ -118,8 +118,12 @@ async def test_an_aware_time_in_any_zone_and_a_naive_one_are_written_the_same_wa
 def _datetime_nodes(schema, found):
     """Every datetime node of a pydantic core schema (walked through unions, lists, defaults, models)."""
     if isinstance(schema, dict):
-        if schema.get("type") == "datetime":
+        inner = schema.get("schema")
+        wrapped = str(schema.get("type", "")).startswith("function-") and isinstance(inner, dict) \
+            and inner.get("type") == "datetime"  # a validated datetime: the wrapper carries the serializer
+        if schema.get("type") == "datetime" or wrapped:
             found.append(schema)
+            return found
         for value in schema.values():
             _datetime_nodes(value, found)
     elif isinstance(schema, list):
