@@ -1,18 +1,33 @@
 """The registry datasets departments deliver as CSV: their columns, row checks and stored columns.
 
 Each spec turns a valid row into the values of its table (personal data encrypted, keyed by the
-id-number blind index); `registry.import_rows` writes them in bulk.
+id-number blind index); `registry.import_records` writes them in bulk. A row is checked whole (`Dataset.check`):
+no field longer than its column allows, then the dataset's own rules; the reason names columns and rules, never
+the row's content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.citizens import idnumber
 from api.core import pii
+
+# The most characters a field may hold, per fixed column: room for any real value, nothing like a swallowed file.
+MAX_CHARS = {
+    "id_number": 18, "name": 50, "gender": 1, "birth_date": 10, "phone": 20, "hukou_region": 6, "address": 200,
+    "certificate_no": 32, "disability_type": 4, "disability_level": 4, "issued_at": 10, "card_no": 32, "status": 8,
+    "insured_since": 10, "health_card_no": 64, "ride_account": 64, "standing": 16, "category": 8, "since": 10,
+}
+EXTRA_MAX_CHARS = 500  # a column beyond the fixed ones (kept, encrypted)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PHONE = re.compile(r"1[3-9]\d{9}")
+# Letters of any script (生僻字 included), runs joined by one middle dot, dot or space: 阿依古丽·买买提.
+_NAME = re.compile(r"[^\W\d_]+(?:[·•‧・. ]?[^\W\d_]+)*")
 
 
 @dataclass(frozen=True)
@@ -26,18 +41,40 @@ class Dataset:
     problem: Callable[[dict], str | None]
     values: Callable[[dict, pii.PiiCipher], dict]
 
+    def check(self, row: dict) -> str | None:
+        """Why a row cannot be imported (an over-long field, then the dataset's rules), or None."""
+        return _length_problem(row, self.columns) or self.problem(row)
+
+
+def _length_problem(row: dict, columns: tuple[str, ...]) -> str | None:
+    for column in columns:
+        value = row.get(column)
+        limit = MAX_CHARS[column]
+        if value and len(value) > limit and len(value.strip()) > limit:
+            return f"{column} 超过 {limit} 个字符"
+    if len(row) > len(columns):
+        for column, value in row.items():
+            if value and len(value) > EXTRA_MAX_CHARS and column not in columns:
+                return f"{column} 超过 {EXTRA_MAX_CHARS} 个字符"
+    return None
+
 
 def _date_problem(row: dict, column: str) -> str | None:
-    if row.get(column):
-        try:
-            dt.date.fromisoformat(row[column])
-        except ValueError:
+    value = (row.get(column) or "").strip()
+    if value:
+        # fromisoformat alone also takes 20200101 and 2020-W01-1.
+        if not _DATE.fullmatch(value):
             return f"{column} 须为 YYYY-MM-DD"
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"{column} 不是有效日期"
     return None
 
 
 def _date(row: dict, column: str) -> dt.date | None:
-    return dt.date.fromisoformat(row[column]) if row.get(column) else None
+    value = (row.get(column) or "").strip()
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _choice_problem(row: dict, column: str, choices: tuple[str, ...]) -> str | None:
@@ -64,22 +101,38 @@ POPULATION_COLUMNS = ("id_number", "name", "gender", "birth_date", "phone", "huk
 
 
 def _population_problem(row: dict) -> str | None:
-    if not row.get("id_number") or not row.get("name"):
+    id_number = (row.get("id_number") or "").strip().upper()
+    name = (row.get("name") or "").strip()
+    if not id_number or not name:
         return "id_number 与 name 必填"
-    reason = idnumber.problem(row["id_number"])
+    reason = idnumber.problem(id_number)
     if reason:
         return reason
-    if row.get("gender") and row["gender"] not in ("男", "女"):
+    if len(name) < 2 or not _NAME.fullmatch(name):
+        return "name 不是姓名：应为至少 2 个文字，可含间隔号，不含数字与符号"
+    gender = (row.get("gender") or "").strip()
+    if gender and gender not in ("男", "女"):
         return "gender 须为 男 或 女"
-    region = row.get("hukou_region") or ""
-    if region and not (len(region) == 6 and region.isdigit()):
+    if gender and gender != idnumber.gender(id_number):
+        return "gender 与身份证号中的性别不符"
+    reason = _date_problem(row, "birth_date")
+    if reason:
+        return reason
+    born = (row.get("birth_date") or "").strip()
+    if born and born.replace("-", "") != id_number[6:14]:
+        return "birth_date 与身份证号中的出生日期不符"
+    phone = (row.get("phone") or "").strip()
+    if phone and not _PHONE.fullmatch(pii.normalize(phone, kind="phone")):
+        return "phone 不是手机号：应为 11 位、以 1 开头"
+    region = (row.get("hukou_region") or "").strip()
+    if region and not (len(region) == 6 and region.isascii() and region.isdigit()):
         return "hukou_region 须为 6 位行政区划代码"
-    return _date_problem(row, "birth_date")
+    return None
 
 
 def _population_values(row: dict, c: pii.PiiCipher) -> dict:
     id_number = row["id_number"].strip().upper()
-    phone = (row.get("phone") or "").strip() or None
+    phone = pii.normalize(row.get("phone") or "", kind="phone") or None
     return {
         "id_number_enc": c.encrypt(id_number, context="population.id_number"),
         "name_enc": c.encrypt(row["name"].strip(), context="population.name"),
