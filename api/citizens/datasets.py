@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from api.citizens import idnumber
 from api.core import pii
 
-# The most characters a field may hold, per fixed column: room for any real value, nothing like a swallowed file.
-MAX_CHARS = {
-    "id_number": 18, "name": 50, "gender": 1, "birth_date": 10, "phone": 20, "hukou_region": 6, "address": 200,
-    "certificate_no": 32, "disability_type": 4, "disability_level": 4, "issued_at": 10, "card_no": 32, "status": 8,
-    "insured_since": 10, "health_card_no": 64, "ride_account": 64, "standing": 16, "category": 8, "since": 10,
-}
+# The most characters a field may hold, per fixed column of free text: room for any real value, nothing like a
+# swallowed file. The other fixed columns have a shape that bounds them (an id number's 18 characters, a date's 10,
+# a region's 6 digits, one of a list of values) and are refused by it.
+MAX_CHARS = {"name": 50, "phone": 20, "address": 200, "certificate_no": 32, "card_no": 32, "health_card_no": 64,
+             "ride_account": 64}
 EXTRA_MAX_CHARS = 500  # a column beyond the fixed ones (kept, encrypted)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PHONE = re.compile(r"1[3-9]\d{9}")
@@ -48,8 +47,8 @@ class Dataset:
 
 def _length_problem(row: dict, columns: tuple[str, ...]) -> str | None:
     for column in columns:
-        value = row.get(column)
-        limit = MAX_CHARS[column]
+        limit = MAX_CHARS.get(column)
+        value = row.get(column) if limit else None
         if value and len(value) > limit and len(value.strip()) > limit:
             return f"{column} 超过 {limit} 个字符"
     if len(row) > len(columns):
@@ -86,10 +85,22 @@ def _required_problem(row: dict, *columns: str) -> str | None:
     return f"{'、'.join(missing)} 必填" if missing else None
 
 
+_FIXED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _extra(row: dict, columns: tuple[str, ...], c: pii.PiiCipher, table: str) -> str | None:
     # Columns beyond the fixed ones are kept, encrypted: departments add fields before we model them.
-    extra = {k: v for k, v in row.items() if k and k not in columns}
+    fixed = _FIXED.get(columns) or _FIXED.setdefault(columns, frozenset(columns))
+    if not row.keys() - fixed:  # the usual row: no more columns than the fixed ones
+        return None
+    extra = {k: v for k, v in row.items() if k and k not in fixed}
     return c.encrypt(json.dumps(extra, ensure_ascii=False), context=f"{table}.extra") if extra else None
+
+
+def _phone(value: str | None) -> str:
+    """The phone in its canonical form (`pii.normalize`), skipped for one already in it: most rows."""
+    value = (value or "").strip()
+    return value if not value or _PHONE.fullmatch(value) else pii.normalize(value, kind="phone")
 
 
 def id_bidx(row: dict, c: pii.PiiCipher) -> str:
@@ -115,14 +126,14 @@ def _population_problem(row: dict) -> str | None:
         return "gender 须为 男 或 女"
     if gender and gender != idnumber.gender(id_number):
         return "gender 与身份证号中的性别不符"
-    reason = _date_problem(row, "birth_date")
-    if reason:
-        return reason
     born = (row.get("birth_date") or "").strip()
-    if born and born.replace("-", "") != id_number[6:14]:
-        return "birth_date 与身份证号中的出生日期不符"
-    phone = (row.get("phone") or "").strip()
-    if phone and not _PHONE.fullmatch(pii.normalize(phone, kind="phone")):
+    if born:
+        if not _DATE.fullmatch(born):
+            return "birth_date 须为 YYYY-MM-DD"
+        if born.replace("-", "") != id_number[6:14]:  # the id number's own date is a valid one
+            return "birth_date 与身份证号中的出生日期不符"
+    phone = _phone(row.get("phone"))
+    if phone and not _PHONE.fullmatch(phone):
         return "phone 不是手机号：应为 11 位、以 1 开头"
     region = (row.get("hukou_region") or "").strip()
     if region and not (len(region) == 6 and region.isascii() and region.isdigit()):
@@ -132,12 +143,12 @@ def _population_problem(row: dict) -> str | None:
 
 def _population_values(row: dict, c: pii.PiiCipher) -> dict:
     id_number = row["id_number"].strip().upper()
-    phone = pii.normalize(row.get("phone") or "", kind="phone") or None
+    phone = _phone(row.get("phone")) or None
     return {
         "id_number_enc": c.encrypt(id_number, context="population.id_number"),
         "name_enc": c.encrypt(row["name"].strip(), context="population.name"),
         "gender": (row.get("gender") or "").strip() or idnumber.gender(id_number),
-        "birth_date": _date(row, "birth_date") or idnumber.birth_date(id_number),
+        "birth_date": idnumber.birth_date(id_number),  # a birth_date given is checked to be this one
         "phone_enc": c.encrypt(phone, context="population.phone"),
         "phone_bidx": c.blind_index(phone, kind="phone"),
         "hukou_region": (row.get("hukou_region") or "").strip() or id_number[:6],

@@ -15,9 +15,10 @@ import asyncio
 import csv
 import dataclasses
 import datetime as dt
+import io
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import BinaryIO
 
 from tortoise.transactions import in_transaction
 
@@ -39,14 +40,9 @@ __all__ = ["DATASETS", "ImportReport", "import_rows", "import_records", "import_
            "CsvFile", "count_records"]
 
 
-class Record(NamedTuple):
-    """A row to import: the file line it starts on (and ends on), its fields by column, and a problem found while
-    reading it (a field count that does not match the header)."""
-
-    line: int
-    end: int
-    row: dict
-    problem: str | None = None
+# A row to import: the file line it starts on and the one it ends on, its fields by column, and a problem found
+# while reading it (a field count that is not the header's). A plain tuple: one is made per row.
+Record = tuple[int, int, dict, str | None]
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ async def import_rows(dataset: str, rows: Iterable[dict], *,
                       progress: Callable[[ImportReport], object] | None = None) -> ImportReport:
     """Import a dataset's rows given as dicts (line 2 is the first, as after a header); bad rows are reported and
     skipped."""
-    records = (Record(line, line, row) for line, row in enumerate(rows, start=2))
+    records = ((line, line, row, None) for line, row in enumerate(rows, start=2))
     return await import_records(dataset, records, import_id=new_id("imp"), progress=progress)
 
 
@@ -144,18 +140,18 @@ async def import_records(dataset: str, records: Iterable[Record], *, import_id: 
 
 def _take(spec: Dataset, record: Record, batch: _Batch, c: pii.PiiCipher) -> None:
     """Check one record into the batch: a row to write, or a rejection."""
-    row = record.row
-    reason = record.problem or spec.check(row)
+    line, end, row, problem = record
+    reason = problem or spec.check(row)
     if reason is None:
         key = id_bidx(row, c)
         first = batch.rows.get(key)
         if first is None:
-            batch.rows[key] = (record.line, row["id_number"], spec.values(row, c))
+            batch.rows[key] = (line, row["id_number"], spec.values(row, c))
             return
         reason = f"身份证号与第 {first[0]} 行重复"
-    if record.end != record.line:
-        reason += f"（这条记录从第 {record.line} 行跨到第 {record.end} 行）"
-    batch.rejections.append(Rejection(record.line, reason, masked_id_number(row.get("id_number"))))
+    if end != line:
+        reason += f"（这条记录从第 {line} 行跨到第 {end} 行）"
+    batch.rejections.append(Rejection(line, reason, masked_id_number(row.get("id_number"))))
 
 
 def masked_id_number(value) -> str | None:
@@ -268,22 +264,33 @@ async def import_disability(rows: Iterable[dict]) -> ImportReport:
 
 
 class CsvFile:
-    """A registry CSV file read strictly from lines of bytes (UTF-8, a BOM tolerated): its header, checked against
-    the dataset's columns, then its records by the file line each starts on. A fault of the file itself is
-    `MalformedCsv` with that line."""
+    """A registry CSV file read strictly (UTF-8, a BOM tolerated): its header, checked against the dataset's
+    columns, then its records by the file line each starts on. `source` is the file's bytes or a binary file open
+    at its start; a fault of the file itself is `MalformedCsv` with its line."""
 
-    def __init__(self, raw_lines: Iterable[bytes], *, columns: tuple[str, ...]):
+    def __init__(self, source: bytes | BinaryIO, *, columns: tuple[str, ...]):
+        self._source = source
         csv.field_size_limit(MAX_FIELD)  # process-wide; raised from csv's default (see MAX_FIELD)
-        self._reader = csv.reader(_decoded(raw_lines), strict=True)
+        if isinstance(source, bytes):
+            text = io.StringIO(_decode(source), newline="")
+        else:
+            text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        self._reader = csv.reader(text, strict=True)
         self.header = self._read_header(columns)
+
+    def _next(self, line: int) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            raise MalformedCsv(line, _csv_reason(exc)) from None
+        except UnicodeDecodeError:
+            raise MalformedCsv(_undecodable_line(self._source), _NOT_UTF8) from None
 
     def _read_header(self, columns: tuple[str, ...]) -> list[str]:
         try:
-            names = next(self._reader)
+            names = self._next(1)
         except StopIteration:
             raise MalformedCsv(1, "文件为空，缺少表头") from None
-        except csv.Error as exc:
-            raise MalformedCsv(1, _csv_reason(exc)) from None
         names = [n.strip() for n in names]
         if len(names) > MAX_COLUMNS:
             raise MalformedCsv(1, f"表头超过 {MAX_COLUMNS} 列")
@@ -300,50 +307,98 @@ class CsvFile:
             raise MalformedCsv(1, f"CSV 缺少列: {', '.join(missing)}")
         return names
 
-    def fields(self) -> Iterator[tuple[int, int, list[str]]]:
-        """(first line, last line, fields) of each record after the header; blank lines are no record."""
-        reader, width = self._reader, len(self.header)
+    def records(self) -> Iterator[Record]:
+        """The file's records to import (blank lines are none); one whose field count is not the header's carries
+        that problem."""
+        header, width, reader = self.header, len(self.header), self._reader
+        end = reader.line_num
         while True:
-            start = reader.line_num + 1
+            start = end + 1
             try:
-                fields = next(reader)
+                fields = self._next(start)
             except StopIteration:
                 return
-            except csv.Error as exc:
-                raise MalformedCsv(start, _csv_reason(exc)) from None
-            if not fields:
-                continue
             end = reader.line_num
-            if end != start and len(fields) != width:
-                # A quoted field ran over line ends and the record came out the wrong shape: a quote left open
-                # that a later quote happened to close, swallowing the lines between.
-                raise MalformedCsv(start, f"引号未闭合：从此行开始的记录跨到第 {end} 行，字段数 {len(fields)} 与表头的 "
-                                          f"{width} 列不符")
-            yield start, end, fields
+            if len(fields) == width:
+                yield start, end, dict(zip(header, fields)), None
+            elif fields:
+                self._shape(start, end, len(fields))
+                yield start, end, dict(zip(header, fields)), f"有 {len(fields)} 个字段，表头有 {width} 列"
 
-    def records(self) -> Iterator[Record]:
-        """The file's records to import; one whose field count is not the header's carries that problem."""
-        header, width = self.header, len(self.header)
-        for start, end, fields in self.fields():
-            problem = None if len(fields) == width else f"有 {len(fields)} 个字段，表头有 {width} 列"
-            yield Record(start, end, dict(zip(header, fields)), problem)
-
-
-def count_records(raw_lines: Iterable[bytes], *, columns: tuple[str, ...]) -> int:
-    """Read a whole file for its structure (a pass before anything is written); its number of records.
-    `MalformedCsv` names the line of the first fault."""
-    return sum(1 for _ in CsvFile(raw_lines, columns=columns).fields())
-
-
-def _decoded(raw_lines: Iterable[bytes]) -> Iterator[str]:
-    for number, raw in enumerate(raw_lines, start=1):
+    def count(self) -> int:
+        """Read the rest of the file for its structure alone; its number of records."""
+        width, reader, count = len(self.header), self._reader, 0
+        end = reader.line_num
         try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            for fields in reader:  # the same checks as `records`, in a loop as tight as it gets
+                if len(fields) != width and fields:
+                    self._shape(end + 1, reader.line_num, len(fields))
+                count += bool(fields)
+                end = reader.line_num
+        except csv.Error as exc:
+            raise MalformedCsv(end + 1, _csv_reason(exc)) from None
         except UnicodeDecodeError:
-            raise MalformedCsv(number, "不是 UTF-8 编码（请以 UTF-8 另存，而不是 GBK 或 UTF-16）") from None
-        if "\x00" in line:
-            raise MalformedCsv(number, "含 NUL 字符：不是文本 CSV（UTF-16 或二进制文件？）")
-        yield line
+            raise MalformedCsv(_undecodable_line(self._source), _NOT_UTF8) from None
+        return count
+
+    def _shape(self, start: int, end: int, fields: int) -> None:
+        if end != start:
+            # A quoted field ran over line ends and the record came out the wrong shape: a quote left open that a
+            # later quote happened to close, swallowing the lines between.
+            raise MalformedCsv(start, f"引号未闭合：从此行开始的记录跨到第 {end} 行，字段数 {fields} 与表头的 "
+                                      f"{len(self.header)} 列不符")
+
+
+def count_records(source: bytes | BinaryIO, *, columns: tuple[str, ...]) -> int:
+    """Read a whole file for its structure (the pass before anything is written); its number of records.
+    `MalformedCsv` names the line of the first fault."""
+    _refuse_nul(source)
+    return CsvFile(source, columns=columns).count()
+
+
+_NOT_UTF8 = "不是 UTF-8 编码（请以 UTF-8 另存，而不是 GBK 或 UTF-16）"
+_NUL = "含 NUL 字符：不是文本 CSV（UTF-16 或二进制文件？）"
+_CHUNK = 1 << 20
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedCsv(data.count(b"\n", 0, exc.start) + 1, _NOT_UTF8) from None
+
+
+def _refuse_nul(source: bytes | BinaryIO) -> None:
+    """MalformedCsv at the first NUL byte (csv reads it as a character, and no database text column holds one)."""
+    if isinstance(source, bytes):
+        at = source.find(b"\0")
+        if at >= 0:
+            raise MalformedCsv(source.count(b"\n", 0, at) + 1, _NUL)
+        return
+    lines = 0
+    while chunk := source.read(_CHUNK):
+        at = chunk.find(b"\0")
+        if at >= 0:
+            raise MalformedCsv(lines + chunk.count(b"\n", 0, at) + 1, _NUL)
+        lines += chunk.count(b"\n")
+    source.seek(0)
+
+
+def _undecodable_line(source: bytes | BinaryIO) -> int:
+    """The line of the first bytes that are not UTF-8 (the text layer decodes a chunk at a time and cannot say)."""
+    if isinstance(source, bytes):
+        return _decode_line(io.BytesIO(source))
+    source.seek(0)
+    return _decode_line(source)
+
+
+def _decode_line(handle: BinaryIO) -> int:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            return number
+    return 1  # a sequence cut at the very end
 
 
 def _csv_reason(exc: csv.Error) -> str:
