@@ -35,13 +35,16 @@ def _upload(request) -> bytes:
 
 @bp.post("/datasets/<name:str>/imports")
 @doc("导入登记数据集 CSV（population、disability、social_insurance、health_card、transit、low_income）",
-     description="请求体为 UTF-8 CSV（text/csv，或 multipart 的 file 字段），首行为表头，须含该数据集的各列，其后可有更多列"
-                 "（加密保存）；上限 12 MB，更大的文件用命令行导入。先通读整个文件检查结构：不是 UTF-8、含 NUL、引号未闭合、"
-                 "表头缺列或列名重复时 422 malformed_csv，fields.file 指出出错的文件行号，不导入任何行。结构无误则 202 并在"
-                 "后台逐行校验：字段数与表头不符、字段超长、身份证号校验位错误、姓名或手机号不像、出生日期或性别与身份证号不符、"
-                 "日期不是 YYYY-MM-DD、户籍区划不是 6 位数字、身份证号与文件中前面的行重复的行被拒（行号与原因，见 "
-                 "/imports/{id}/rejections），其余的行写入，已有的按身份证号就地更新。每 2000 行一批，数据与任务进度在同一事务中"
-                 "提交：inserted + updated + rejected = processed，任何时刻任务所报即登记数据所有。",
+     description=("请求体为 UTF-8 CSV（text/csv，或 multipart 的 file 字段），首行为表头，"
+                  "须含该数据集的各列，其后可有更多列（加密保存）；上限 12 MB，更大的文件用命令行导入。"
+                  "先通读整个文件检查结构：不是 UTF-8、含 NUL、引号未闭合、表头缺列或列名重复时 "
+                  "422 malformed_csv，fields.file 指出出错的文件行号，不导入任何行。"
+                  "结构无误则 202 并在后台逐行校验：字段数与表头不符、字段超长、身份证号校验位错误、"
+                  "姓名或手机号不像、出生日期或性别与身份证号不符、日期不是 YYYY-MM-DD、"
+                  "户籍区划不是 6 位数字、身份证号与文件中前面的行重复的行被拒"
+                  "（行号与原因，见 /imports/{id}/rejections），其余的行写入，已有的按身份证号就地更新。"
+                  "每 2000 行一批，数据与任务进度在同一事务中提交：inserted + updated + rejected = "
+                  "processed，任何时刻任务所报即登记数据所有。"),
      response=ImportJobRead, status=202, errors=(401, 403, 404, 413, 422), tag="registry-admin", secured="admin")
 @admin_required(*IMPORT_ROLES)
 async def create_import(request, name: str):

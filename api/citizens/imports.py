@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from api.citizens import registry
+from api.citizens import registry, registry_csv
 from api.citizens.datasets import Dataset
 from api.citizens.models import ImportJob, ImportRejection
 from api.core import audit, failures, pii, rawsql
@@ -53,7 +53,7 @@ async def create_job(*, dataset: str, data: bytes, actor, storage, jobs) -> Impo
     """Read the upload through for its structure (422 `malformed_csv` with the line, nothing kept), keep it
     encrypted and queue its import."""
     spec = _spec(dataset)
-    total = await asyncio.to_thread(registry.count_records, data, columns=spec.columns)
+    total = await asyncio.to_thread(registry_csv.count_records, data, columns=spec.columns)
     job = ImportJob(dataset=dataset, created_by=actor.actor_id, total_rows=total)
     job.file_key = f"imports-{job.id}.csv.enc"
     await storage.put(job.file_key, pii.cipher().encrypt_bytes(data, context=CONTEXT))
@@ -73,10 +73,10 @@ async def run_job(*, job_id: str, storage) -> dict:
         return {"status": job.status if job else "missing"}
     data = pii.cipher().decrypt_bytes(await storage.get(job.file_key), context=CONTEXT)
     columns = registry.DATASETS[job.dataset].columns
-    total = await asyncio.to_thread(registry.count_records, data, columns=columns)
+    total = await asyncio.to_thread(registry_csv.count_records, data, columns=columns)
     job.status, job.started_at, job.total_rows = "running", job.started_at or _now(), total
     await job.save(update_fields=["status", "started_at", "total_rows"])
-    report = await _import(job, registry.CsvFile(data, columns=columns).records())
+    report = await _import(job, registry_csv.CsvFile(data, columns=columns).records())
     if report is None:
         return {"status": "superseded"}
     await storage.delete(job.file_key)  # the registry rows hold the data now, encrypted field by field
@@ -91,7 +91,7 @@ async def import_file(*, dataset: str, path: Path,
 
     def count() -> int:
         with path.open("rb") as handle:
-            return registry.count_records(handle, columns=spec.columns)
+            return registry_csv.count_records(handle, columns=spec.columns)
 
     total = await asyncio.to_thread(count)
     job = ImportJob(dataset=dataset, created_by=CLI_ACTOR, status="running", started_at=_now(), total_rows=total)
@@ -102,7 +102,7 @@ async def import_file(*, dataset: str, path: Path,
                            detail={"dataset": dataset, "bytes": path.stat().st_size, "rows": total})
     try:
         with path.open("rb") as handle:
-            report = await _import(job, registry.CsvFile(handle, columns=spec.columns).records(), progress=progress)
+            report = await _import(job, registry_csv.CsvFile(handle, columns=spec.columns).records(), progress=progress)
     except Exception as exc:
         await fail_job(job_id=job.id, reason=failures.failure_reason(exc))
         raise

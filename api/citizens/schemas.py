@@ -103,9 +103,10 @@ class ImportJobRead(BaseModel):
     id: str
     dataset: str
     status: str = Field(description="queued, running, completed, failed")
-    total_rows: int | None = Field(description="文件中的数据行数（记录数，不含表头与空行；一条记录可因引号内换行跨多行）")
-    processed: int = Field(description="已处理的行数，恒等于 inserted + updated + rejected；与各批数据在同一事务中提交，"
-                                       "所以任何时刻（包括失败后）登记数据中写入的正是这些行")
+    total_rows: int | None = Field(description="文件中的数据行数（记录数，不含表头与空行；"
+                                               "一条记录可因引号内换行跨多行）")
+    processed: int = Field(description="已处理的行数，恒等于 inserted + updated + rejected；与各批数据在同一事务中"
+                                       "提交，所以任何时刻（包括失败后）登记数据中写入的正是这些行")
     inserted: int
     updated: int
     rejected: int = Field(description="被拒的行数：校验未通过或身份证号与文件中前面的行重复；逐行原因见 "

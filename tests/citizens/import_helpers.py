@@ -73,11 +73,6 @@ def csv_line(values: list[str]) -> str:
     return out.getvalue()
 
 
-def population_csv(rows: list[dict], header: list[str] = POPULATION_HEADER) -> str:
-    """A population file of these rows."""
-    return csv_line(header) + "".join(csv_line([r.get(c, "") for c in header]) for r in rows)
-
-
 async def snapshot(model) -> dict:
     """Every row of a registry table, every column: to compare before and after."""
     return {r["id_number_bidx"]: r for r in await model.all().values()}

@@ -20,7 +20,6 @@ from tests.citizens.import_helpers import (
     import_admin,
     landed,
     person,
-    population_csv,
     snapshot,
     upload,
 )
