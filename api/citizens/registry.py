@@ -189,12 +189,12 @@ async def _upsert(conn, spec: Dataset, rows: dict[str, tuple[int, str, dict]],
                for key, (line, _, values) in rows.items()]
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "import_id", "import_line", "updated_at"])
     if rawsql.dialect(conn) == "postgres":
-        return await _copy_upsert(conn, spec.table, columns, records, updates, import_id)
+        return await _copy_upsert(conn, spec.table, columns, records, updates)
     return await _values_upsert(conn, spec.table, columns, records, updates, import_id)
 
 
-async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str,
-                       import_id: str) -> tuple[int, int, list[tuple[int, int]]]:
+async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple],
+                       updates: str) -> tuple[int, int, list[tuple[int, int]]]:
     """PostgreSQL: binary COPY into a session-local staging table, then one upsert from it that leaves alone a row
     this import wrote already."""
     staging = f"staging_{table}"
@@ -205,18 +205,24 @@ async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple
         await raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) "
                           "ON COMMIT DELETE ROWS")
         await raw.copy_records_to_table(staging, records=records, columns=columns)
-        written = await raw.fetchrow(
-            f"WITH w AS (INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
+        written = await raw.fetch(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
             f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates} "
-            f"WHERE {table}.import_id IS DISTINCT FROM excluded.import_id RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) AS n, count(*) FILTER (WHERE inserted) AS inserted FROM w")
+            f"WHERE {table}.import_id IS DISTINCT FROM excluded.import_id "
+            "RETURNING import_line AS line, (xmax = 0) AS inserted")
+        inserted = sum(1 for r in written if r["inserted"])
         duplicates = []
-        if written["n"] < len(records):
-            duplicates = await raw.fetch(
-                f"SELECT s.import_line AS line, t.import_line AS first FROM {staging} s JOIN {table} t "
-                "ON t.id_number_bidx = s.id_number_bidx WHERE t.import_id = $1 AND t.import_line <> s.import_line",
-                import_id)
-    return written["inserted"], written["n"] - written["inserted"], [(r["line"], r["first"]) for r in duplicates]
+        if len(written) < len(records):
+            # Rare (an id number repeated in the file): the first lines of those left alone, found by the key's
+            # index (a join on the unanalysed staging table would scan the registry).
+            line_at = columns.index("import_line")
+            lines = {r["line"] for r in written}
+            left = [(r[line_at], r[1]) for r in records if r[line_at] not in lines]
+            first = {r["k"]: r["line"] for r in await raw.fetch(
+                f"SELECT id_number_bidx AS k, import_line AS line FROM {table} WHERE id_number_bidx = ANY($1::text[])",
+                [key for _, key in left])}
+            duplicates = [(line, first[key]) for line, key in left]
+    return inserted, len(written) - inserted, duplicates
 
 
 async def _values_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str,
