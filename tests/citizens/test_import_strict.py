@@ -256,3 +256,18 @@ async def test_rejections_are_for_import_staff_and_name_a_real_import(client):
         assert (await client.get(path.replace(job["id"], "imp_nothing"), headers=admin)).status_code == 404
     # A refused export leaves no audit row; only the one that went out is recorded.
     assert await AuditLog.filter(action="registry.import.rejections_export").count() == 0
+
+
+async def test_a_huge_field_deep_in_the_file_is_one_rejected_row(client):
+    # The file of the report: a 140,000-character field at row 2,500 ended `failed, 0 inserted` with 2,000 rows
+    # written. It is one rejected row now, and every other row lands.
+    admin = await import_admin(client)
+    ids = list({random_id_number() for _ in range(4000)})[:3000]
+    rows = [f"{n},RA-{i},good\n" for i, n in enumerate(ids)]
+    rows[2499] = f"{ids[2499]},{'R' * 140_000},good\n"
+    job = await finished(client, admin, (await upload(client, admin, "transit", "id_number,ride_account,standing\n"
+                                                      + "".join(rows)))["id"])
+    assert (job["status"], job["processed"], job["inserted"], job["rejected"]) == ("completed", 3000, 2999, 1), job
+    assert job["errors"] == [{"line": 2501, "reason": "ride_account 超过 64 个字符"}]
+    assert await TransitRecord.all().count() == 2999 == await landed(TransitRecord, job["id"])
+    assert not await TransitRecord.filter(id_number_bidx=bidx(ids[2499])).exists()
