@@ -124,8 +124,8 @@ _CHUNK = 1 << 20
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MalformedCsv(data.count(b"\n", 0, exc.start) + 1, _NOT_UTF8) from None
+    except UnicodeDecodeError:
+        raise MalformedCsv(_decode_line(io.BytesIO(data)), _NOT_UTF8) from None
 
 
 def _refuse_nul(source: bytes | BinaryIO) -> None:

@@ -271,3 +271,14 @@ async def test_a_huge_field_deep_in_the_file_is_one_rejected_row(client):
     assert job["errors"] == [{"line": 2501, "reason": "ride_account 超过 64 个字符"}]
     assert await TransitRecord.all().count() == 2999 == await landed(TransitRecord, job["id"])
     assert not await TransitRecord.filter(id_number_bidx=bidx(ids[2499])).exists()
+
+
+async def test_excel_utf8_csv_with_a_bom_and_crlf_imports(client):
+    admin = await import_admin(client)
+    good, bad = person(), person(name="王3")
+    text = "\r\n".join([",".join(POPULATION_HEADER), ",".join(good.values()), ",".join(bad.values())]) + "\r\n"
+    job = await finished(client, admin, (await upload(client, admin, "population", "\ufeff" + text))["id"])
+    assert (job["status"], job["inserted"], job["rejected"]) == ("completed", 1, 1), job
+    assert [e["line"] for e in job["errors"]] == [3]
+    record = await PopulationRecord.get(id_number_bidx=bidx(good["id_number"]))
+    assert pii.cipher().decrypt(record.address_enc, context="population.address") == good["address"]
