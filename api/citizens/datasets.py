@@ -9,6 +9,7 @@ the row's content.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -42,13 +43,17 @@ class Dataset:
 
     def check(self, row: dict) -> str | None:
         """Why a row cannot be imported (an over-long field, then the dataset's rules), or None."""
-        return _length_problem(row, self.columns) or self.problem(row)
+        return _length_problem(row, self.columns, self.limits) or self.problem(row)
+
+    @functools.cached_property
+    def limits(self) -> tuple[tuple[str, int], ...]:
+        """(column, most characters) of the fixed columns of free text."""
+        return tuple((c, MAX_CHARS[c]) for c in self.columns if c in MAX_CHARS)
 
 
-def _length_problem(row: dict, columns: tuple[str, ...]) -> str | None:
-    for column in columns:
-        limit = MAX_CHARS.get(column)
-        value = row.get(column) if limit else None
+def _length_problem(row: dict, columns: tuple[str, ...], limits: tuple[tuple[str, int], ...]) -> str | None:
+    for column, limit in limits:
+        value = row.get(column)
         if value and len(value) > limit and len(value.strip()) > limit:
             return f"{column} 超过 {limit} 个字符"
     if len(row) > len(columns):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import operator
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -185,7 +186,8 @@ async def _upsert(conn, spec: Dataset, rows: dict[str, tuple[int, str, dict]],
     value_columns = list(next(iter(rows.values()))[2])
     columns = ["id", "id_number_bidx", *value_columns, "import_id", "import_line", "imported_at", "updated_at"]
     now = dt.datetime.now(dt.timezone.utc)
-    records = [(new_id(spec.id_prefix), key, *(values[c] for c in value_columns), import_id, line, now, now)
+    pick = operator.itemgetter(*value_columns) if len(value_columns) > 1 else lambda v: (v[value_columns[0]],)
+    records = [(new_id(spec.id_prefix), key, *pick(values), import_id, line, now, now)
                for key, (line, _, values) in rows.items()]
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "import_id", "import_line", "updated_at"])
     if rawsql.dialect(conn) == "postgres":
