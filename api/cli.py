@@ -11,7 +11,7 @@ from api import demo
 from api.admin import calendar
 from api.admin import service as admin_service
 from api.catalog import loader
-from api.citizens import registry
+from api.citizens import imports, registry
 from api.core import db, pii
 from api.core.errors import AppError
 from api.core.keys import ensure_keys
@@ -70,14 +70,13 @@ async def _dispatch(args, settings: Settings) -> int:
         if args.dataset not in registry.DATASETS:
             print(f"unknown dataset {args.dataset!r}; known: {', '.join(registry.DATASETS)}", file=sys.stderr)
             return 2
-        spec = registry.DATASETS[args.dataset]
-        rows = registry.read_csv(args.file, required=spec.columns)
+        # stdout carries the report alone; log lines (scrubbed, as the server's) go with the progress to stderr.
+        meter = ProgressMeter(sys.stderr)
 
         async def work(_):
-            meter = ProgressMeter(sys.stderr)
-            report = await registry.import_rows(args.dataset, rows, progress=meter.update)
-            meter.done(report)
-            print(json.dumps(report.as_dict(), ensure_ascii=False))
+            _, summary = await imports.import_file(dataset=args.dataset, path=Path(args.file), progress=meter.update)
+            meter.done()
+            print(json.dumps(summary, ensure_ascii=False))
 
         await _with_db(settings, work)
         return 0
@@ -113,9 +112,11 @@ class ProgressMeter:
 
     def __init__(self, stream):
         self.stream, self.clock, self.started, self.last_line = stream, time.perf_counter, time.perf_counter(), 0
+        self.report = None
 
     def update(self, report) -> None:
         """Show the rows done so far and the rate."""
+        self.report = report
         done = report.processed
         rate = done / max(self.clock() - self.started, 1e-6)
         text = f"{report.dataset}: {done:,} rows ({report.rejected_count:,} rejected), {rate:,.0f} rows/s"
@@ -126,10 +127,12 @@ class ProgressMeter:
             self.stream.write(text + "\n")
             self.last_line = done
 
-    def done(self, report) -> None:
+    def done(self) -> None:
         """The final line."""
+        if self.report is None:  # an empty file: no batch ran
+            return
         self.last_line = -10**9
-        self.update(report)
+        self.update(self.report)
         if self.stream.isatty():
             self.stream.write("\n")
 

@@ -1,18 +1,33 @@
 """The registry datasets departments deliver as CSV: their columns, row checks and stored columns.
 
 Each spec turns a valid row into the values of its table (personal data encrypted, keyed by the
-id-number blind index); `registry.import_rows` writes them in bulk.
+id-number blind index); `registry.import_records` writes them in bulk. A row is checked whole (`Dataset.check`):
+no field longer than its column allows, then the dataset's own rules; the reason names columns and rules, never
+the row's content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.citizens import idnumber
 from api.core import pii
+
+# The most characters a field may hold, per fixed column of free text: room for any real value, nothing like a
+# swallowed file. The other fixed columns have a shape that bounds them (an id number's 18 characters, a date's 10,
+# a region's 6 digits, one of a list of values) and are refused by it.
+MAX_CHARS = {"name": 50, "phone": 20, "address": 200, "certificate_no": 32, "card_no": 32, "health_card_no": 64,
+             "ride_account": 64}
+EXTRA_MAX_CHARS = 500  # a column beyond the fixed ones (kept, encrypted)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PHONE = re.compile(r"1[3-9]\d{9}")
+# Letters of any script (生僻字 included), runs joined by one middle dot, dot or space: 阿依古丽·买买提.
+_NAME = re.compile(r"[^\W\d_]+(?:[·•‧・. ]?[^\W\d_]+)*")
 
 
 @dataclass(frozen=True)
@@ -26,18 +41,44 @@ class Dataset:
     problem: Callable[[dict], str | None]
     values: Callable[[dict, pii.PiiCipher], dict]
 
+    def check(self, row: dict) -> str | None:
+        """Why a row cannot be imported (an over-long field, then the dataset's rules), or None."""
+        return _length_problem(row, self.columns, self.limits) or self.problem(row)
+
+    @functools.cached_property
+    def limits(self) -> tuple[tuple[str, int], ...]:
+        """(column, most characters) of the fixed columns of free text."""
+        return tuple((c, MAX_CHARS[c]) for c in self.columns if c in MAX_CHARS)
+
+
+def _length_problem(row: dict, columns: tuple[str, ...], limits: tuple[tuple[str, int], ...]) -> str | None:
+    for column, limit in limits:
+        value = row.get(column)
+        if value and len(value) > limit and len(value.strip()) > limit:
+            return f"{column} 超过 {limit} 个字符"
+    if len(row) > len(columns):
+        for column, value in row.items():
+            if value and len(value) > EXTRA_MAX_CHARS and column not in columns:
+                return f"{column} 超过 {EXTRA_MAX_CHARS} 个字符"
+    return None
+
 
 def _date_problem(row: dict, column: str) -> str | None:
-    if row.get(column):
-        try:
-            dt.date.fromisoformat(row[column])
-        except ValueError:
+    value = (row.get(column) or "").strip()
+    if value:
+        # fromisoformat alone also takes 20200101 and 2020-W01-1.
+        if not _DATE.fullmatch(value):
             return f"{column} 须为 YYYY-MM-DD"
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"{column} 不是有效日期"
     return None
 
 
 def _date(row: dict, column: str) -> dt.date | None:
-    return dt.date.fromisoformat(row[column]) if row.get(column) else None
+    value = (row.get(column) or "").strip()
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _choice_problem(row: dict, column: str, choices: tuple[str, ...]) -> str | None:
@@ -49,10 +90,22 @@ def _required_problem(row: dict, *columns: str) -> str | None:
     return f"{'、'.join(missing)} 必填" if missing else None
 
 
+_FIXED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _extra(row: dict, columns: tuple[str, ...], c: pii.PiiCipher, table: str) -> str | None:
     # Columns beyond the fixed ones are kept, encrypted: departments add fields before we model them.
-    extra = {k: v for k, v in row.items() if k and k not in columns}
+    fixed = _FIXED.get(columns) or _FIXED.setdefault(columns, frozenset(columns))
+    if not row.keys() - fixed:  # the usual row: no more columns than the fixed ones
+        return None
+    extra = {k: v for k, v in row.items() if k and k not in fixed}
     return c.encrypt(json.dumps(extra, ensure_ascii=False), context=f"{table}.extra") if extra else None
+
+
+def _phone(value: str | None) -> str:
+    """The phone in its canonical form (`pii.normalize`), skipped for one already in it: most rows."""
+    value = (value or "").strip()
+    return value if not value or _PHONE.fullmatch(value) else pii.normalize(value, kind="phone")
 
 
 def id_bidx(row: dict, c: pii.PiiCipher) -> str:
@@ -64,27 +117,43 @@ POPULATION_COLUMNS = ("id_number", "name", "gender", "birth_date", "phone", "huk
 
 
 def _population_problem(row: dict) -> str | None:
-    if not row.get("id_number") or not row.get("name"):
+    id_number = (row.get("id_number") or "").strip().upper()
+    name = (row.get("name") or "").strip()
+    if not id_number or not name:
         return "id_number 与 name 必填"
-    reason = idnumber.problem(row["id_number"])
+    reason = idnumber.problem(id_number)
     if reason:
         return reason
-    if row.get("gender") and row["gender"] not in ("男", "女"):
+    if len(name) < 2 or not _NAME.fullmatch(name):
+        return "name 不是姓名：应为至少 2 个文字，可含间隔号，不含数字与符号"
+    gender = (row.get("gender") or "").strip()
+    if gender and gender not in ("男", "女"):
         return "gender 须为 男 或 女"
-    region = row.get("hukou_region") or ""
-    if region and not (len(region) == 6 and region.isdigit()):
+    if gender and gender != idnumber.gender(id_number):
+        return "gender 与身份证号中的性别不符"
+    born = (row.get("birth_date") or "").strip()
+    if born:
+        if not _DATE.fullmatch(born):
+            return "birth_date 须为 YYYY-MM-DD"
+        if born.replace("-", "") != id_number[6:14]:  # the id number's own date is a valid one
+            return "birth_date 与身份证号中的出生日期不符"
+    phone = _phone(row.get("phone"))
+    if phone and not _PHONE.fullmatch(phone):
+        return "phone 不是手机号：应为 11 位、以 1 开头"
+    region = (row.get("hukou_region") or "").strip()
+    if region and not (len(region) == 6 and region.isascii() and region.isdigit()):
         return "hukou_region 须为 6 位行政区划代码"
-    return _date_problem(row, "birth_date")
+    return None
 
 
 def _population_values(row: dict, c: pii.PiiCipher) -> dict:
     id_number = row["id_number"].strip().upper()
-    phone = (row.get("phone") or "").strip() or None
+    phone = _phone(row.get("phone")) or None
     return {
         "id_number_enc": c.encrypt(id_number, context="population.id_number"),
         "name_enc": c.encrypt(row["name"].strip(), context="population.name"),
         "gender": (row.get("gender") or "").strip() or idnumber.gender(id_number),
-        "birth_date": _date(row, "birth_date") or idnumber.birth_date(id_number),
+        "birth_date": idnumber.birth_date(id_number),  # a birth_date given is checked to be this one
         "phone_enc": c.encrypt(phone, context="population.phone"),
         "phone_bidx": c.blind_index(phone, kind="phone"),
         "hukou_region": (row.get("hukou_region") or "").strip() or id_number[:6],

@@ -17,3 +17,14 @@ class RealNameMismatch(AppError):
 
 class AssuranceTooLow(AppError):
     status, code, message = 403, "assurance_level_too_low", "请先完成实名认证"
+
+
+class MalformedCsv(AppError):
+    """A registry file that cannot be read as CSV of its dataset (encoding, quotes, header): nothing of it is
+    imported. `line` is the file line where the broken record starts."""
+
+    status, code, message = 422, "malformed_csv", "CSV 文件格式有误，未导入任何行"
+
+    def __init__(self, line: int, reason: str):
+        self.line = line
+        super().__init__(f"第 {line} 行：{reason}；未导入任何行", fields={"file": f"第 {line} 行：{reason}"})

@@ -7,7 +7,7 @@ from api.core.jobs import Cron, Job
 
 
 async def run_import_job(ctx, job_id: str) -> dict:
-    """Import an uploaded registry file (rows already written are updated in place when a retry repeats them)."""
+    """Import an uploaded registry file (a retry goes on after the last batch that committed: nothing counted twice)."""
     return await imports.run_job(job_id=job_id, storage=ctx["deps"].storage)
 
 

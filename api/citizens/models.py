@@ -44,6 +44,10 @@ class RegistryRow(Model):
 
     id_number_bidx = fields.CharField(max_length=64, unique=True)
     extra_enc = fields.TextField(null=True)
+    # The import that last wrote the row and the file line it came from: a later line of the same file with the
+    # same id number is a duplicate, rejected, not a silent second write.
+    import_id = fields.CharField(max_length=40, null=True)
+    import_line = fields.IntField(null=True)
     imported_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -146,11 +150,11 @@ class ImportJob(keyed("imp")):
     status = fields.CharField(max_length=16, default="queued")  # queued, running, completed, failed
     file_key = fields.CharField(max_length=200, null=True)
     total_rows = fields.IntField(null=True)
-    processed = fields.IntField(default=0)
+    processed = fields.IntField(default=0)  # always inserted + updated + rejected, committed with the rows
     inserted = fields.IntField(default=0)
     updated = fields.IntField(default=0)
     rejected = fields.IntField(default=0)
-    errors = fields.JSONField(default=list)  # [{"line", "reason"}], the first 1000
+    errors = fields.JSONField(default=list)  # [{"line", "reason"}], the first 1000 (all: ImportRejection)
     error = fields.CharField(max_length=200, null=True)
     created_by = fields.CharField(max_length=40)
     started_at = fields.DatetimeField(null=True)
@@ -158,6 +162,19 @@ class ImportJob(keyed("imp")):
 
     class Meta:
         table = "import_job"
+
+
+class ImportRejection(keyed("rej", created_at=False)):
+    """A row an import did not write: its file line, the reason and its id number masked (no content in clear)."""
+
+    job_id = fields.CharField(max_length=40)
+    line = fields.IntField()
+    reason = fields.CharField(max_length=255)
+    id_number_masked = fields.CharField(max_length=18, null=True)
+
+    class Meta:
+        table = "import_rejection"
+        unique_together = (("job_id", "line"),)
 
 
 class RegistryCorrection(keyed("fbk")):

@@ -1,24 +1,46 @@
-"""Importing registry datasets in bulk: rows checked one by one, written a thousand at a time, re-imports
-updating in place (keyed on the id-number blind index)."""
+"""Importing registry datasets in bulk.
+
+A file is read through once for its structure before anything is written (`registry_csv.count_records`): bad
+bytes, a NUL, a quote left open, a header without the dataset's columns end the import with the line where the
+broken record starts, and nothing of the file lands. Then its rows are checked one by one (`Dataset.check`, field
+counts, an id number seen earlier in the file) and written two thousand at a time; each batch commits in one
+transaction with what it did (its rejected rows and the import's counts, through `on_batch`), so whatever stops an
+import leaves exactly what its report says, and a retry goes on after the last batch that landed. Re-imports update
+in place (keyed on the id-number blind index); every row records the import and file line that last wrote it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import csv
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+import operator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
 from api.citizens.datasets import DATASETS, Dataset, id_bidx
+from api.citizens.registry_csv import Record
 from api.core import pii, rawsql
 from api.core.ids import new_id
 
 BATCH = 2000
 ERRORS_KEPT = 1000
+SQLITE_ROWS_PER_INSERT = 1000  # keeps a multi-row INSERT under SQLite's 32,766 parameters
 
-__all__ = ["DATASETS", "ImportReport", "import_rows", "import_population", "import_disability", "read_csv"]
+__all__ = ["DATASETS", "ImportReport", "import_rows", "import_records", "import_population", "import_disability"]
+
+
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row that was not imported: its line, the reason, and its id number masked (never the row's content)."""
+
+    line: int
+    reason: str
+    id_number: str | None
 
 
 @dataclass
@@ -28,103 +50,203 @@ class ImportReport:
     dataset: str
     inserted: int = 0
     updated: int = 0
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # the first ERRORS_KEPT, {"line", "reason"}
     rejected_count: int = 0
 
     @property
     def processed(self) -> int:
-        """Rows read so far."""
+        """Rows read so far: every one of them inserted, updated or rejected."""
         return self.inserted + self.updated + self.rejected_count
 
     def as_dict(self) -> dict:
         """The report as JSON-ready data."""
-        return {"dataset": self.dataset, "inserted": self.inserted, "updated": self.updated,
+        return {"dataset": self.dataset, "read": self.processed, "inserted": self.inserted, "updated": self.updated,
                 "rejected": self.rejected_count, "rejected_rows": self.rejected[:100]}
+
+    def plus(self, *, inserted: int, updated: int, rejections: list[Rejection]) -> ImportReport:
+        """This report with one more batch."""
+        room = max(ERRORS_KEPT - len(self.rejected), 0)
+        kept = self.rejected + [{"line": r.line, "reason": r.reason} for r in rejections[:room]]
+        return dataclasses.replace(self, inserted=self.inserted + inserted, updated=self.updated + updated,
+                                   rejected=kept, rejected_count=self.rejected_count + len(rejections))
+
+
+# on_batch(connection, report before the batch, report after it, the batch's rejections): runs in the batch's
+# transaction, so what it writes (the job's counts) commits with the rows or not at all.
+OnBatch = Callable[[object, ImportReport, ImportReport, list[Rejection]], Awaitable[None]]
+
+
+@dataclass
+class _Batch:
+    rows: dict[str, tuple[int, str, dict]] = field(default_factory=dict)  # bidx -> (line, id number, values)
+    rejections: list[Rejection] = field(default_factory=list)
+    read: int = 0
 
 
 async def import_rows(dataset: str, rows: Iterable[dict], *,
                       progress: Callable[[ImportReport], object] | None = None) -> ImportReport:
-    """Import a dataset's rows (line 2 is the first after the header); bad rows are reported and skipped."""
+    """Import a dataset's rows given as dicts (line 2 is the first, as after a header); bad rows are reported and
+    skipped."""
+    records = ((line, line, row, None) for line, row in enumerate(rows, start=2))
+    return await import_records(dataset, records, import_id=new_id("imp"), progress=progress)
+
+
+async def import_records(dataset: str, records: Iterable[Record], *, import_id: str,
+                         report: ImportReport | None = None, on_batch: OnBatch | None = None,
+                         progress: Callable[[ImportReport], object] | None = None) -> ImportReport:
+    """Check and write `records` batch by batch as import `import_id`, going on from `report` (a retry's counts so
+    far); each batch commits with `on_batch`'s writes. The report, as committed."""
     spec = DATASETS[dataset]
-    report = ImportReport(dataset=dataset)
+    report = report or ImportReport(dataset=dataset)
     c = pii.cipher()
-    batch: dict[str, dict] = {}
+    batch = _Batch()
     writing: asyncio.Task | None = None
-    for line, row in enumerate(rows, start=2):
-        if line % 50 == 0:
-            await asyncio.sleep(0)  # lets the previous batch's write move on while this one is encrypted
-        reason = spec.problem(row)
-        if reason:
-            report.rejected_count += 1
-            if len(report.rejected) < ERRORS_KEPT:
-                report.rejected.append({"line": line, "reason": reason})
-            continue
-        batch[id_bidx(row, c)] = spec.values(row, c)  # the last row for a person wins within a batch
-        if len(batch) >= BATCH:
-            if writing is not None:
-                await writing
-                if progress:
+    try:
+        for record in records:
+            batch.read += 1
+            if batch.read % 50 == 0:
+                await asyncio.sleep(0)  # lets the previous batch's write move on while this one is encrypted
+            _take(spec, record, batch, c)
+            if batch.read >= BATCH:
+                if writing is not None:
+                    await writing
                     await _call(progress, report)
-            writing = asyncio.create_task(_upsert(spec, batch, report))
-            batch = {}
-    if writing is not None:
-        await writing
-    if batch:
-        await _upsert(spec, batch, report)
-    if progress:
-        await _call(progress, report)
+                writing = asyncio.create_task(_write(spec, batch, import_id, report, on_batch))
+                batch = _Batch()
+        if writing is not None:
+            await writing
+            writing = None
+            await _call(progress, report)
+        if batch.read:
+            await _write(spec, batch, import_id, report, on_batch)
+            await _call(progress, report)
+    finally:
+        if writing is not None and not writing.done():
+            # Reading stopped (an error, a cancellation): the batch in flight commits or rolls back whole either way.
+            await asyncio.gather(writing, return_exceptions=True)
     return report
 
 
+def _take(spec: Dataset, record: Record, batch: _Batch, c: pii.PiiCipher) -> None:
+    """Check one record into the batch: a row to write, or a rejection."""
+    line, end, row, problem = record
+    reason = problem or spec.check(row)
+    if reason is None:
+        key = id_bidx(row, c)
+        first = batch.rows.get(key)
+        if first is None:
+            batch.rows[key] = (line, row["id_number"], spec.values(row, c))
+            return
+        reason = f"身份证号与第 {first[0]} 行重复"
+    if end != line:
+        reason += f"（这条记录从第 {line} 行跨到第 {end} 行）"
+    batch.rejections.append(Rejection(line, reason, masked_id_number(row.get("id_number"))))
+
+
+def masked_id_number(value) -> str | None:
+    """An id number as a report may show it (`430***********123X`); fully starred when it is no id number's length."""
+    value = value.strip().upper() if isinstance(value, str) else ""
+    if not value:
+        return None
+    return pii.mask_id_number(value) if 15 <= len(value) <= 18 else "*" * min(len(value), 18)
+
+
 async def _call(progress, report) -> None:
+    if progress is None:
+        return
     result = progress(report)
     if hasattr(result, "__await__"):
         await result
 
 
-async def _upsert(spec: Dataset, batch: dict[str, dict], report: ImportReport) -> None:
-    value_columns = list(next(iter(batch.values())))
-    columns = ["id", "id_number_bidx", *value_columns, "imported_at", "updated_at"]
-    now = dt.datetime.now(dt.timezone.utc)
-    records = [(new_id(spec.id_prefix), key, *(values[c] for c in value_columns), now, now)
-               for key, values in batch.items()]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "updated_at"])
+async def _write(spec: Dataset, batch: _Batch, import_id: str, report: ImportReport,
+                 on_batch: OnBatch | None) -> None:
+    """Write one batch and what it did in one transaction; the report moves on once it has committed."""
+    rejections = list(batch.rejections)
     async with in_transaction() as conn:
-        if rawsql.dialect(conn) == "postgres":
-            inserted = await _copy_upsert(conn, spec.table, columns, records, updates)
-        else:
-            inserted = await _values_upsert(conn, spec.table, columns, records, updates)
-    report.inserted += inserted
-    report.updated += len(records) - inserted
+        inserted = updated = 0
+        if batch.rows:
+            inserted, updated, duplicates = await _upsert(conn, spec, batch.rows, import_id)
+            if duplicates:
+                id_numbers = {line: id_number for line, id_number, _ in batch.rows.values()}
+                rejections += [Rejection(line, f"身份证号与第 {first} 行重复", masked_id_number(id_numbers[line]))
+                               for line, first in duplicates]
+        rejections.sort(key=lambda r: r.line)
+        after = report.plus(inserted=inserted, updated=updated, rejections=rejections)
+        if on_batch is not None:
+            await on_batch(conn, report, after, rejections)
+    report.inserted, report.updated = after.inserted, after.updated
+    report.rejected, report.rejected_count = after.rejected, after.rejected_count
 
 
-async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str) -> int:
-    """PostgreSQL: binary COPY into a session-local staging table, then one upsert from it."""
+async def _upsert(conn, spec: Dataset, rows: dict[str, tuple[int, str, dict]],
+                  import_id: str) -> tuple[int, int, list[tuple[int, int]]]:
+    """Insert or update the batch's rows; (inserted, updated, [(line, first line)] of the rows an earlier batch of
+    this import already wrote: a duplicate in the file, not written)."""
+    value_columns = list(next(iter(rows.values()))[2])
+    columns = ["id", "id_number_bidx", *value_columns, "import_id", "import_line", "imported_at", "updated_at"]
+    now = dt.datetime.now(dt.timezone.utc)
+    pick = operator.itemgetter(*value_columns) if len(value_columns) > 1 else lambda v: (v[value_columns[0]],)
+    records = [(new_id(spec.id_prefix), key, *pick(values), import_id, line, now, now)
+               for key, (line, _, values) in rows.items()]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "import_id", "import_line", "updated_at"])
+    if rawsql.dialect(conn) == "postgres":
+        return await _copy_upsert(conn, spec.table, columns, records, updates)
+    return await _values_upsert(conn, spec.table, columns, records, updates, import_id)
+
+
+async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple],
+                       updates: str) -> tuple[int, int, list[tuple[int, int]]]:
+    """PostgreSQL: binary COPY into a session-local staging table, then one upsert from it that leaves alone a row
+    this import wrote already."""
     staging = f"staging_{table}"
     async with conn.acquire_connection() as raw:
-        # A batch lost to a database crash in the last moments is re-imported with the file (rows upsert), so
-        # the import need not wait for each commit to reach the disk.
+        # A batch lost to a database crash in the last moments is lost with the job's counts that commit with it,
+        # so a retry imports it again: the import need not wait for each commit to reach the disk.
         await raw.execute("SET LOCAL synchronous_commit TO OFF")
         await raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) "
                           "ON COMMIT DELETE ROWS")
         await raw.copy_records_to_table(staging, records=records, columns=columns)
-        rows = await raw.fetch(
+        written = await raw.fetch(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
-            f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates} RETURNING (xmax = 0) AS inserted")
-    return sum(1 for r in rows if r["inserted"])
+            f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates} "
+            f"WHERE {table}.import_id IS DISTINCT FROM excluded.import_id "
+            "RETURNING import_line AS line, (xmax = 0) AS inserted")
+        inserted = sum(1 for r in written if r["inserted"])
+        duplicates = []
+        if len(written) < len(records):
+            # Rare (an id number repeated in the file): the first lines of those left alone, found by the key's
+            # index (a join on the unanalysed staging table would scan the registry).
+            line_at = columns.index("import_line")
+            lines = {r["line"] for r in written}
+            left = [(r[line_at], r[1]) for r in records if r[line_at] not in lines]
+            first = {r["k"]: r["line"] for r in await raw.fetch(
+                f"SELECT id_number_bidx AS k, import_line AS line FROM {table} WHERE id_number_bidx = ANY($1::text[])",
+                [key for _, key in left])}
+            duplicates = [(line, first[key]) for line, key in left]
+    return inserted, len(written) - inserted, duplicates
 
 
-async def _values_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str) -> int:
-    """SQLite: one multi-row INSERT ... ON CONFLICT per batch."""
+async def _values_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str,
+                         import_id: str) -> tuple[int, int, list[tuple[int, int]]]:
+    """SQLite: the rows that exist already, then multi-row INSERT ... ON CONFLICT statements."""
     keys = [r[1] for r in records]
-    row_marks = "(" + ", ".join("?" for _ in columns) + ")"
     existing = await rawsql.fetch(
-        f"SELECT count(*) AS n FROM {table} WHERE id_number_bidx IN {rawsql.in_list(keys)}", keys, conn)
-    # The ids of rows that already exist are dropped by the update.
-    await rawsql.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(row_marks for _ in records)} "
-        f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates}", [v for r in records for v in r], conn)
-    return len(records) - int(existing[0]["n"])
+        f"SELECT id_number_bidx AS k, import_id, import_line FROM {table} WHERE id_number_bidx IN "
+        f"{rawsql.in_list(keys)}", keys, conn)
+    ours = {e["k"]: e["import_line"] for e in existing if e["import_id"] == import_id}
+    line_at = columns.index("import_line")
+    duplicates = [(r[line_at], ours[r[1]]) for r in records if r[1] in ours]
+    records = [r for r in records if r[1] not in ours]
+    row_marks = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(records), SQLITE_ROWS_PER_INSERT):
+        chunk = records[start:start + SQLITE_ROWS_PER_INSERT]
+        # The ids of rows that already exist are dropped by the update.
+        await rawsql.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(row_marks for _ in chunk)} "
+            f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates}", [v for r in chunk for v in r], conn)
+    updated = len(existing) - len(ours)
+    return len(records) - updated, updated, duplicates
 
 
 async def import_population(rows: Iterable[dict]) -> ImportReport:
@@ -135,18 +257,3 @@ async def import_population(rows: Iterable[dict]) -> ImportReport:
 async def import_disability(rows: Iterable[dict]) -> ImportReport:
     """Insert or update disability records (残疾人证) keyed by id number."""
     return await import_rows("disability", rows)
-
-
-def read_csv(path: str, *, required: tuple[str, ...]) -> Iterator[dict]:
-    """Rows of a UTF-8 CSV file (a BOM is tolerated); refuse a header that lacks a required column."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        yield from read_csv_lines(handle, required=required)
-
-
-def read_csv_lines(lines: Iterable[str], *, required: tuple[str, ...]) -> Iterator[dict]:
-    """Rows of CSV text given line by line; refuse a header that lacks a required column."""
-    reader = csv.DictReader(lines)
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValueError(f"CSV 缺少列: {', '.join(missing)}")
-    yield from reader

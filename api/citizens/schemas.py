@@ -104,12 +104,15 @@ class ImportJobRead(BaseModel):
     id: str
     dataset: str
     status: str = Field(description="queued, running, completed, failed")
-    total_rows: int | None
-    processed: int
+    total_rows: int | None = Field(description="文件中的数据行数（记录数，不含表头与空行；"
+                                               "一条记录可因引号内换行跨多行）")
+    processed: int = Field(description="已处理的行数，恒等于 inserted + updated + rejected；与各批数据在同一事务中"
+                                       "提交，所以任何时刻（包括失败后）登记数据中写入的正是这些行")
     inserted: int
     updated: int
-    rejected: int
-    errors: list[dict] = Field(description="被拒的行：[{line, reason}]（行号含表头，最多 1000 条）")
+    rejected: int = Field(description="被拒的行数：校验未通过或身份证号与文件中前面的行重复；逐行原因见 "
+                                      "GET /api/v1/admin/imports/{id}/rejections")
+    errors: list[dict] = Field(description="被拒的行：[{line, reason}]（行号含表头，最多 1000 条；全部见 rejections）")
     failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
                                                    "timed_out、worker_lost")
     created_at: Timestamp
@@ -119,4 +122,15 @@ class ImportJobRead(BaseModel):
 
 class ImportJobPage(BaseModel):
     items: list[ImportJobRead]
+    next_cursor: str | None
+
+
+class ImportRejectionRead(BaseModel):
+    line: int = Field(description="文件行号（表头为第 1 行；跨行的记录取其起始行）")
+    reason: str = Field(description="被拒原因（只提列名与规则，不含行内容）")
+    id_number: str | None = Field(description="该行的身份证号（脱敏，如 430***********123X）")
+
+
+class ImportRejectionPage(BaseModel):
+    items: list[ImportRejectionRead]
     next_cursor: str | None

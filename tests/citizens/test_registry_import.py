@@ -22,7 +22,7 @@ from tests.factories import bearer, random_id_number, verified_citizen
 
 ROWS = {
     "population": ("id_number,name,gender,birth_date,phone,hukou_region,address",
-                   "{id},张三,,1950-03-04,13800001111,430104,长沙市岳麓区"),
+                   "{id},张三,,,13800001111,430104,长沙市岳麓区"),
     "disability": ("id_number,certificate_no,disability_type,disability_level,issued_at",
                    "{id},43010419500304123X11,肢体,二级,2015-06-01"),
     "social_insurance": ("id_number,card_no,status,insured_since", "{id},SS430104001,正常参保,2001-07-01"),

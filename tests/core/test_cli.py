@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from api.admin.models import AdminAccount
+from api.citizens import idnumber
 from api.citizens.models import PopulationRecord
 from api.core import pii
 from tests.factories import random_id_number, random_phone
@@ -30,12 +31,13 @@ async def _run(live, *args) -> tuple[int, str, str]:
 
 
 async def test_import_population_reports_bad_rows_and_upserts(live, tmp_path):
-    good, phone = random_id_number(), random_phone()
+    good, phone = random_id_number("19850615"), random_phone()  # the birth date and gender match the id number
+    gender = idnumber.gender(good)
     bad = good[:17] + ("1" if good[17] != "1" else "2")
     csv_path = tmp_path / "population.csv"
     csv_path.write_text(
         "id_number,name,gender,birth_date,phone,hukou_region,address,household_no\n"
-        f"{good},刘一,男,1985-06-15,{phone},110101,北京市东城区,H001\n"
+        f"{good},刘一,{gender},1985-06-15,{phone},110101,北京市东城区,H001\n"
         f"{bad},刘二,女,1985-06-15,{random_phone()},110101,北京市东城区,H002\n", encoding="utf-8")
     code, out, err = await _run(live, "import", "population", str(csv_path))
     assert code == 0, err
@@ -45,7 +47,7 @@ async def test_import_population_reports_bad_rows_and_upserts(live, tmp_path):
     record = await PopulationRecord.get(id_number_bidx=bidx)
     assert pii.cipher().decrypt(record.name_enc, context="population.name") == "刘一"
     csv_path.write_text(f"id_number,name,gender,birth_date,phone,hukou_region,address\n"
-                        f"{good},刘一一,男,1985-06-15,{phone},110101,北京市东城区\n", encoding="utf-8")
+                        f"{good},刘一一,{gender},1985-06-15,{phone},110101,北京市东城区\n", encoding="utf-8")
     code, out, _ = await _run(live, "import", "population", str(csv_path))
     assert code == 0 and '"updated": 1' in out
     record = await PopulationRecord.get(id_number_bidx=bidx)
