@@ -35,8 +35,11 @@ async def crowd(client, *, region: str, count: int, settings, wechat: float = 0.
     """`count` people in the population registry of `region`; a share have citizen accounts on WeChat or Alipay
     (known to the sandbox), WeChat ones with long-term consent for the policy template unless `consent` says
     otherwise. Each person: {bidx, phone, citizen_id, openid, alipay_uid, consent}."""
-    rows = [{"id_number": random_id_number(), "name": "测试", "gender": "", "birth_date": "", "phone": random_phone(),
-             "hukou_region": region, "address": "测试路"} for _ in range(count)]
+    id_numbers: set[str] = set()
+    while len(id_numbers) < count:  # distinct: a repeated id number is a rejected row, not a second person
+        id_numbers.add(random_id_number())
+    rows = [{"id_number": id_number, "name": "测试", "gender": "", "birth_date": "", "phone": random_phone(),
+             "hukou_region": region, "address": "测试路"} for id_number in id_numbers]
     report = await registry.import_population(rows)
     assert report.inserted == count, report.as_dict()
     c = pii.cipher()
