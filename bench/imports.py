@@ -24,21 +24,7 @@ import time
 import asyncpg
 
 from bench import synthetic
-from bench.stack import Stack
-
-
-async def _copy_seconds(stack: Stack, csv_path: Path) -> float:
-    """Seconds for a plain COPY of the same file, unencrypted, into a scratch table."""
-    conn = await asyncpg.connect(stack.db_url.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute("CREATE TEMP TABLE scratch (id_number text, name text, gender text, birth_date date, "
-                           "phone text, hukou_region text, address text)")
-        started = time.perf_counter()
-        with csv_path.open("rb") as handle:
-            await conn.copy_to_table("scratch", source=handle, format="csv", header=True)
-        return time.perf_counter() - started
-    finally:
-        await conn.close()
+from bench.stack import Stack, copy_seconds
 
 
 async def _rows(stack: Stack) -> int:
@@ -79,7 +65,7 @@ def main() -> int:
                   f"inserted {report['inserted']:,}, updated {report['updated']:,}, rejected {report['rejected']:,}; "
                   f"table {rows:,}")
             ok = ok and read == args.people
-        copy_s = asyncio.run(_copy_seconds(stack, csv_path))
+        copy_s = asyncio.run(copy_seconds(stack.db_url, csv_path))
         print(f"plain COPY of the same file {copy_s:.1f} s ({args.people / copy_s:,.0f} rows/s)")
     print("PASS counts add up" if ok else "FAIL rows read != inserted + updated + rejected")
     return 0 if ok else 1

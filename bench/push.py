@@ -30,7 +30,7 @@ import asyncpg
 import httpx
 
 from bench import synthetic
-from bench.stack import Stack
+from bench.stack import Stack, copy_seconds
 
 FOUR = {"all": [{"field": "hukou_region", "op": "prefix", "value": "4301"}, {"field": "age", "op": ">=", "value": 60},
                 {"field": "gender", "op": "=", "value": "女"},
@@ -41,19 +41,6 @@ GRANT = {"all": [{"field": "age", "op": ">=", "value": 60}, {"field": "gender", 
 def _pg(stack: Stack) -> str:
     return stack.db_url.replace("postgres://", "postgresql://", 1)
 
-
-async def _copy_baseline(stack: Stack, csv_path: Path) -> float:
-    """Seconds for a plain COPY of the same file, unencrypted, into a scratch table."""
-    conn = await asyncpg.connect(_pg(stack))
-    try:
-        await conn.execute("CREATE TEMP TABLE scratch (id_number text, name text, gender text, birth_date date, "
-                           "phone text, hukou_region text, address text)")
-        started = time.perf_counter()
-        with csv_path.open("rb") as handle:
-            await conn.copy_to_table("scratch", source=handle, format="csv", header=True)
-        return time.perf_counter() - started
-    finally:
-        await conn.close()
 
 
 async def _hand_count(stack: Stack) -> float:
@@ -131,7 +118,7 @@ async def _run(stack: Stack, people: int, seconds: int) -> list[tuple[str, bool]
     stack.cli("import", "population", str(csv_path))
     import_s = time.perf_counter() - started
     stack.cli("import", "low_income", str(low_path))
-    copy_s = await _copy_baseline(stack, csv_path)
+    copy_s = await copy_seconds(stack.db_url, csv_path)
     rate = people / import_s
     print(f"import: {people} rows in {import_s:.1f} s = {rate:,.0f} rows/s (target >= 20,000); plain COPY "
           f"{copy_s:.1f} s, ratio {copy_s / import_s:.2f}")
