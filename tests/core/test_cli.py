@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from api.admin.models import AdminAccount
+from api.admin.models import AdminAccount, WorkCalendarYear
 from api.citizens import idnumber
 from api.citizens.models import PopulationRecord
 from api.core import pii
@@ -79,3 +79,19 @@ async def test_seed_demo_fills_the_registry_and_prints_how_to_log_in(live):
     assert await AdminAccount.exists(username="admin")
     code, out2, _ = await _run(live, "seed-demo", "--people", "5")  # a second run updates, not duplicates
     assert code == 0 and "0 inserted" in out2
+    assert "demo placeholder" not in out + out2  # the session's years are loaded: never written over
+
+
+async def test_seed_demo_gives_an_unloaded_next_year_a_labelled_placeholder(live):
+    from api.core import workdays
+
+    await WorkCalendarYear.all().delete()
+    code, out, err = await _run(live, "seed-demo", "--people", "1")
+    assert code == 0, err
+    years = list(range(workdays.BUILTIN_LAST_YEAR + 1, workdays.today().year + 2))
+    rows = await WorkCalendarYear.all().order_by("year")
+    assert [r.year for r in rows] == years
+    for row in rows:
+        assert row.source.startswith("演示数据") and row.days == [
+            {"date": f"{row.year}-01-01", "kind": "holiday", "name": "元旦"}]
+    assert ("demo placeholder" in out) == bool(years)
