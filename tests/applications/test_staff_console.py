@@ -148,3 +148,14 @@ async def test_no_file_outside_the_department_or_without_an_upload(client, test_
     assert (await client.get(_file_url(case_id, "M_ID_CARD"), headers=bearer(tokens))).status_code == 401
     assert (await client.get(_file_url(case_id, "M_ID_CARD"))).status_code == 401
     assert (await client.get(_file_url("APP-nope", "M_ID_CARD"), headers=clerk)).status_code == 404
+
+
+async def test_openapi_documents_both(client):
+    spec = (await client.get("/openapi.json")).json()
+    case = spec["paths"]["/api/v1/admin/applications/{case_id}"]["get"]["responses"]["200"]["content"]
+    ref = case["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    allowed = spec["components"]["schemas"][ref]["properties"]["allowed_actions"]
+    assert allowed["items"]["enum"] == list(workflow.STAFF_ACTIONS)
+    route = spec["paths"]["/api/v1/admin/applications/{case_id}/materials/{material_code}/file"]["get"]
+    assert set(route["responses"]["200"]["content"]) == {"application/pdf", "image/jpeg", "image/png"}
+    assert {"401", "403", "404"} <= set(route["responses"])
