@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint
+from sanic import Blueprint, raw
 
 from api.applications import ratings, staff
-from api.applications.schemas import ApplicationRead, QueuePage, RectificationPage, StaffActionIn
+from api.applications.schemas import QueuePage, RectificationPage, StaffActionIn, StaffCaseRead
 from api.core.guards import admin_required
-from api.core.http import doc, parse, respond
+from api.core.http import binary, doc, parse, respond
 from api.core.pagination import page_request
 from notifications import service as notifications
 from notifications.schemas import StaffNoticePage
@@ -27,7 +27,8 @@ async def queue(request):
 
 
 @bp.get("/applications/<case_id:id>")
-@doc("办件详情（含明文表单，读取记入审计）", response=ApplicationRead, errors=(401, 403, 404), tag="admin",
+@doc("办件详情（含明文表单，读取记入审计）与此刻允许的操作（allowed_actions）", response=StaffCaseRead,
+     errors=(401, 403, 404), tag="admin",
      secured="admin",
      description="applicant 为申请人（脱敏：姓名、身份证号、手机号、实名等级），agent 为亲友代办时代为提交的代办人"
                  "（脱敏），本人提交时为 null。表单中的申请人身份字段由实名信息填写，与 applicant 为同一人（为他人"
@@ -39,7 +40,7 @@ async def read_case(request, case_id: str):
 
 @bp.post("/applications/<case_id:id>/actions")
 @doc("办件操作：accept、reject、request_supplement、approve、deny、complete、ship（须 carrier 与 tracking_no）、"
-     "deliver；工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=ApplicationRead,
+     "deliver；工作流不允许的操作为 409 invalid_transition", body=StaffActionIn, response=StaffCaseRead,
      errors=(401, 403, 404, 409, 422, 503), tag="admin", secured="admin",
      description="受理等需计算办理时限的操作在时限落入尚未导入节假日安排的年份时为 503 calendar_missing。"
                  "deliver 为本平台补充的操作：领取或签收后由窗口确认送达。不予受理、不予批准、要求补正须填写 note"
@@ -53,6 +54,20 @@ async def act(request, case_id: str):
     body = parse(request, StaffActionIn)
     return respond(await staff.act(actor=request.ctx.actor, case_id=case_id, body=body,
                                    redis=request.app.ctx.deps.redis))
+
+
+@bp.get("/applications/<case_id:id>/materials/<material_code:code>/file")
+@doc("办件材料的上传文件（解密后原样返回，Content-Type 为上传时按内容识别的类型；每次读取记入审计）",
+     errors=(401, 403, 404), tag="admin", secured="admin",
+     response_media={**binary("application/pdf"), **binary("image/jpeg"), **binary("image/png")},
+     description="本人所在部门以外的办件、办件没有的材料编码、以告知承诺、容缺或电子证照提交（没有文件）的材料均为 "
+                 "404。以 Content-Disposition: inline 返回，便于浏览器直接显示；Cache-Control: no-store。")
+@admin_required(*STAFF)
+async def material_file(request, case_id: str, material_code: str):
+    data, content_type = await staff.material_file(actor=request.ctx.actor, case_id=case_id,
+                                                   material_code=material_code, storage=request.app.ctx.deps.storage)
+    return raw(data, content_type=content_type,
+               headers={"Content-Disposition": "inline", "Cache-Control": "no-store"})
 
 
 @bp.get("/rectifications")

@@ -79,3 +79,9 @@ async def owned_file(*, file_id: str, owner_id: str) -> StoredFile:
     if row is None:
         raise NotFound("文件不存在")
     return row
+
+
+async def read_upload(*, storage: FileStorage, row: StoredFile) -> bytes:
+    """The plaintext of a stored upload."""
+    sealed = await storage.get(row.storage_key)
+    return await asyncio.to_thread(pii.cipher().decrypt_bytes, sealed, context="upload")

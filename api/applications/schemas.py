@@ -240,6 +240,14 @@ class ApplicationRead(ApplicationSummary):
                                                               "市民，脱敏；本人提交时为 null")
 
 
+class StaffCaseRead(ApplicationRead):
+    allowed_actions: list[Literal[STAFF_ACTIONS]] = Field(  # type: ignore[valid-type]
+        description="工作流此刻允许本人执行的操作（POST /api/v1/admin/applications/{id}/actions 的 action 取值）："
+                    "由办件当前状态按工作流的状态迁移表得出，并除去办件本身不满足条件的操作（容缺材料未补齐时不能 "
+                    "approve，非邮寄送达的办件不能 ship）。ship 另须 carrier 与 tracking_no，request_supplement "
+                    "须 note、可带 materials")
+
+
 class ApplicationPage(BaseModel):
     items: list[ApplicationSummary]
     next_cursor: str | None = None

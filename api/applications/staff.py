@@ -6,10 +6,10 @@ import datetime as dt
 
 from tortoise.transactions import in_transaction
 
+from api.applications import files, moves, reads, supplements, workflow
 from api.applications import materials as materials_mod
-from api.applications import moves, reads, supplements, workflow
 from api.applications.errors import CarrierRequired, MaterialsOwed, TrackingRequired
-from api.applications.models import Application
+from api.applications.models import Application, StoredFile
 from api.applications.schemas import StaffActionIn
 from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
@@ -59,9 +59,32 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
 async def read_case(*, actor, case_id: str, redis) -> dict:
     """A case with its form in clear (staff review it), its applicant and agent masked; the read is audited."""
     row = await case_for_staff(actor=actor, case_id=case_id)
-    answer = await reads.full(row, children=[], reveal=True, redis=redis)
+    answer = await staff_view(row, redis=redis)
     await audit.record_for(actor, action="application.read", target_type="application", target_id=case_id)
     return answer
+
+
+async def staff_view(row: Application, *, redis) -> dict:
+    """What staff see of a case: all of it, and the moves they may make now."""
+    return {**await reads.full(row, children=[], reveal=True, redis=redis), "allowed_actions": allowed_actions(row)}
+
+
+def precondition(row: Application, action: str) -> Exception | None:
+    """Why the case itself (not the request body) refuses `action` although the workflow allows it from its status:
+    an approval while a deferred material is owed, shipping what is not sent by express. None when nothing does."""
+    if action == "approve" and materials_mod.owed(row.materials):
+        return MaterialsOwed(f"容缺材料尚未补齐：{', '.join(materials_mod.owed(row.materials))}")
+    if action == "ship" and row.delivery_method != "express":
+        return ValidationFailed("该办件不是邮寄送达", fields={"action": "仅邮寄送达的办件可以寄出"})
+    return None
+
+
+def allowed_actions(row: Application) -> list[str]:
+    """The staff actions `act` would take for this case now (given the fields an action needs): the workflow's moves
+    from its status, less those its preconditions refuse. Every staff member who may see the case may make them
+    all (the routes admit reviewers and super admins alike; other departments' cases are 404)."""
+    return [action for action, moves_from in workflow.STAFF_MOVES.items()
+            if row.status in moves_from and precondition(row, action) is None]
 
 
 # The fields of the action body that belong to one action only: given with another, they would be ignored unseen.
@@ -79,11 +102,10 @@ async def act(*, actor, case_id: str, body: StaffActionIn, redis) -> dict:
     if misplaced:
         raise ValidationFailed(fields=misplaced)
     extra: dict = {}
-    if action == "approve" and materials_mod.owed(row.materials):
-        raise MaterialsOwed(f"容缺材料尚未补齐：{', '.join(materials_mod.owed(row.materials))}")
+    refused = precondition(row, action)
+    if refused is not None:
+        raise refused
     if action == "ship":
-        if row.delivery_method != "express":
-            raise ValidationFailed("该办件不是邮寄送达", fields={"action": "仅邮寄送达的办件可以寄出"})
         missing = {name: "寄出时须填写" for name in ("carrier", "tracking_no") if not getattr(body, name)}
         if "tracking_no" in missing:
             raise TrackingRequired(fields=missing)
@@ -99,7 +121,24 @@ async def act(*, actor, case_id: str, body: StaffActionIn, redis) -> dict:
         await moves.move(row, to_status=to_status, action=action, actor_type="staff", actor_id=actor.actor_id,
                          note=body.note, extra=extra)
         await audit.record_for(actor, action=f"application.{action}", target_type="application", target_id=case_id)
-    return await reads.full(row, children=[], reveal=True, redis=redis)
+    return await staff_view(row, redis=redis)
+
+
+async def material_file(*, actor, case_id: str, material_code: str, storage) -> tuple[bytes, str]:
+    """The decrypted upload given for one of a case's materials, and its content type; the read is audited (the
+    material code, never the content). 404 for a case outside the staff member's departments, a material the case
+    does not have, and one given without a file (a pledge, a deferral, a licence)."""
+    row = await case_for_staff(actor=actor, case_id=case_id)
+    entry = next((e for e in row.materials if e["material_code"] == material_code), None)
+    stored = None
+    if entry is not None and entry.get("way") == "file" and entry.get("file_id"):
+        stored = await StoredFile.get_or_none(id=entry["file_id"])
+    if stored is None:
+        raise NotFound("材料文件不存在")
+    data = await files.read_upload(storage=storage, row=stored)
+    await audit.record_for(actor, action="application.material.read", target_type="application", target_id=case_id,
+                           detail={"material_code": material_code})
+    return data, stored.content_type
 
 
 async def scan_deadlines() -> dict:
