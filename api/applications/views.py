@@ -58,7 +58,7 @@ IDENTITY_RULE = ("申请与提交人绑定：事项表单中标注 x-identity（
 @bp.post("/applications")
 @doc("提交申请（单个事项或一件事）；带 Idempotency-Key 时重复提交只生成一件", body=ApplicationCreate,
      response=ApplicationRead, status=201, errors=(401, 403, 404, 409, 422, 503), tag="applications",
-     secured="citizen",
+     secured="citizen", idempotent=True,
      description="材料可为上传文件（file_id）、电子证照（license_id，免提交）、告知承诺（commitment）或容缺后补"
                  "（deferred）。一件事按部门拆分为子办件（sub_cases）。跨省通办：applicant_region 与 handling_region "
                  "不在同一省时须为跨省通办事项；receiving_region 为异地代收窗口。" + IDENTITY_RULE

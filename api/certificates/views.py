@@ -43,7 +43,7 @@ async def certificate_types(request):
 @doc("申请电子证明：登记数据能核验的即时出具（issued），否则转人工（pending_review）或说明理由不予出具（rejected）；"
      "出具或不予出具时向本人发送一条消息（站内信及首个可用渠道，同一 Idempotency-Key 重放不再发送）",
      body=CertificateCreate, response=CertificateRead, status=201, errors=(401, 403, 409, 422), tag="certificates",
-     secured="citizen")
+     secured="citizen", idempotent=True)
 @citizen_required(scope="certificates")
 async def request_certificate(request):
     body = parse(request, CertificateCreate)

@@ -141,6 +141,10 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+IDEMPOTENCY_KEY = Parameter(
+    "Idempotency-Key", String(pattern=r"^[A-Za-z0-9_.:-]{8,128}$"), location="header",
+    description="同一键与同一请求体重放时返回首次的应答，不再生成；同一键配另一请求体为 409 idempotency_conflict")
+
 PAGE_PARAMETERS = [
     Parameter("limit", Integer(minimum=1, maximum=100, default=20), description="每页条数，默认 20，最多 100"),
     Parameter("cursor", String(pattern=r"^[A-Za-z0-9_=-]*$"), description="上一页应答中的 next_cursor（不透明）"),
@@ -167,19 +171,22 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
         secured: str | tuple[str, ...] | None = None,
         tag: str | None = None, query: dict[str, str] | None = None, body_media: dict[str, dict] | None = None,
         body_required: bool | None = None, response_media: dict[str, dict] | None = None,
-        error_body: type[BaseModel] | None = None):
+        error_body: type[BaseModel] | None = None, idempotent: bool = False):
     """Documents a route in /openapi.json with its request and response shapes and error answers; a list (its answer
     has `next_cursor`) also gets `?limit`, `?cursor` and 422; `query` names its other query parameters (name →
     description). A JSON body brings 400 (`invalid_json`) and 422; `body_media` and `response_media` document other
     media types (`{"text/csv": {"schema": {...}}}`); a body is required when its model requires a field, or, without
     a model, unless `body_required` says otherwise. `secured` names the security scheme, or several that each
     suffice ("" for none: a route some callers reach without credentials). `error_body` replaces `ErrorBody` for a
-    route that answers errors in another's shape (a sandbox twin speaks its platform's)."""
+    route that answers errors in another's shape (a sandbox twin speaks its platform's). `idempotent` documents the
+    `Idempotency-Key` header the route honours (and its 409 `idempotency_conflict`, 422 for a malformed key)."""
     paged = response is not None and "next_cursor" in response.model_fields  # a list: it pages
     if paged:
         errors = (*errors, 422)  # a limit out of range or a cursor that is not one
     if body is not None or "application/json" in (body_media or {}):
         errors = (*errors, 400, 422)  # no JSON (invalid_json), or JSON that does not fit
+    if idempotent:
+        errors = (*errors, 409, 422)  # the key reused with another body, or a malformed key
     content = _json_content(response, "serialization") if response else {}
     responses = [Response({**content, **(response_media or {})}, status=status)]
     responses += [Response(_json_content(error_body or ErrorBody, "serialization"), status=code)
@@ -192,6 +199,8 @@ def doc(summary: str, *, body: type[BaseModel] | None = None, response: type[Bas
                     else body_required is not False)
         kwargs["body"] = {"content": body_content, "required": required}
     parameters = [Parameter(name, str, description=text) for name, text in (query or {}).items()]
+    if idempotent:
+        parameters.append(IDEMPOTENCY_KEY)
     if paged:
         parameters += PAGE_PARAMETERS
     if parameters:

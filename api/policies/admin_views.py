@@ -67,7 +67,7 @@ async def preview(request, policy_id: str):
      response=CampaignCreated, status=202, errors=(401, 403, 404, 409), tag="policies-admin", secured="admin",
      body_media={"application/json": {"schema": {"type": "object",
                                                   "description": "可省略；与 Idempotency-Key 一同比对"}}},
-     body_required=False)
+     body_required=False, idempotent=True)
 @admin_required(*POLICY_ROLES)
 async def publish(request, policy_id: str):
     key = idempotency.check_key(request.headers.get("idempotency-key"))

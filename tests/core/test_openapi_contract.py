@@ -279,3 +279,18 @@ async def test_a_405_on_a_path_with_parameters_names_its_methods_too(client):
     r = await client.post("/api/v1/drafts/drf_0000000000")
     assert r.status_code == 405
     assert {"GET", "PUT", "DELETE"} <= {m.strip() for m in r.headers["allow"].split(",")}
+
+
+async def test_the_routes_that_honour_an_idempotency_key_document_it(spec):
+    # Every route that reads the header says so, so that a generated client can send it; no other route does.
+    honouring = {("post", "/api/v1/applications"), ("post", "/api/v1/certificates"),
+                 ("post", "/api/v1/admin/policies/{policy_id}/publish")}
+    documented = set()
+    for path, method, operation in _operations(spec):
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        if any(p["name"] == "Idempotency-Key" for p in headers):
+            documented.add((method, path))
+            key = next(p for p in headers if p["name"] == "Idempotency-Key")
+            assert not key.get("required") and key["schema"]["pattern"] == r"^[A-Za-z0-9_.:-]{8,128}$"
+            assert {"409", "422"} <= set(operation["responses"]), (method, path)
+    assert documented == honouring
