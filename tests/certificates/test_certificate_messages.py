@@ -12,6 +12,7 @@ from api.core.workdays import SHANGHAI
 from tests.applications.conftest import staff_headers
 from tests.factories import bearer, verified_citizen
 from tests.notifications.helpers import (
+    INBOX,
     accept_one_time,
     channels_used,
     credits_left,
@@ -22,8 +23,6 @@ from tests.notifications.helpers import (
     wechat_template,
     wechat_to,
 )
-
-INBOX = ("inbox", "delivered", None)
 
 
 async def _request(client, tokens, *, type_code="HUKOU", key=None, expect=201) -> dict:

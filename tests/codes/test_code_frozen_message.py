@@ -8,6 +8,7 @@ import re
 from tests.codes.helpers import super_admin
 from tests.factories import bearer, verified_citizen
 from tests.notifications.helpers import (
+    INBOX,
     accept_one_time,
     channels_used,
     credits_left,
@@ -19,7 +20,6 @@ from tests.notifications.helpers import (
     wechat_to,
 )
 
-INBOX = ("inbox", "delivered", None)
 BEIJING_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 
 

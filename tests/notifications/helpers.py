@@ -11,6 +11,7 @@ from tests.factories import bearer
 from tests.policies.helpers import sandbox_messages
 
 HANDED_OVER = ("sent", "failed", "uncertain", "expired")  # a platform row that is not skipped and not open
+INBOX = ("inbox", "delivered", None)  # the inbox row of an event, as channels_used gives it
 
 
 async def wechat_template(client, topic: str) -> str:
