@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -276,8 +277,19 @@ async def unlock(*, actor, admin_id: str) -> AdminAccount:
     return account
 
 
-async def audit_log(*, actor, paging, actor_id: str | None, target_id: str | None, action: str | None):
+async def audit_log(*, actor, paging, where: audit.AuditFilter):
     """A page of the audit log, newest first, filtered; reading it is itself audited."""
-    page = await audit.page(paging=paging, actor_id=actor_id, target_id=target_id, action=action)
+    page = await audit.page(paging=paging, where=where)
     await audit.record_for(actor, action="admin.audit.read", detail={"count": len(page.items)})
     return page
+
+
+AUDIT_EXPORT_LIMIT = 100_000  # rows in one CSV: a wider export is narrowed by time
+
+
+async def audit_export(*, actor, where: audit.AuditFilter) -> AsyncIterator[str]:
+    """The filtered audit log as CSV pieces (newest first, at most AUDIT_EXPORT_LIMIT rows); the export is itself
+    audited, with its filters."""
+    await audit.record_for(actor, action="admin.audit.export", detail={"filters": where.given(),
+                                                                        "limit": AUDIT_EXPORT_LIMIT})
+    return audit.csv_pieces(where=where, limit=AUDIT_EXPORT_LIMIT)

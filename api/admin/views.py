@@ -3,6 +3,8 @@ creating; changes that end sessions are in auth.views), the audit log and the wo
 
 from __future__ import annotations
 
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticError
 from sanic import Blueprint
 
 from api.admin import calendar, service
@@ -16,10 +18,13 @@ from api.admin.schemas import (
     StaffPage,
     StaffRead,
 )
+from api.core import audit
 from api.core.errors import ValidationFailed
+from api.core.field_messages import pydantic_problem
 from api.core.guards import admin_required
-from api.core.http import doc, parse, respond
+from api.core.http import binary, doc, parse, respond
 from api.core.pagination import page_request
+from api.core.times import Timestamp
 from api.core.workdays import BUILTIN_SOURCE
 
 bp = Blueprint("admin", url_prefix="/api/v1/admin")
@@ -74,15 +79,52 @@ async def create_staff(request):
     return respond(service.staff_read(account), status=201)
 
 
+_AUDIT_QUERY = {"actor_id": "操作者（工作人员账号 ID、市民 ID 或 username:登录名）", "target_id": "操作对象的 ID",
+                "target_type": "操作对象的类型（application、citizen、import_job ……）",
+                "action": "操作，如 application.read",
+                "since": "起始时间（含；ISO 8601，带时区）", "until": "截止时间（不含；ISO 8601，带时区）"}
+_TIME = TypeAdapter(Timestamp)
+
+
+def _audit_filter(request) -> audit.AuditFilter:
+    times = {}
+    for name in ("since", "until"):
+        value = request.args.get(name)
+        if value is None:
+            continue
+        try:
+            times[name] = _TIME.validate_python(value)
+        except PydanticError as exc:
+            raise ValidationFailed(fields={name: pydantic_problem(exc.errors()[0])}) from None
+        if times[name].tzinfo is None:
+            raise ValidationFailed(fields={name: "时间需带时区"})
+    return audit.AuditFilter(**{k: request.args.get(k) for k in ("actor_id", "target_id", "target_type", "action")},
+                             **times)
+
+
 @bp.get("/audit-logs")
-@doc("审计日志（管理操作与个人信息读取），最新在前；可按 actor_id、target_id、action 过滤", response=AuditPage,
-     errors=(401, 403, 422), tag="admin", secured="admin")
+@doc("审计日志（管理操作与个人信息读取），最新在前；可按操作者、对象、操作与时间段过滤", response=AuditPage,
+     errors=(401, 403, 422), tag="admin", secured="admin", query=_AUDIT_QUERY)
 @admin_required("auditor", "super_admin")
 async def audit_logs(request):
     page = await service.audit_log(actor=request.ctx.actor, paging=page_request(request.args),
-                                   actor_id=request.args.get("actor_id"), target_id=request.args.get("target_id"),
-                                   action=request.args.get("action"))
+                                   where=_audit_filter(request))
     return respond(page.body(_entry))
+
+
+@bp.get("/audit-logs.csv")
+@doc("导出审计日志（CSV，UTF-8 带 BOM，可直接用 Excel 打开），过滤条件同列表，最新在前",
+     description=f"一次最多 {service.AUDIT_EXPORT_LIMIT} 行，更多请按时间段分次导出；导出本身记入审计日志"
+                 "（admin.audit.export，含过滤条件）。以 =、+、-、@ 开头的单元格前加 ' 防止表格软件当作公式。",
+     errors=(401, 403, 422), tag="admin", secured="admin", query=_AUDIT_QUERY, response_media=binary("text/csv"))
+@admin_required("auditor", "super_admin")
+async def export_audit_logs(request):
+    pieces = await service.audit_export(actor=request.ctx.actor, where=_audit_filter(request))
+    response = await request.respond(content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="audit-log.csv"', "Cache-Control": "no-store"})
+    async for piece in pieces:
+        await response.send(piece)
+    await response.eof()
 
 
 def _entry(row) -> dict:
@@ -93,8 +135,8 @@ def _entry(row) -> dict:
 _CALENDAR = (f"办理时限按工作日计算：内置 {BUILTIN_SOURCE} 所含年份的法定节假日与调休上班日；"
              "其后年份须在国务院办公厅发布当年节假日安排通知后导入（本接口或 python server.py load-calendar FILE），"
              "导入的年份覆盖同年的内置数据。没有日历的年份不做推算：办件提交、受理等需要计算时限时答 "
-             "503 calendar_missing（Retry-After），今天或今天起按目录最长法定时限推算所需的年份缺失时 "
-             "/readyz 答 503 并写明缺失的年份。")
+             "503 calendar_missing（Retry-After）；今天起按目录最长法定时限推算所需的年份缺失时 /readyz 的 "
+             "checks.calendar 写明缺失的年份（仅今年本身缺失时 /readyz 答 503）。")
 
 
 @bp.get("/calendar")

@@ -64,7 +64,9 @@ def _query_names() -> set[str]:
 async def test_every_get_route_answers_an_over_long_or_junk_filter_with_422_or_an_answer(client, test_catalogue):
     spec = (await client.get("/openapi.json")).json()
     callers = await _callers(client)
-    names = _query_names()
+    documented = {p["name"] for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)
+                  for p in op.get("parameters", []) if p.get("in") == "query"}
+    names = _query_names() | (documented - {"cursor", "limit"})
     assert {"dept", "status", "sla_state", "q", "policy_id", "actor_id", "since"} <= names, names
     routes = []
     for path, ops in spec["paths"].items():
