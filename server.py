@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
 def _register(app: Sanic, settings: Settings) -> None:
     # Start-up cost: building the routes' documentation takes seconds; the command line's other subcommands
     # (migrate, import, create-admin...) never build the app.
+    from api.admin.console import console as console_bp
     from api.admin.views import bp as admin_bp
     from api.applications.admin_views import bp as applications_admin_bp
     from api.applications.views import bp as applications_bp
@@ -95,7 +96,7 @@ def _register(app: Sanic, settings: Settings) -> None:
     app_setup.install(app)
     for bp in (app_setup.ops, docs.docs, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp,
                applications_admin_bp, inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
-               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp):
+               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp, console_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         app.blueprint(create_sandbox_blueprint(settings))
