@@ -144,6 +144,7 @@ def _serve(settings: Settings) -> None:
     loader = AppLoader(factory=create_app)
     app = loader.load()
     print(f"API docs: {settings.public_base_url}/docs   OpenAPI: {settings.public_base_url}/openapi.json")
+    print(f"Staff console: {settings.public_base_url}/console/")
     if settings.miniapp_sandbox:
         print(f"Sandbox: POST {settings.public_base_url}/sandbox/wechat/codes, "
               f"POST {settings.public_base_url}/sandbox/alipay/codes, GET .../messages")
