@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
@@ -24,6 +25,7 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", None}  # None: data: and blob: URLs
 VIEWPORT = {"width": 1366, "height": 768}  # the office screen the console is made for
 
 
@@ -65,11 +67,22 @@ async def new_page(browser, live):
         page = await context.new_page()
         page.errors = []
         page.on("pageerror", lambda e: page.errors.append(str(e)))
+        # A government intranet has no internet: any request off this machine is refused and remembered.
+        await context.route(lambda url: urlsplit(url).hostname not in LOOPBACK, _refuse(outside))
         return page
 
+    outside: list[str] = []
     yield make
     for context in contexts:
         await context.close()
+    assert not outside, f"the console asked for something outside this machine: {outside}"
+
+
+def _refuse(outside: list[str]):
+    async def handler(route):
+        outside.append(route.request.url)
+        await route.abort()
+    return handler
 
 
 @pytest_asyncio.fixture
