@@ -67,11 +67,12 @@ async def new_page(browser, live):
         page = await context.new_page()
         page.errors = []
         page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.on("console", lambda m: "Content Security Policy" in m.text and outside.append(m.text))
         # A government intranet has no internet: any request off this machine is refused and remembered.
         await context.route(lambda url: urlsplit(url).hostname not in LOOPBACK, _refuse(outside))
         return page
 
-    outside: list[str] = []
+    outside: list[str] = []  # requests off this machine, and anything the page's policy refused
     yield make
     for context in contexts:
         await context.close()
