@@ -96,15 +96,17 @@ def local_day(column: str) -> str:
     """SQL giving a timestamp column's Beijing calendar day as `YYYY-MM-DD` text."""
     if rawsql.dialect() == "postgres":
         return f"to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
-    # SQLite reads the stored text with its offset (the ORM writes local time, an update may write UTC).
-    return f"date({column}, '+8 hours')"
+    # The ORM writes Beijing time as text ('2026-03-01 09:30:00+08:00'), whose first ten characters are the day; a
+    # time written in another offset (an update writes a value as given) is read as a time by date().
+    return f"CASE WHEN substr({column}, -6) = '+08:00' THEN substr({column}, 1, 10) ELSE date({column}, '+8 hours') END"
 
 
 def local_hour(column: str) -> str:
     """SQL giving a timestamp column's Beijing hour of day (0-23) as an integer."""
     if rawsql.dialect() == "postgres":
         return f"CAST(EXTRACT(HOUR FROM {column} AT TIME ZONE 'Asia/Shanghai') AS INTEGER)"
-    return f"CAST(strftime('%H', {column}, '+8 hours') AS INTEGER)"
+    return (f"CAST(CASE WHEN substr({column}, -6) = '+08:00' THEN substr({column}, 12, 2) "
+            f"ELSE strftime('%H', {column}, '+8 hours') END AS INTEGER)")
 
 
 def within(column: str, span: DayRange) -> tuple[str, list]:
