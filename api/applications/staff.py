@@ -6,7 +6,7 @@ import datetime as dt
 
 from tortoise.transactions import in_transaction
 
-from api.applications import files, moves, reads, supplements, workflow
+from api.applications import files, identity, moves, reads, supplements, workflow
 from api.applications import materials as materials_mod
 from api.applications.errors import CarrierRequired, MaterialsOwed, TrackingRequired
 from api.applications.models import Application, StoredFile
@@ -65,8 +65,25 @@ async def read_case(*, actor, case_id: str, redis) -> dict:
 
 
 async def staff_view(row: Application, *, redis) -> dict:
-    """What staff see of a case: all of it, and the moves they may make now."""
-    return {**await reads.full(row, children=[], reveal=True, redis=redis), "allowed_actions": allowed_actions(row)}
+    """What staff see of a case: all of it, the materials a supplement may name, and the moves they may make now."""
+    options = await supplements.own_materials(row, redis=redis)
+    return {**await reads.full(row, children=[], reveal=True, redis=redis),
+            "material_options": [{"code": code, "name": name} for code, name in options.items()],
+            "allowed_actions": allowed_actions(row)}
+
+
+async def reveal_applicant(*, actor, case_id: str, redis) -> dict:
+    """The case's applicant (and agent) in clear, for a staff member of its department; the reveal is audited.
+    404 for a case outside their departments, or an applicant no longer on record."""
+    row = await case_for_staff(actor=actor, case_id=case_id)
+    applicant = await identity.revealed(citizen_id=row.citizen_id, redis=redis)
+    if applicant is None:
+        raise NotFound("申请人不存在")
+    agent = (await identity.revealed(citizen_id=row.submitted_by, redis=redis)
+             if row.submitted_by != row.citizen_id else None)
+    await audit.record_for(actor, action="application.applicant.reveal", target_type="application",
+                           target_id=case_id, detail={"citizen_id": row.citizen_id, "agent": agent is not None})
+    return {"applicant": applicant, "agent": agent}
 
 
 def precondition(row: Application, action: str) -> Exception | None:
