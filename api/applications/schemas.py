@@ -290,6 +290,7 @@ class QueueEntry(BaseModel):
     receiving_region: str
     created_at: Timestamp
     version: int
+    applicant_name: str | None = Field(default=None, description="申请人姓名（脱敏）")
 
 
 class QueuePage(BaseModel):

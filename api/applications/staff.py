@@ -11,6 +11,7 @@ from api.applications import materials as materials_mod
 from api.applications.errors import CarrierRequired, MaterialsOwed, TrackingRequired
 from api.applications.models import Application, StoredFile
 from api.applications.schemas import StaffActionIn
+from api.citizens import service as citizens
 from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
@@ -49,11 +50,12 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
     if sla_state:
         query = query.filter(sla_state=sla_state)
     page = await paginate(query, page=paging, order=MOST_URGENT)
+    names = await citizens.masked_names(citizen_ids=[r.citizen_id for r in page.items])
     return page.map(lambda r: {
         "id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
         "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
         "handling_region": r.handling_region, "receiving_region": r.receiving_region, "created_at": r.created_at,
-        "version": r.version})
+        "version": r.version, "applicant_name": names.get(r.citizen_id)})
 
 
 async def read_case(*, actor, case_id: str, redis) -> dict:

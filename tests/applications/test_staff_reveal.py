@@ -48,3 +48,12 @@ async def test_the_case_lists_the_materials_a_supplement_may_name(client):
                           json={"action": "request_supplement", "note": "请补充", "materials": ["M_EXTRA"]})
     assert r.status_code == 200, r.text
     assert r.json()["material_options"] == case["material_options"]
+
+
+async def test_the_queue_names_each_applicant_masked(client):
+    tokens, person = await verified_citizen(client, name="诸葛亮")
+    case_id = (await submit(client, tokens, await body_a(client, tokens)))["id"]
+    staff = await staff_headers(client, depts=("gongan",))
+    items = (await client.get("/api/v1/admin/applications", params={"limit": 100}, headers=staff)).json()["items"]
+    entry = next(i for i in items if i["id"] == case_id)
+    assert entry["applicant_name"] == "诸**" and person["id_number"] not in str(items)
