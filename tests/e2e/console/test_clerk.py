@@ -1,22 +1,40 @@
 """The clerk's pages in a real browser: the queue of their departments, a case with its material shown inline, a
 supplement request the citizen then sees; another department's clerk sees neither the case nor its material."""
 
+import io
 import re
 
 from playwright.async_api import expect
+from reportlab.pdfgen import canvas
 
 from api.applications.models import Application
 from tests.admin.helpers import new_staff
-from tests.applications.conftest import staff_headers
+from tests.applications.conftest import staff_headers, upload
 from tests.applications.helpers import body_a, submit
 from tests.e2e.console.conftest import login, shoot
 from tests.factories import bearer, verified_citizen
 
 
+def _pdf() -> bytes:
+    """A one-page PDF with something on it, as a scanned identity card would be."""
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out, pagesize=(420, 260))
+    sheet.setTitle("ID card")
+    sheet.rect(20, 20, 380, 220)
+    sheet.setFont("Helvetica", 18)
+    sheet.drawString(40, 200, "RESIDENT IDENTITY CARD (TEST)")
+    sheet.drawString(40, 160, "No. 110***********123X")
+    sheet.showPage()
+    sheet.save()
+    return out.getvalue()
+
+
 async def _case(client) -> tuple[dict, str]:
     """A citizen's fresh application to 公安 (ITEM_A: an uploaded PDF, a pledge, a deferral); tokens and case id."""
     tokens, _ = await verified_citizen(client, name="王小明")
-    case = await submit(client, tokens, await body_a(client, tokens))
+    body = await body_a(client, tokens)
+    body["materials"][0]["file_id"] = (await upload(client, tokens, data=_pdf(), name="身份证.pdf"))["file_id"]
+    case = await submit(client, tokens, body)
     return tokens, case["id"]
 
 
@@ -58,6 +76,7 @@ async def test_a_clerk_opens_a_case_views_its_pdf_and_asks_for_a_supplement_the_
     await expect(frame).to_have_attribute("src", re.compile(r"^blob:"))
     logged = (await client.get("/api/v1/admin/audit-logs", params=reads, headers=auditor)).json()["items"]
     assert len(logged) == 1 and logged[0]["detail"] == {"material_code": "M_ID_CARD"}
+    await page.wait_for_timeout(800)  # the PDF viewer draws the page
     await shoot(page, "case")
 
     await page.click("[data-test=reveal-applicant]")
