@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, raw
 
 from api.applications import ratings, staff
-from api.applications.schemas import QueuePage, RectificationPage, StaffActionIn, StaffCaseRead
+from api.applications.schemas import ApplicantRevealRead, QueuePage, RectificationPage, StaffActionIn, StaffCaseRead
 from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
 from api.core.http import binary, doc, parse, respond
@@ -56,6 +56,17 @@ async def queue(request):
 @admin_required(*STAFF)
 async def read_case(request, case_id: str):
     return respond(await staff.read_case(actor=request.ctx.actor, case_id=case_id, redis=request.app.ctx.deps.redis))
+
+
+@bp.get("/applications/<case_id:id>/applicant")
+@doc("查看办件申请人（及代办人）的明文姓名、身份证号、手机号（每次查看记入审计）", response=ApplicantRevealRead,
+     errors=(401, 403, 404), tag="admin", secured="admin",
+     description="办件详情中的申请人默认脱敏；窗口人员核对身份时以此明确查看，审计操作为 "
+                 "application.applicant.reveal。本人所在部门以外的办件为 404。Cache-Control: no-store。")
+@admin_required(*STAFF)
+async def reveal_applicant(request, case_id: str):
+    answer = await staff.reveal_applicant(actor=request.ctx.actor, case_id=case_id, redis=request.app.ctx.deps.redis)
+    return respond(answer, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/applications/<case_id:id>/actions")

@@ -77,6 +77,16 @@ async def person(*, citizen_id: str, redis) -> dict:
             "assurance_level": shown.assurance_level, "real_name_verified": shown.real_name_verified}
 
 
+async def revealed(*, citizen_id: str, redis) -> dict | None:
+    """A citizen in clear (for a staff member's audited reveal); None when the citizen is gone."""
+    try:
+        shown = await citizens.profile(citizen_id=citizen_id, redis=redis, reveal=True)
+    except NotFound:
+        return None
+    return {"id": shown.id, "name": shown.name, "id_number": shown.id_number, "phone": shown.phone,
+            "assurance_level": shown.assurance_level, "real_name_verified": shown.real_name_verified}
+
+
 async def people(*, citizen_id: str, submitted_by: str, redis) -> dict:
     """`applicant` and `agent` (the relative or helper who submitted for them, else None), masked."""
     applicant = await person(citizen_id=citizen_id, redis=redis)

@@ -241,12 +241,36 @@ class ApplicationRead(ApplicationSummary):
                                                               "市民，脱敏；本人提交时为 null")
 
 
+class MaterialOption(BaseModel):
+    code: str
+    name: str
+
+
 class StaffCaseRead(ApplicationRead):
+    material_options: list[MaterialOption] = Field(
+        default=[], description="要求补正（request_supplement）时可点名的材料：本办件事项的全部材料与已提交的材料，"
+                                "按目录顺序")
     allowed_actions: list[Literal[STAFF_ACTIONS]] = Field(  # type: ignore[valid-type]
         description="工作流此刻允许本人执行的操作（POST /api/v1/admin/applications/{id}/actions 的 action 取值）："
                     "由办件当前状态按工作流的状态迁移表得出，并除去办件本身不满足条件的操作（容缺材料未补齐时不能 "
                     "approve，非邮寄送达的办件不能 ship）。ship 另须 carrier 与 tracking_no，request_supplement "
                     "须 note、可带 materials")
+
+
+class PersonRevealed(BaseModel):
+    """A person as a staff member's audited reveal shows them: in clear."""
+
+    id: str
+    name: str | None = Field(description="姓名（明文）")
+    id_number: str | None = Field(description="身份证号（明文）")
+    phone: str | None = Field(description="手机号（明文）")
+    assurance_level: int
+    real_name_verified: bool
+
+
+class ApplicantRevealRead(BaseModel):
+    applicant: PersonRevealed
+    agent: PersonRevealed | None = Field(default=None, description="代办人（亲友代办时），否则为 null")
 
 
 class ApplicationPage(BaseModel):
@@ -267,6 +291,7 @@ class QueueEntry(BaseModel):
     receiving_region: str
     created_at: Timestamp
     version: int
+    applicant_name: str | None = Field(default=None, description="申请人姓名（脱敏）")
 
 
 class QueuePage(BaseModel):

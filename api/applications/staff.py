@@ -8,11 +8,12 @@ from tortoise.exceptions import ValidationError as OrmValidationError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from api.applications import files, moves, reads, supplements, workflow
+from api.applications import files, identity, moves, reads, supplements, workflow
 from api.applications import materials as materials_mod
 from api.applications.errors import CarrierRequired, MaterialsOwed, TrackingRequired
 from api.applications.models import Application, StoredFile
 from api.applications.schemas import StaffActionIn
+from api.citizens import service as citizens
 from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Key, Order, Page, PageRequest, nothing
@@ -59,11 +60,12 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
     if cross_province is not None:
         query = query.filter(cross_province=cross_province)
     page = await _overdue_first(query, paging)
+    names = await citizens.masked_names(citizen_ids=[r.citizen_id for r in page.items])
     return page.map(lambda r: {
         "id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
         "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
         "handling_region": r.handling_region, "receiving_region": r.receiving_region, "created_at": r.created_at,
-        "version": r.version})
+        "version": r.version, "applicant_name": names.get(r.citizen_id)})
 
 
 def _lane(row: Application) -> int:
@@ -106,8 +108,25 @@ async def read_case(*, actor, case_id: str, redis) -> dict:
 
 
 async def staff_view(row: Application, *, redis) -> dict:
-    """What staff see of a case: all of it, and the moves they may make now."""
-    return {**await reads.full(row, children=[], reveal=True, redis=redis), "allowed_actions": allowed_actions(row)}
+    """What staff see of a case: all of it, the materials a supplement may name, and the moves they may make now."""
+    options = await supplements.own_materials(row, redis=redis)
+    return {**await reads.full(row, children=[], reveal=True, redis=redis),
+            "material_options": [{"code": code, "name": name} for code, name in options.items()],
+            "allowed_actions": allowed_actions(row)}
+
+
+async def reveal_applicant(*, actor, case_id: str, redis) -> dict:
+    """The case's applicant (and agent) in clear, for a staff member of its department; the reveal is audited.
+    404 for a case outside their departments, or an applicant no longer on record."""
+    row = await case_for_staff(actor=actor, case_id=case_id)
+    applicant = await identity.revealed(citizen_id=row.citizen_id, redis=redis)
+    if applicant is None:
+        raise NotFound("申请人不存在")
+    agent = (await identity.revealed(citizen_id=row.submitted_by, redis=redis)
+             if row.submitted_by != row.citizen_id else None)
+    await audit.record_for(actor, action="application.applicant.reveal", target_type="application",
+                           target_id=case_id, detail={"citizen_id": row.citizen_id, "agent": agent is not None})
+    return {"applicant": applicant, "agent": agent}
 
 
 def precondition(row: Application, action: str) -> Exception | None:

@@ -44,6 +44,27 @@ class CertificateRead(BaseModel):
     created_at: Timestamp
 
 
+class CertificateHolder(BaseModel):
+    id: str
+    name: str | None = Field(description="姓名（脱敏）")
+    id_number: str | None = Field(description="身份证号（脱敏）")
+    assurance_level: int
+
+
+class CertificateFact(BaseModel):
+    key: str
+    label: str
+    value: Any = Field(description="脱敏后的值")
+
+
+class StaffCertificateRead(CertificateRead):
+    dept: str
+    holder: CertificateHolder | None = Field(description="申请人（脱敏）；已注销的市民为 null")
+    facts: list[CertificateFact] = Field(description="证明将载明的事项（出具前为核查所得，脱敏）")
+    allowed_actions: list[Literal["approve", "reject", "revoke"]] = Field(
+        description="此刻可执行的操作：待审核可 approve、reject，已出具可 revoke")
+
+
 class CertificatePage(BaseModel):
     items: list[CertificateRead]
     next_cursor: str | None = None

@@ -15,6 +15,7 @@ from api.certificates import ca, pdf, types
 from api.certificates.deciders import DECIDERS
 from api.certificates.models import Certificate
 from api.certificates.schemas import CertificateRead
+from api.citizens import service as citizens_service
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
 from api.core import audit, idempotency, pii
@@ -158,6 +159,34 @@ async def staff_list(*, actor, status: str | None, paging: PageRequest, base_url
     return found.map(lambda c: record(c, base_url=base_url, now=now))
 
 
+ALLOWED = {"approve": "pending_review", "reject": "pending_review", "revoke": "issued"}
+
+
+async def _staff_certificate(*, actor, certificate_id: str) -> Certificate:
+    """A certificate of the staff member's departments (any for a super admin), else 404."""
+    cert = await Certificate.get_or_none(id=certificate_id)
+    if cert is None or ("super_admin" not in actor.roles and cert.dept not in actor.depts):
+        raise NotFound("证明不存在")
+    return cert
+
+
+async def staff_read(*, actor, certificate_id: str, base_url: str, now: dt.datetime, redis) -> dict:
+    """One request as its reviewer sees it: the record, the holder and the facts (masked), the moves open now;
+    the read is audited (it shows whose certificate it is)."""
+    cert = await _staff_certificate(actor=actor, certificate_id=certificate_id)
+    try:
+        shown = await citizens_service.profile(citizen_id=cert.citizen_id, redis=redis)
+        holder = {"id": shown.id, "name": shown.name, "id_number": shown.id_number,
+                  "assurance_level": shown.assurance_level}
+    except NotFound:
+        holder = None
+    facts = [{"key": k, "label": LABELS.get(k, k), "value": mask_fact(k, v)} for k, v in facts_of(cert).items()]
+    current = state(cert, now)
+    await audit.record_for(actor, action="certificate.read", target_type="certificate", target_id=cert.id)
+    return {**record(cert, base_url=base_url, now=now), "dept": cert.dept, "holder": holder, "facts": facts,
+            "allowed_actions": [a for a, s in ALLOWED.items() if s == current]}
+
+
 async def own(*, citizen_id: str, certificate_id: str) -> Certificate:
     """The citizen's certificate, or 404."""
     cert = await Certificate.get_or_none(id=certificate_id, citizen_id=citizen_id)
@@ -178,11 +207,8 @@ async def pdf_of(*, actor, certificate_id: str, deps: Deps) -> tuple[Certificate
 
 async def staff_action(*, actor, certificate_id: str, action: str, note: str | None, deps: Deps) -> dict:
     """approve or reject a pending request, or revoke an issued certificate (effective at once)."""
-    cert = await Certificate.get_or_none(id=certificate_id)
-    if cert is None or ("super_admin" not in actor.roles and cert.dept not in actor.depts):
-        raise NotFound("证明不存在")
-    allowed = {"approve": "pending_review", "reject": "pending_review", "revoke": "issued"}
-    if cert.status != allowed[action]:
+    cert = await _staff_certificate(actor=actor, certificate_id=certificate_id)
+    if cert.status != ALLOWED[action]:
         raise Conflict(f"当前状态（{cert.status}）不允许 {action}", code="invalid_transition")
     if action in ("reject", "revoke") and not note:
         raise ValidationFailed(fields={"note": "须写明理由"})

@@ -16,6 +16,7 @@ from api.certificates.schemas import (
     LicensePage,
     PresentationCreate,
     PresentationRead,
+    StaffCertificateRead,
     VerifyRead,
     VerifyRequest,
 )
@@ -149,6 +150,18 @@ async def staff_certificates(request):
                                     paging=page_request(request.args), base_url=deps.settings.public_base_url,
                                     now=deps.clock())
     return respond(page.body())
+
+
+@admin_bp.get("/certificates/<certificate_id:id>")
+@doc("一份证明申请（审核用）：申请记录、申请人与证明事项（脱敏）、此刻可执行的操作；读取记入审计",
+     response=StaffCertificateRead, errors=(401, 403, 404), tag="admin", secured="admin",
+     description="本人所在部门以外的证明为 404（超级管理员可看全部）。审计操作为 certificate.read。")
+@admin_required("reviewer", "super_admin")
+async def staff_certificate(request, certificate_id: str):
+    deps = request.app.ctx.deps
+    return respond(await service.staff_read(actor=request.ctx.actor, certificate_id=certificate_id,
+                                            base_url=deps.settings.public_base_url, now=deps.clock(),
+                                            redis=deps.redis))
 
 
 @admin_bp.post("/certificates/<certificate_id:id>/actions")

@@ -49,6 +49,13 @@ async def profile(*, citizen_id: str, redis, reveal: bool = False, cached: str |
     )
 
 
+async def masked_names(*, citizen_ids: list[str]) -> dict[str, str | None]:
+    """Citizen id → masked name (None where no name is known), in one query: for lists that name people."""
+    rows = await Citizen.filter(id__in=list(set(citizen_ids))).only("id", "name_enc")
+    c = pii.cipher()
+    return {r.id: pii.mask_name(c.decrypt(r.name_enc, context="citizen.name")) if r.name_enc else None for r in rows}
+
+
 async def read_profile(*, actor, redis, reveal: bool, cached: str | None = None) -> CitizenRead:
     """The profile for a request: a revealed one, or one an agent reads, is audited (personal-data read)."""
     answer = await profile(citizen_id=actor.citizen_id, redis=redis, reveal=reveal, cached=cached)
