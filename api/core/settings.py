@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     push_quiet_start: dt.time = dt.time(22, 0)
     push_quiet_end: dt.time = dt.time(8, 0)
     push_weekly_cap_per_citizen: int = Field(default=3, ge=0)
+    # Maker-checker: a publish whose audience, counted at publish time, is over this many people waits for a second
+    # policy admin's approval (POST /api/v1/admin/campaigns/{id}/approve) before anything is granted or sent.
+    maker_checker_threshold: int = Field(default=10000, ge=0)
     wechat_template_policy: str = "sandbox-tpl-policy"
     alipay_template_policy: str = "sandbox-tpl-policy"
     policy_page: str = "pages/policy/detail"

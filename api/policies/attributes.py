@@ -38,6 +38,7 @@ class Attribute:
     derivation: str
     bounds: tuple[int, int] | None = None  # int attributes: the values a rule may name
     digits: int | None = None  # str attributes holding a fixed-length numeric code
+    choice_labels: tuple | None = None  # the choices' names for people, when the stored values are codes
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -70,7 +71,8 @@ _ATTRIBUTES = (
     Attribute("has_health_card", "bool", "已申领电子健康卡", "health_card", _exists("h"), "h", None,
               "电子健康卡登记中有此人即为是"),
     Attribute("transit_standing", "str", "乘车码账户状态", "transit", "t.standing", "t",
-              ("good", "arrears", "suspended", "closed"), "乘车码账户登记的状态（正常、欠费、暂停、注销）"),
+              ("good", "arrears", "suspended", "closed"), "乘车码账户登记的状态（正常、欠费、暂停、注销）",
+              choice_labels=("正常", "欠费", "暂停", "注销")),
     Attribute("low_income_category", "str", "低收入人口类别", "low_income", "l.category", "l",
               ("低保", "特困", "低保边缘"), "民政低收入人口登记的类别"),
     Attribute("low_income_since", "date", "纳入低收入人口日期", "low_income", "l.since", "l", None,
@@ -79,10 +81,32 @@ _ATTRIBUTES = (
 
 ATTRIBUTES: dict[str, Attribute] = {a.name: a for a in _ATTRIBUTES}
 
+DATASET_LABELS = {"population": "户籍人口", "disability": "残疾人证", "social_insurance": "社会保险参保",
+                  "health_card": "电子健康卡", "transit": "乘车码账户", "low_income": "低收入人口"}
+OP_LABELS = {"=": "等于", "!=": "不等于", "<": "小于", "<=": "小于或等于", ">": "大于", ">=": "大于或等于",
+             "in": "属于其中之一", "not_in": "不属于其中任何一个", "prefix": "以此开头",
+             "exists": "有登记（true）或无登记（false）"}
+FORMATS = {"date": "YYYY-MM-DD"}
+
+
+def _value_shape(op: str) -> str:
+    return {"in": "list", "not_in": "list", "prefix": "text_prefix", "exists": "bool"}.get(op, "scalar")
+
+
+def _options(a: Attribute) -> list[dict] | None:
+    if a.type == "bool":
+        return [{"value": True, "label": "是"}, {"value": False, "label": "否"}]
+    if not a.choices:
+        return None
+    return [{"value": v, "label": label} for v, label in zip(a.choices, a.choice_labels or a.choices, strict=True)]
+
 
 def catalogue() -> list[dict]:
-    """The registry as JSON for the admin console: what each attribute means and which operators it takes."""
-    return [{"name": a.name, "type": a.type, "label": a.label, "dataset": a.dataset, "derivation": a.derivation,
-             "choices": list(a.choices) if a.choices else None, "ops": list(a.ops),
-             "bounds": list(a.bounds) if a.bounds else None}
+    """The registry as JSON for the admin console's rule builder: each attribute's type, meaning, operators (named,
+    with the shape of value each takes), choices with their names, bounds and format."""
+    return [{"name": a.name, "type": a.type, "label": a.label, "dataset": a.dataset,
+             "dataset_label": DATASET_LABELS[a.dataset], "derivation": a.derivation,
+             "choices": list(a.choices) if a.choices else None, "options": _options(a), "ops": list(a.ops),
+             "operators": [{"op": op, "label": OP_LABELS[op], "value": _value_shape(op)} for op in a.ops],
+             "bounds": list(a.bounds) if a.bounds else None, "digits": a.digits, "format": FORMATS.get(a.type)}
             for a in ATTRIBUTES.values()]

@@ -26,8 +26,9 @@ async def eligible(*, citizen_id: str) -> dict:
     as_of = today()
     known = await facts.load_facts(person_bidx=person)
     policies = await Policy.filter(status="published").order_by("-published_at")
-    reached = set(await PolicyReach.filter(person_bidx=person, policy_id__in=[p.id for p in policies])
-                  .values_list("policy_id", flat=True))
+    # Reached by any version of a policy counts: a later version never grants the same person again.
+    reached = set(await PolicyReach.filter(person_bidx=person, family_id__in=[p.family_id for p in policies])
+                  .values_list("family_id", flat=True))
     items = []
     for policy in policies:
         ok, reasons = rules.explain(policy.rule, known or {}, as_of=as_of)
@@ -35,7 +36,7 @@ async def eligible(*, citizen_id: str) -> dict:
         if known is None:
             missing = ["population"]
         items.append({"policy_id": policy.id, "title": policy.title, "mode": policy.mode, "eligible": ok,
-                      "granted": policy.id in reached and policy.mode == "auto_grant", "reasons": reasons,
+                      "granted": policy.family_id in reached and policy.mode == "auto_grant", "reasons": reasons,
                       "correction": {"datasets": missing, "method": "POST", "path": CORRECTION_ROUTE,
                                      "hint": "登记数据缺失或有误时，可提交数据补正申请，由数据主管部门核实更新"}
                       if missing else None})

@@ -21,7 +21,7 @@ from notifications.channels import EXTERNAL, Message
 
 log = get_logger("api.policies.campaigns")
 
-ACTIVE = ("queued", "running", "paused")
+ACTIVE = ("awaiting_approval", "queued", "running", "paused")
 STALE_MATCH = dt.timedelta(minutes=15)
 LOST_ENQUEUE = dt.timedelta(seconds=10)
 GRANT_PAGE = "pages/grants/detail?id={id}"  # the mini-program page of one grant (GET /api/v1/grants/{id})
@@ -30,7 +30,7 @@ GRANT_PAGE = "pages/grants/detail?id={id}"  # the mini-program page of one grant
 async def run(*, campaign_id: str, jobs, settings) -> str:
     """Match and queue (once: a rerun finds the unique keys taken), then start the senders."""
     campaign = await Campaign.get_or_none(id=campaign_id)
-    if campaign is None or campaign.status in ("completed", "cancelled", "failed"):
+    if campaign is None or campaign.status in ("awaiting_approval", "completed", "cancelled", "failed"):
         return campaign.status if campaign else "missing"
     if campaign.stage == "match":
         await Campaign.filter(id=campaign.id, status="queued").update(status="running", started_at=utc_now())
@@ -55,12 +55,13 @@ async def _match(campaign: Campaign, policy: Policy) -> dict:
     async with in_transaction() as conn:
         matched = await rawsql.fetch_value(f"SELECT count(*) FROM {population} WHERE {predicate.sql}",
                                            predicate.params, conn)
-        # People reached by an earlier campaign of this policy keep their row: only the newly eligible are added.
+        # People reached by an earlier campaign of this policy, of any of its versions, keep their row: only the
+        # newly eligible are added (and granted, and messaged).
         await rawsql.execute(
-            f"INSERT INTO policy_reach (id, policy_id, person_bidx, campaign_id, granted, status, created_at) "
-            f"SELECT {rawsql.new_id_sql('grt', conn)}, ?, p.id_number_bidx, ?, ?, 'active', ? FROM {population} "
-            f"WHERE {predicate.sql} ON CONFLICT (policy_id, person_bidx) DO NOTHING",
-            [policy.id, campaign.id, policy.mode == "auto_grant", now, *predicate.params], conn)
+            f"INSERT INTO policy_reach (id, policy_id, family_id, person_bidx, campaign_id, granted, status, "
+            f"created_at) SELECT {rawsql.new_id_sql('grt', conn)}, ?, ?, p.id_number_bidx, ?, ?, 'active', ? "
+            f"FROM {population} WHERE {predicate.sql} ON CONFLICT (family_id, person_bidx) DO NOTHING",
+            [policy.id, policy.family_id, campaign.id, policy.mode == "auto_grant", now, *predicate.params], conn)
         reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id],
                                            conn)
         people = rawsql.Subquery("SELECT person_bidx FROM policy_reach WHERE campaign_id = ?", [campaign.id])
@@ -124,7 +125,8 @@ async def watchdog(*, deps) -> int:
     started = 0
     for campaign in await Campaign.filter(status__in=("queued", "running"), queue_name=settings.job_queue):
         if campaign.stage == "match":
-            lost = campaign.status == "queued" and campaign.created_at < now - LOST_ENQUEUE
+            # An approved campaign was queued when approved, not when made.
+            lost = campaign.status == "queued" and (campaign.approved_at or campaign.created_at) < now - LOST_ENQUEUE
             stale = campaign.status == "running" and (campaign.started_at or now) < now - STALE_MATCH
             if lost or stale:
                 await jobs.enqueue("run_campaign", campaign.id)

@@ -50,6 +50,13 @@ async def load_facts(*, person_bidx: str) -> dict | None:
     return {a.name: _typed(a, rows[0][a.name]) for a in stored}
 
 
+async def population_name(*, person_bidx: str) -> str | None:
+    """The encrypted name of a person in the population registry; None when they are not in it."""
+    rows = await _rows(rules.Predicate(sql="SELECT name_enc FROM population_record WHERE id_number_bidx = ?",
+                                       params=[person_bidx]))
+    return rows[0]["name_enc"] if rows else None
+
+
 async def count_matching(rule, *, as_of: dt.date) -> int:
     """How many people in the population the rule matches on `as_of`."""
     predicate = rules.compile_sql(rule, as_of=as_of)

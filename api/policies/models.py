@@ -19,6 +19,10 @@ class Policy(keyed("pol")):
     valid_from = fields.DateField(null=True)  # the first day the policy applies (None: since publishing)
     valid_until = fields.DateField(null=True)  # the last day it applies (None: until archived)
     status = fields.CharField(max_length=16, default="draft")  # draft, published, archived
+    # Editing a published policy makes the next version, a draft: the versions share the first one's id as family.
+    family_id = fields.CharField(max_length=40, db_index=True)
+    version = fields.IntField(default=1)
+    previous_id = fields.CharField(max_length=40, null=True)
     created_by = fields.CharField(max_length=40)
     updated_at = fields.DatetimeField(auto_now=True)
     published_at = fields.DatetimeField(null=True)
@@ -32,7 +36,8 @@ class Campaign(keyed("cmp")):
     """One run of a published policy over the population: match, grant, queue, send."""
 
     policy_id = fields.CharField(max_length=40, db_index=True)
-    status = fields.CharField(max_length=16, default="queued")  # queued, running, paused, completed, cancelled, failed
+    # awaiting_approval (maker-checker), queued, running, paused, completed, cancelled, failed
+    status = fields.CharField(max_length=20, default="queued")
     stage = fields.CharField(max_length=16, default="match")  # match, send, done
     queue_name = fields.CharField(max_length=64)
     as_of = fields.DateField()
@@ -41,6 +46,8 @@ class Campaign(keyed("cmp")):
     queued = fields.IntField(null=True)
     error = fields.CharField(max_length=200, null=True)
     created_by = fields.CharField(max_length=40)
+    approved_by = fields.CharField(max_length=40, null=True)
+    approved_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField(null=True)
     matched_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -50,9 +57,11 @@ class Campaign(keyed("cmp")):
 
 
 class PolicyReach(keyed("grt", created_at=False)):
-    """A person a policy reached, once per policy whatever reruns happen; `granted` for 免申即享 grants."""
+    """A person a policy reached, once per policy family (all its versions) whatever reruns happen; `granted` for
+    免申即享 grants; `policy_id` is the version that reached them."""
 
-    policy_id = fields.CharField(max_length=40)
+    policy_id = fields.CharField(max_length=40, db_index=True)
+    family_id = fields.CharField(max_length=40)
     person_bidx = fields.CharField(max_length=64, db_index=True)
     campaign_id = fields.CharField(max_length=40, db_index=True)
     granted = fields.BooleanField()
@@ -61,4 +70,4 @@ class PolicyReach(keyed("grt", created_at=False)):
 
     class Meta:
         table = "policy_reach"
-        unique_together = (("policy_id", "person_bidx"),)
+        unique_together = (("family_id", "person_bidx"),)

@@ -5,11 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.core.times import Timestamp
 
 CHANNELS = ("wechat", "alipay", "inbox", "sms")
+POLICY_STATUSES = ("draft", "published", "archived")
+RULE_DESCRIPTION = '规则 JSON：{"all": [...]}、{"any": [...]}、{"not": 规则} 或条件 {"field", "op", "value"}'
+
+
+def _distinct_channels(value: list[str] | None) -> list[str] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("渠道不能重复")
+    return value
+
+
+def _until_after_start(value: dt.date | None, info) -> dt.date | None:
+    start = info.data.get("valid_from")
+    if value is not None and start is not None and value < start:
+        raise ValueError("截止日不能早于生效日")
+    return value
 
 
 class PolicyCreate(BaseModel):
@@ -18,8 +33,7 @@ class PolicyCreate(BaseModel):
     body: str = Field(min_length=2, max_length=20_000)
     mode: Literal["auto_grant", "notify"] = Field(
         description="auto_grant：免申即享，直接记录享受；notify：精准推送，告知并引导申请")
-    rule: dict[str, Any] = Field(
-        description='规则 JSON：{"all": [...]}、{"any": [...]}、{"not": 规则} 或条件 {"field", "op", "value"}')
+    rule: dict[str, Any] = Field(description=RULE_DESCRIPTION)
     benefit: dict[str, Any] | str | None = Field(
         default=None, description='享受内容，如 {"name": "高龄津贴", "amount": 100, "unit": "元/月"}；字符串视为名称')
     channels: list[Literal["wechat", "alipay", "inbox", "sms"]] = Field(
@@ -28,20 +42,29 @@ class PolicyCreate(BaseModel):
     valid_from: dt.date | None = Field(default=None, description="政策生效日（含）；空为自发布起")
     valid_until: dt.date | None = Field(default=None, description="政策截止日（含）；空为长期有效")
 
-    @field_validator("channels")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("渠道不能重复")
-        return value
+    _distinct = field_validator("channels")(_distinct_channels)
+    _after_start = field_validator("valid_until")(_until_after_start)
 
-    @field_validator("valid_until")
-    @classmethod
-    def _after_start(cls, value: dt.date | None, info) -> dt.date | None:
-        start = info.data.get("valid_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError("截止日不能早于生效日")
-        return value
+
+class PolicyUpdate(BaseModel):
+    """Any subset of the create fields; a field left out keeps its value (title, summary, body, mode, rule and
+    channels cannot be null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(default=None, min_length=2, max_length=64)
+    summary: str = Field(default=None, min_length=2, max_length=256)
+    body: str = Field(default=None, min_length=2, max_length=20_000)
+    mode: Literal["auto_grant", "notify"] = Field(default=None, description="auto_grant：免申即享；notify：精准推送")
+    rule: dict[str, Any] = Field(default=None, description=RULE_DESCRIPTION)
+    benefit: dict[str, Any] | str | None = Field(default=None, description="享受内容；null 为清空")
+    channels: list[Literal["wechat", "alipay", "inbox", "sms"]] = Field(default=None, min_length=1, max_length=4)
+    apply_url: str | None = Field(default=None, max_length=256)
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+    _distinct = field_validator("channels")(_distinct_channels)
+    _after_start = field_validator("valid_until")(_until_after_start)
 
 
 class PolicyRead(BaseModel):
@@ -57,6 +80,9 @@ class PolicyRead(BaseModel):
     valid_from: dt.date | None
     valid_until: dt.date | None
     status: Literal["draft", "published", "archived"]
+    version: int = Field(description="版本号（1、2……）：修改已发布的政策生成下一版本的草稿")
+    previous_id: str | None = Field(description="上一版本的政策 id；第一版为空")
+    family_id: str = Field(description="同一政策各版本共用的 id（第一版的 id）；一人只被同一政策触达一次，跨版本亦然")
     created_at: Timestamp
     published_at: Timestamp | None
     archived_at: Timestamp | None
@@ -90,6 +116,9 @@ class PreviewRead(BaseModel):
 
 class CampaignCreated(BaseModel):
     campaign_id: str
+    status: Literal["queued", "awaiting_approval"] = Field(
+        default="queued", description="awaiting_approval：受众超过双人复核阈值，须另一名管理员批准后才开始")
+    matched: int | None = Field(default=None, description="发布时按当日数据统计的受众人数（与预览同法）")
 
 
 class ChannelFigures(BaseModel):
@@ -105,7 +134,7 @@ class FailureFigures(BaseModel):
 class CampaignRead(BaseModel):
     id: str
     policy_id: str
-    status: Literal["queued", "running", "paused", "completed", "cancelled", "failed"]
+    status: Literal["awaiting_approval", "queued", "running", "paused", "completed", "cancelled", "failed"]
     stage: str
     as_of: dt.date
     matched: int | None
@@ -121,6 +150,9 @@ class CampaignRead(BaseModel):
     read: int
     failure_reason: str | None = Field(description="status 为 failed 时的原因（机器可读），如 database_unavailable、"
                                                    "validation_failed、worker_lost")
+    created_by: str = Field(description="发布者（管理员 id）")
+    approved_by: str | None = Field(description="批准者（管理员 id）；无须批准或尚未批准为空")
+    approved_at: Timestamp | None
     created_at: Timestamp
     started_at: Timestamp | None
     matched_at: Timestamp | None
@@ -197,5 +229,55 @@ class CorrectionPage(BaseModel):
     next_cursor: str | None
 
 
+class Choice(BaseModel):
+    value: Any
+    label: str
+
+
+class Operator(BaseModel):
+    op: str
+    label: str
+    value: Literal["scalar", "list", "text_prefix", "bool"] = Field(
+        description="值的形态：scalar 为与字段同类型的单值，list 为其列表，text_prefix 为前缀字符串，"
+                    "bool 为 true/false")
+
+
+class AttributeRead(BaseModel):
+    name: str
+    type: Literal["int", "str", "date", "bool"]
+    label: str
+    dataset: str
+    dataset_label: str
+    derivation: str
+    ops: list[str]
+    operators: list[Operator] = Field(description="可用运算及其中文名、值的形态")
+    choices: list[Any] | None = Field(description="枚举字段的取值")
+    options: list[Choice] | None = Field(description="枚举字段（及是/否字段）的取值与中文名")
+    bounds: list[int] | None = Field(description="整数字段可用的最小、最大值")
+    digits: int | None = Field(description="定长数字代码的位数（如行政区划 6 位）；前缀匹配可用 1 至该位数")
+    format: str | None = Field(description="值的格式，如日期 YYYY-MM-DD")
+
+
 class AttributePage(BaseModel):
-    items: list[dict[str, Any]]
+    items: list[AttributeRead]
+
+
+class RulePreviewRequest(BaseModel):
+    rule: dict[str, Any] = Field(description=RULE_DESCRIPTION)
+
+
+class RuleExplainRequest(BaseModel):
+    rule: dict[str, Any] = Field(description=RULE_DESCRIPTION)
+    id_number: str = Field(min_length=1, max_length=32, description="人口登记中的居民身份证号（18 位）")
+
+
+class MaskedPerson(BaseModel):
+    name: str | None = Field(description="脱敏姓名，如 张*")
+    id_number: str = Field(description="脱敏证件号")
+
+
+class ExplainRead(BaseModel):
+    eligible: bool
+    reasons: list[Reason]
+    person: MaskedPerson
+    as_of: dt.date

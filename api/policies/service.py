@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import time
-
 from tortoise.transactions import in_transaction
 
-from api.core import audit, idempotency, ids, pii
+from api.core import audit, idempotency, ids
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today, utc_now
-from api.policies import campaigns, facts, rules
-from api.policies.errors import CampaignActive, InvalidCampaignMove, PolicyArchived
+from api.policies import audience, campaigns, facts, versions
+from api.policies.errors import CampaignActive, InvalidCampaignMove, MakerChecker, NotAwaitingApproval, PolicyArchived
 from api.policies.models import Campaign, Policy
+from api.policies.schemas import POLICY_STATUSES
 from notifications import service as notifications
 
 
 async def create(*, actor, data: dict) -> Policy:
     """A new draft policy; its rule is checked against the attribute registry (422 with the path)."""
-    benefit = data.get("benefit")
-    # Stored as an object: a bare string is its name (a JSON column would read a string back as JSON text).
-    data = {**data, "rule": rules.validate(data["rule"]),
-            "benefit": {"name": benefit} if isinstance(benefit, str) else benefit}
+    data = versions.stored(data)
+    policy_id = ids.new_id("pol")
     async with in_transaction():
-        policy = await Policy.create(**data, created_by=actor.actor_id)
+        policy = await Policy.create(id=policy_id, **data, family_id=policy_id, created_by=actor.actor_id)
         await audit.record_for(actor, action="policy.create", target_type="policy", target_id=policy.id)
     return policy
 
@@ -45,33 +42,43 @@ async def public(*, policy_id: str) -> Policy:
     return policy
 
 
-async def page(*, paging: PageRequest, status: str | None) -> Page:
-    """Policies, newest first."""
+async def page(*, paging: PageRequest, status: str | None, family_id: str | None = None) -> Page:
+    """Policies, newest first, in one status and of one family (all versions of a policy) when asked; an unknown
+    status is 422."""
+    if status is not None and status not in POLICY_STATUSES:
+        raise ValidationFailed(fields={"status": "取值为 " + "、".join(POLICY_STATUSES)})
     query = Policy.filter(status=status) if status else Policy.all()
+    if family_id is not None:
+        if not ids.could_be_id(family_id):
+            return nothing(page=paging)
+        query = query.filter(family_id=family_id)
     return await paginate(query, page=paging)
+
+
+async def update(*, actor, policy_id: str, changes: dict) -> tuple[Policy, bool]:
+    """Edit a policy (see versions.update): the policy, and True when a new version was made."""
+    return await versions.update(actor=actor, policy_id=policy_id, changes=changes)
 
 
 async def preview(*, actor, policy_id: str, sample_size: int = 5) -> dict:
     """How many people the rule matches today, a masked sample, and how long the count took."""
     policy = await get(policy_id)
-    as_of = today()
-    started = time.perf_counter()
-    matched = await facts.count_matching(policy.rule, as_of=as_of)
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    c = pii.cipher()
-    sample = [{"name": pii.mask_name(c.decrypt(r["name_enc"], context="population.name")),
-               "id_number": pii.mask_id_number(c.decrypt(r["id_number_enc"], context="population.id_number")),
-               "hukou_region": r["hukou_region"],
-               "age": rules.age_on(r["birth_date"], as_of) if r["birth_date"] else None}
-              for r in await facts.sample_matching(policy.rule, as_of=as_of, limit=sample_size)]
+    answer = await audience.count_and_sample(policy.rule, sample_size=sample_size)
     # A preview shows (masked) people from the registries: that is a personal-data read.
     await audit.record_for(actor, action="policy.preview", target_type="policy", target_id=policy.id,
-                           detail={"matched": matched, "sampled": len(sample)})
-    return {"matched": matched, "sample": sample, "elapsed_ms": elapsed_ms, "as_of": as_of}
+                           detail={"matched": answer["matched"], "sampled": len(answer["sample"])})
+    return answer
 
 
-async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: dict, jobs, queue_name: str) -> dict:
-    """Publish (or run again) a policy: a campaign is queued; matching and sending run in the background."""
+async def _family_ids(policy: Policy) -> list[str]:
+    return await Policy.filter(family_id=policy.family_id).values_list("id", flat=True)
+
+
+async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: dict, jobs, queue_name: str,
+                  threshold: int | None = None) -> dict:
+    """Publish (or run again) a policy: a campaign is queued; matching and sending run in the background. When the
+    audience counted now is over `threshold` (maker-checker), the campaign awaits another admin's approval and the
+    policy stays as it is until then."""
 
     async def create_campaign():
         policy = await Policy.select_for_update().get_or_none(id=policy_id)
@@ -79,22 +86,49 @@ async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: di
             raise NotFound("政策不存在")
         if policy.status == "archived":
             raise PolicyArchived()
-        if await Campaign.filter(policy_id=policy.id, status__in=campaigns.ACTIVE).exists():
+        # One campaign at a time per policy, across its versions (they share who was reached).
+        if await Campaign.filter(policy_id__in=await _family_ids(policy), status__in=campaigns.ACTIVE).exists():
             raise CampaignActive()
-        if policy.status == "draft":
-            policy.status, policy.published_at = "published", utc_now()
-            await policy.save(update_fields=["status", "published_at", "updated_at"])
+        matched = await facts.count_matching(policy.rule, as_of=today()) if threshold is not None else None
+        awaiting = matched is not None and matched > threshold
+        archived: list[str] = []
+        if policy.status == "draft" and not awaiting:
+            archived = await versions.go_live(policy)
         campaign = await Campaign.create(policy_id=policy.id, queue_name=queue_name, as_of=today(),
-                                         created_by=actor.actor_id)
+                                         created_by=actor.actor_id,
+                                         **({"status": "awaiting_approval", "matched": matched} if awaiting else {}))
         await audit.record_for(actor, action="policy.publish", target_type="campaign", target_id=campaign.id,
-                               detail={"policy_id": policy.id})
-        return 202, {"campaign_id": campaign.id}
+                               detail={"policy_id": policy.id, "status": campaign.status, "matched": matched,
+                                       "archived": archived})
+        return 202, {"campaign_id": campaign.id, "status": campaign.status, "matched": matched}
 
     status, answer = await idempotency.run_once(scope=f"policy-publish:{policy_id}", key=idempotency_key,
                                                 body=raw, create=create_campaign, look_first=True)
-    # Enqueued after the commit; were this lost, the watchdog queues campaigns left waiting.
-    await jobs.enqueue("run_campaign", answer["campaign_id"])
+    if answer.get("status", "queued") == "queued":
+        # Enqueued after the commit; were this lost, the watchdog queues campaigns left waiting.
+        await jobs.enqueue("run_campaign", answer["campaign_id"])
     return answer
+
+
+async def approve(*, actor, campaign_id: str, jobs) -> None:
+    """A second admin starts a campaign awaiting approval (publishing its policy when it is a draft): 403
+    `maker_checker` for its maker, 409 when it is not awaiting approval."""
+    campaign = await get_campaign(campaign_id)
+    if campaign.status != "awaiting_approval":
+        raise NotAwaitingApproval()
+    if campaign.created_by == actor.actor_id:
+        raise MakerChecker()
+    async with in_transaction():
+        policy = await Policy.select_for_update().get(id=campaign.policy_id)
+        approved = await Campaign.filter(id=campaign.id, status="awaiting_approval").update(
+            status="queued", approved_by=actor.actor_id, approved_at=utc_now())
+        if not approved:
+            raise NotAwaitingApproval()
+        archived = await versions.go_live(policy) if policy.status == "draft" else []
+        await audit.record_for(actor, action="campaign.approve", target_type="campaign", target_id=campaign.id,
+                               detail={"policy_id": policy.id, "maker": campaign.created_by,
+                                       "matched": campaign.matched, "archived": archived})
+    await jobs.enqueue("run_campaign", campaign.id)
 
 
 async def archive(*, actor, policy_id: str) -> Policy:
@@ -118,12 +152,13 @@ async def get_campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-CAMPAIGN_STATUSES = ("queued", "running", "paused", "completed", "cancelled", "failed")
+CAMPAIGN_STATUSES = ("awaiting_approval", "queued", "running", "paused", "completed", "cancelled", "failed")
 
 
 def _campaign_answer(campaign: Campaign, figures: dict) -> dict:
     return {**{k: getattr(campaign, k) for k in ("id", "policy_id", "status", "stage", "as_of", "matched", "granted",
-                                                 "queued", "created_at", "started_at", "matched_at", "finished_at")},
+                                                 "queued", "created_by", "approved_by", "approved_at", "created_at",
+                                                 "started_at", "matched_at", "finished_at")},
             "failure_reason": campaign.error, **figures}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import secrets
 
@@ -125,3 +126,22 @@ async def policy_inbox_count(policy_id: str, citizen_ids: list[str]) -> int:
     by_grant = await InboxMessage.filter(citizen_id__in=citizen_ids, ref_kind="grant", ref_id__in=grants).count() \
         if grants else 0
     return by_grant + await InboxMessage.filter(citizen_id__in=citizen_ids, ref_kind="policy", ref_id=policy_id).count()
+
+
+@contextlib.contextmanager
+def maker_checker(live, threshold: int):
+    """Run with this maker-checker threshold (the app reads its settings per request)."""
+    deps = live.app.ctx.deps
+    real = deps.settings
+    deps.settings = real.model_copy(update={"maker_checker_threshold": threshold})
+    try:
+        yield
+    finally:
+        deps.settings = real
+
+
+async def patch_policy(client, admin: dict, policy_id: str, changes: dict, *, expect: int = 200) -> dict:
+    """PATCH a policy; the answer's JSON (a policy, or an error body)."""
+    r = await client.patch(f"/api/v1/admin/policies/{policy_id}", headers=admin, json=changes)
+    assert r.status_code == expect, r.text
+    return r.json()
