@@ -69,15 +69,19 @@ def _register(app: Sanic, settings: Settings) -> None:
     from api.admin.console import console as console_bp
     from api.admin.views import bp as admin_bp
     from api.applications.admin_views import bp as applications_admin_bp
+    from api.applications.dashboard_views import bp as applications_dashboards_bp
     from api.applications.views import bp as applications_bp
     from api.catalog.views import bp as catalog_bp
+    from api.certificates.dashboard_views import bp as certificates_dashboards_bp
     from api.certificates.views import admin_bp as certificates_admin_bp
     from api.certificates.views import bp as certificates_bp
     from api.citizens.admin_views import bp as registry_admin_bp
     from api.citizens.views import bp as citizens_bp
+    from api.codes.dashboard_views import bp as codes_dashboards_bp
     from api.codes.views import admin_bp as codes_admin_bp
     from api.codes.views import bp as codes_bp
     from api.policies.admin_views import bp as policies_admin_bp
+    from api.policies.dashboard_views import bp as policies_dashboards_bp
     from api.policies.views import bp as policies_bp
     from auth.views import bp as auth_bp
     from auth.views import staff_accounts_bp
@@ -96,7 +100,9 @@ def _register(app: Sanic, settings: Settings) -> None:
     app_setup.install(app)
     for bp in (app_setup.ops, docs.docs, auth_bp, citizens_bp, admin_bp, catalog_bp, applications_bp,
                applications_admin_bp, inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
-               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp, console_bp):
+               policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp,
+               applications_dashboards_bp, certificates_dashboards_bp, codes_dashboards_bp, policies_dashboards_bp,
+               console_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:
         app.blueprint(create_sandbox_blueprint(settings))

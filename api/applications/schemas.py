@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.applications.workflow import STAFF_ACTIONS
+from api.core.charts import DaySeriesRead, RangeRead
 from api.core.times import Timestamp
 
 REGION = r"^[1-8][0-9]{5}$"
@@ -287,3 +288,54 @@ class RectificationRead(BaseModel):
 class RectificationPage(BaseModel):
     items: list[RectificationRead]
     next_cursor: str | None = None
+
+
+class StatusSeries(BaseModel):
+    status: str = Field(description="办件当前状态")
+    counts: list[int] = Field(description="与 days 一一对应：当天提交、现处于该状态的办件数")
+    total: int
+
+
+class ApplicationsDashboard(DaySeriesRead):
+    series: list[StatusSeries] = Field(description="每个状态一个序列（工作流的全部状态，固定顺序）")
+    total: int = Field(description="时间段内提交的办件数")
+
+
+class SlaSeries(BaseModel):
+    state: str = Field(description="SLA 状态：on_track、warning、overdue、paused")
+    counts: list[int] = Field(description="与 depts 一一对应：该部门处于此状态的未办结办件数")
+    shares: list[float] = Field(description="与 depts 一一对应：占该部门未办结办件的比例（0 到 1，四位小数）")
+
+
+class SlaTotal(BaseModel):
+    open: int
+    counts: dict[str, int]
+    shares: dict[str, float]
+
+
+class SlaDashboard(RangeRead):
+    depts: list[str] = Field(description="横轴：部门编码")
+    dept_names: list[str] = Field(description="与 depts 一一对应：部门名称")
+    open: list[int] = Field(description="与 depts 一一对应：时间段内提交、现仍未办结的办件数")
+    series: list[SlaSeries]
+    total: SlaTotal = Field(description="所有部门合计")
+
+
+class ScoreSeries(BaseModel):
+    score: int = Field(ge=1, le=5)
+    level: str = Field(description="评价等级：非常满意、满意、基本满意、不满意、非常不满意")
+    counts: list[int] = Field(description="与 days 一一对应：当天给出该评分的评价数")
+    total: int
+
+
+class RectificationFigures(BaseModel):
+    open: int = Field(description="此刻未关闭的差评整改单")
+    overdue: int = Field(description="其中已过整改期限的")
+
+
+class RatingsDashboard(DaySeriesRead):
+    series: list[ScoreSeries] = Field(description="每个评分（5 到 1）一个序列")
+    total: int
+    average: float | None = Field(description="平均分（两位小数）；没有评价时为 null")
+    bad: int = Field(description="差评数（评分 1、2）")
+    rectifications: RectificationFigures

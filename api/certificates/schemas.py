@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.core.charts import DaySeriesRead
 from api.core.times import Timestamp
 
 
@@ -98,3 +99,16 @@ class VerifyRead(BaseModel):
     fields: dict[str, Any] | None = Field(default=None, exclude_if=_absent)
     status_since: Timestamp | None = Field(default=None, exclude_if=_absent)
     checked_at: Timestamp = Field(description="作出本次判断的时间（状态以此刻为准）")
+
+
+class CertificateTypeSeries(BaseModel):
+    type_code: str
+    name: str = Field(description="证明类型名称")
+    dept: str = Field(description="出具部门")
+    counts: list[int] = Field(description="与 days 一一对应：当天出具的该类证明数")
+    total: int
+
+
+class CertificatesDashboard(DaySeriesRead):
+    series: list[CertificateTypeSeries] = Field(description="每个证明类型一个序列（调用者可见部门的全部类型）")
+    total: int = Field(description="时间段内出具的证明数")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.core.charts import RangeRead
 from api.core.times import Timestamp
 
 Scene = Literal["service", "health", "transit", "social_security"]
@@ -157,3 +158,18 @@ class HolderStatusRead(BaseModel):
     citizen_id: str
     status: Literal["active", "revoked"]
     changed_at: Timestamp
+
+
+class SceneSeries(BaseModel):
+    scene: str = Field(description="场景：service、health、transit、social_security")
+    counts: list[int] = Field(description="与 hours 一一对应：时间段内各天该小时的扫码次数之和", min_length=24,
+                              max_length=24)
+    accepted: int = Field(description="其中通过的")
+    refused: int = Field(description="其中拒绝的")
+    total: int
+
+
+class ScansDashboard(RangeRead):
+    hours: list[int] = Field(description="横轴：一天中的小时 0 到 23（北京时间）")
+    series: list[SceneSeries] = Field(description="每个场景一个序列")
+    total: int

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.core.charts import RangeRead
 from api.core.times import Timestamp
 
 CHANNELS = ("wechat", "alipay", "inbox", "sms")
@@ -281,3 +282,27 @@ class ExplainRead(BaseModel):
     reasons: list[Reason]
     person: MaskedPerson
     as_of: dt.date
+
+
+class FunnelStage(BaseModel):
+    stage: Literal["queued", "sent", "delivered", "read"]
+    count: int
+
+
+class CampaignFunnel(BaseModel):
+    id: str
+    policy_id: str
+    title: str = Field(description="政策标题")
+    status: str
+    created_at: Timestamp
+    queued: int = Field(description="匹配后排队待发的消息数（每人每渠道一条）")
+    sent: int = Field(description="已发出的（交给平台或写入站内信，含已送达的）")
+    delivered: int = Field(description="已送达的")
+    read: int = Field(description="已读的（仅站内信可知是否已读）")
+    failed: int = Field(description="发送失败的")
+    funnel: list[FunnelStage] = Field(description="漏斗：queued → sent → delivered → read，可直接作为漏斗图数据")
+
+
+class CampaignsDashboard(RangeRead):
+    stages: list[str] = Field(description="漏斗各级的名称，依次为 queued、sent、delivered、read")
+    items: list[CampaignFunnel] = Field(description="时间段内创建的最近的推送批次，最新在前")
