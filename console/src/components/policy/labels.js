@@ -3,6 +3,7 @@ export const POLICY_STATUS = { draft: '草稿', published: '已发布', archived
 export const POLICY_STATUS_TAG = { draft: 'info', published: 'success', archived: 'warning' }
 export const MODES = { auto_grant: '免申即享', notify: '精准推送' }
 export const CHANNELS = { wechat: '微信订阅消息', alipay: '支付宝消息', inbox: '站内信', sms: '短信' }
+export const CHANNEL_SHORT = { wechat: '微信', alipay: '支付宝', inbox: '站内信', sms: '短信' }
 export const CHANNEL_ORDER = ['wechat', 'alipay', 'inbox', 'sms']
 
 export const CAMPAIGN_STATUS = {
@@ -24,4 +25,4 @@ export const REASONS = {
 }
 
 export const label = (table, code) => table[code] ?? code
-export const channelsText = (list) => (list || []).map((c) => CHANNELS[c] ?? c).join('、')
+export const channelsText = (list, short = false) => (list || []).map((c) => (short ? CHANNEL_SHORT : CHANNELS)[c] ?? c).join('、')
