@@ -61,9 +61,8 @@ async def test_a_super_admin_sees_six_charts_with_the_figures_of_the_api(page, c
         assert r.status_code == 200, r.text
         answers[dashboard] = r.json()
     assert answers["applications"]["total"] >= 4 and answers["scans"]["total"] > 0
-    await expect(page.locator("[data-test=dash-applications-total]")).to_have_text(str(answers["applications"]["total"]))
-    await expect(page.locator("[data-test=dash-certificates-total]")).to_have_text(str(answers["certificates"]["total"]))
-    await expect(page.locator("[data-test=dash-scans-total]")).to_have_text(str(answers["scans"]["total"]))
+    for dashboard in ("applications", "certificates", "scans"):
+        await expect(page.locator(f"[data-test=dash-{dashboard}-total]")).to_have_text(str(answers[dashboard]["total"]))
     await expect(page.locator("[data-test=dash-ratings-bad]")).to_have_text(str(answers["ratings"]["bad"]))
     await expect(page.locator("[data-test=dash-ratings-open]")).to_have_text(
         str(answers["ratings"]["rectifications"]["open"]))

@@ -38,7 +38,8 @@ def _value(condition):
 
 async def _people(region: str, *, old: int, young: int) -> tuple[list[str], list[str]]:
     """People registered in `region`: `old` born in 1950, `young` in 2000; their id numbers."""
-    olds = [(await registered_person(name="王五", born="19500301", hukou_region=region))["id_number"] for _ in range(old)]
+    olds = [(await registered_person(name="王五", born="19500301", hukou_region=region))["id_number"]
+            for _ in range(old)]
     youngs = [(await registered_person(name="赵六", born="20000301", hukou_region=region))["id_number"]
               for _ in range(young)]
     return olds, youngs
@@ -84,7 +85,8 @@ async def test_an_admin_builds_a_rule_sees_the_audience_checks_a_person_and_publ
     await expect(page.locator("[data-test=reason-failed]")).to_have_count(1)
     assert youngs[0] not in await page.locator("[data-test=check-result]").inner_text()
     await shoot(page, "policy-editor")
-    expected = {"all": [{"field": "hukou_region", "op": "=", "value": region}, {"field": "age", "op": ">=", "value": 60}]}
+    expected = {"all": [{"field": "hukou_region", "op": "=", "value": region},
+                        {"field": "age", "op": ">=", "value": 60}]}
     await page.locator(".rule-tabs .el-tabs__item", has_text="JSON").click()
     shown = page.locator("textarea[data-test=rule-json], [data-test=rule-json] textarea").first
     assert json.loads(await shown.input_value()) == expected
@@ -167,6 +169,7 @@ async def test_over_the_threshold_a_second_admin_approves_in_the_page(new_page, 
         await login(other, checker)
         await other.goto(f"/console/#/campaigns/{campaign_id}")
         await expect(other.locator("[data-test=awaiting-note]")).to_contain_text("请核对")
+        await shoot(other, "campaign-awaiting-approval")
         await other.click("[data-test=campaign-approve]")
         await other.locator(".el-message-box__btns button", has_text="批准").click()
         await expect(other.locator("[data-test=campaign-status]")).to_have_attribute("data-status", "completed",
@@ -174,6 +177,17 @@ async def test_over_the_threshold_a_second_admin_approves_in_the_page(new_page, 
         # The maker's page follows on its own (it polls while the campaign is not finished).
         await expect(page.locator("[data-test=campaign-status]")).to_have_attribute("data-status", "completed",
                                                                                     timeout=CAMPAIGN_TIMEOUT)
+        await page.click("[data-test=menu-campaigns]")
+        row = page.locator(f"[data-test=campaign-row][data-id='{campaign_id}']")
+        await expect(row).to_have_count(1)
+        await expect(row).to_have_text("双人复核测试（第 1 版）")
+        await _pick(page, page.locator("[data-test=filter-status]"), "待审批")
+        await expect(page.locator("[data-test=campaign-table] .el-table__empty-text")).to_be_visible()
+        await expect(row).to_have_count(0)
+        await _pick(page, page.locator("[data-test=filter-status]"), "已完成")
+        await expect(row).to_have_count(1)
+        await expect(page.locator("[data-test=campaign-row-status]")).to_have_text(["已完成"])
+        await shoot(page, "campaign-list")
     figures = await wait_for(client, maker_headers, campaign_id)
     maker_id = (await AdminAccount.get(username=maker)).id
     checker_id = (await AdminAccount.get(username=checker)).id
