@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import expect
 
 from api.admin.models import AdminAccount
@@ -26,8 +27,15 @@ async def _admin(client) -> tuple[str, dict]:
 
 async def _pick(page, select, option: str) -> None:
     """Chooses `option` in an Element Plus select (its dropdown lives at the end of <body>)."""
-    await select.click()
-    await page.locator(".el-select-dropdown__item:visible", has_text=re.compile(f"^{re.escape(option)}$")).click()
+    item = page.locator(".el-select-dropdown__item:visible", has_text=re.compile(f"^{re.escape(option)}$"))
+    for _ in range(3):  # a dropdown opened while another one closes may close again: open it once more
+        await select.click()
+        try:
+            await item.click(timeout=3000)
+            return
+        except PlaywrightTimeout:
+            await page.keyboard.press("Escape")
+    raise AssertionError(f"could not choose {option}")
 
 
 def _value(condition):
@@ -230,4 +238,49 @@ async def test_editing_a_published_policy_makes_version_2_and_leaves_version_1_p
     await page.locator("[data-test=policy-tabs] .el-tabs__item", has_text="已发布").click()
     row = page.locator(f"[data-test=policy-row][data-id='{v1['id']}']")
     await expect(row).to_have_count(1)
+    assert not page.errors
+
+
+async def test_nested_groups_and_the_json_tab_edit_the_same_rule(page, client):
+    region = fresh_region()
+    await _people(region, old=2, young=1)
+    name, headers = await _admin(client)
+    await login(page, name)
+    await page.goto("/console/#/policies/new")
+    root = page.locator("[data-test=rule-group]").first
+    await _pick(page, root.locator("[data-test=cond-field]").first, "户籍所在地（行政区划代码）")
+    await _value(root.locator("[data-test=rule-condition]").first).fill(region)
+    await root.locator("[data-test=add-group]").first.click()
+    inner = root.locator("[data-test=rule-group]")
+    await expect(inner).to_have_count(1)
+    await _pick(page, inner.locator("[data-test=cond-field]"), "年龄（周岁）")
+    await _pick(page, inner.locator("[data-test=cond-op]"), "小于")
+    await _value(inner.locator("[data-test=rule-condition]")).fill("30")
+    await inner.locator("[data-test=add-condition]").click()
+    await _pick(page, inner.locator("[data-test=cond-field]").nth(1), "持有残疾人证")  # its value defaults to 是
+    await inner.locator("[data-test=group-negate]").click()
+    expected = {"all": [{"field": "hukou_region", "op": "=", "value": region},
+                        {"not": {"any": [{"field": "age", "op": "<", "value": 30},
+                                         {"field": "has_disability", "op": "=", "value": True}]}}]}
+    await expect(page.locator("[data-test=audience-count]")).to_have_text("2")
+    r = await client.post("/api/v1/admin/rules/preview", headers=headers, json={"rule": expected})
+    assert r.status_code == 200 and r.json()["matched"] == 2, r.text
+
+    await page.locator(".rule-tabs .el-tabs__item", has_text="JSON").click()
+    text = page.locator("textarea[data-test=rule-json], [data-test=rule-json] textarea").first
+    assert json.loads(await text.input_value()) == expected
+    await text.fill("{\"all\": [")
+    await page.click("[data-test=rule-json-apply]")
+    await expect(page.locator(".rule-builder .el-alert")).to_contain_text("JSON 格式有误")
+    typed = {"any": [{"field": "hukou_region", "op": "prefix", "value": region[:4]},
+                     {"field": "age", "op": "exists", "value": True}]}
+    await text.fill(json.dumps(typed))
+    await page.click("[data-test=rule-json-apply]")
+    await expect(page.locator("[data-test=rule-condition]")).to_have_count(2)  # back in the builder
+    await expect(page.locator("[data-test=rule-group]")).to_have_count(1)
+    await expect(page.locator("[data-test=group-kind] .is-active")).to_have_text("满足任一")
+    await expect(page.locator("[data-test=rule-condition]").nth(0).locator("[data-test=cond-op]")).to_contain_text(
+        "以此开头")
+    r = await client.post("/api/v1/admin/rules/preview", headers=headers, json={"rule": typed})
+    await expect(page.locator("[data-test=audience-count]")).to_have_text(f"{r.json()['matched']:,}")
     assert not page.errors
