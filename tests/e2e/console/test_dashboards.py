@@ -11,6 +11,9 @@ from api.core import workdays
 from tests.admin.dashboard_helpers import DASHBOARDS, beijing, case, certificate, rating, rectification, scans
 from tests.admin.helpers import new_staff, staff_login
 from tests.e2e.console.conftest import login, shoot
+
+# Nothing wider than the 1366-pixel office screen: the page never scrolls sideways.
+NO_SIDEWAYS = "() => [...document.querySelectorAll('.el-main, body')].every(e => e.scrollWidth <= e.clientWidth)"
 from tests.factories import bearer, registered_person
 from tests.policies.helpers import create_policy, fresh_region, publish, rule_for, wait_for
 
@@ -70,6 +73,7 @@ async def test_a_super_admin_sees_six_charts_with_the_figures_of_the_api(page, c
     await expect(page.locator("[data-test=dash-campaigns-count]")).to_have_text(str(len(answers["campaigns"]["items"])))
     await expect(page.locator(".el-loading-mask")).to_have_count(0)
     await page.wait_for_timeout(600)  # the charts' entry animation
+    assert await page.evaluate(NO_SIDEWAYS)
     await shoot(page, "dashboards")
     await page.locator(".el-main").evaluate("e => e.scrollTo(0, e.scrollHeight)")
     await page.wait_for_timeout(300)
@@ -101,6 +105,7 @@ async def test_a_reviewer_sees_only_the_charts_its_role_may_read(page, client):
         assert r.status_code == status, (dashboard, r.text)
     await expect(page.locator("[data-test=menu-policies]")).to_have_count(0)
     await expect(page.locator(".el-loading-mask")).to_have_count(0)
+    assert await page.evaluate(NO_SIDEWAYS)
     await shoot(page, "dashboards-reviewer")
     assert not page.errors
 

@@ -13,6 +13,9 @@ from playwright.async_api import expect
 from api.admin.models import AdminAccount
 from tests.admin.helpers import new_staff, staff_login
 from tests.e2e.console.conftest import login, shoot
+
+# Nothing wider than the 1366-pixel office screen: the page never scrolls sideways.
+NO_SIDEWAYS = "() => [...document.querySelectorAll('.el-main, body')].every(e => e.scrollWidth <= e.clientWidth)"
 from tests.factories import bearer, registered_person
 from tests.policies.helpers import create_policy, fresh_region, maker_checker, publish, rule_for, wait_for
 
@@ -92,6 +95,7 @@ async def test_an_admin_builds_a_rule_sees_the_audience_checks_a_person_and_publ
     await expect(page.locator("[data-test=check-eligible]")).to_have_text("不符合")
     await expect(page.locator("[data-test=reason-failed]")).to_have_count(1)
     assert youngs[0] not in await page.locator("[data-test=check-result]").inner_text()
+    assert await page.evaluate(NO_SIDEWAYS)
     await shoot(page, "policy-editor")
     expected = {"all": [{"field": "hukou_region", "op": "=", "value": region},
                         {"field": "age", "op": ">=", "value": 60}]}
@@ -127,6 +131,7 @@ async def test_an_admin_builds_a_rule_sees_the_audience_checks_a_person_and_publ
     await expect(page.locator("[data-test=campaign-progress]")).to_have_attribute("aria-valuenow", "100")
     await expect(page.locator("[data-test=campaign-pause], [data-test=campaign-cancel]")).to_have_count(0)
     await page.wait_for_timeout(800)  # the progress bar's fill animation
+    assert await page.evaluate(NO_SIDEWAYS)
     await shoot(page, "campaign-completed")
 
     # Two more policies, so that the list shows each status.
@@ -146,6 +151,7 @@ async def test_an_admin_builds_a_rule_sees_the_audience_checks_a_person_and_publ
     await expect(page.locator("[data-test=policy-row]")).to_have_count(3)
     statuses = await page.locator("[data-test=policy-row-status]").all_inner_texts()
     assert sorted(statuses) == sorted(["已发布", "草稿", "已归档"]), statuses
+    assert await page.evaluate(NO_SIDEWAYS)
     await shoot(page, "policy-list")
     assert not page.errors
 
@@ -195,6 +201,7 @@ async def test_over_the_threshold_a_second_admin_approves_in_the_page(new_page, 
         await _pick(page, page.locator("[data-test=filter-status]"), "已完成")
         await expect(row).to_have_count(1)
         await expect(page.locator("[data-test=campaign-row-status]")).to_have_text(["已完成"])
+        assert await page.evaluate(NO_SIDEWAYS)
         await shoot(page, "campaign-list")
     figures = await wait_for(client, maker_headers, campaign_id)
     maker_id = (await AdminAccount.get(username=maker)).id
