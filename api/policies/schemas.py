@@ -47,11 +47,17 @@ class PolicyCreate(BaseModel):
     _after_start = field_validator("valid_until")(_until_after_start)
 
 
+def _no_defaults(schema: dict) -> None:
+    # A field left out of an edit keeps its value: no default to document (and None is no title's default).
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
 class PolicyUpdate(BaseModel):
     """Any subset of the create fields; a field left out keeps its value (title, summary, body, mode, rule and
     channels cannot be null)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_defaults)
 
     title: str = Field(default=None, min_length=2, max_length=64)
     summary: str = Field(default=None, min_length=2, max_length=256)

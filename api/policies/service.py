@@ -70,6 +70,14 @@ async def preview(*, actor, policy_id: str, sample_size: int = 5) -> dict:
     return answer
 
 
+async def _audience_size(policy: Policy) -> int | None:
+    try:
+        return await facts.count_matching(policy.rule, as_of=today())
+    except ValidationFailed:
+        # A stored rule the registry no longer takes cannot be counted; its campaign fails at once, with the reason.
+        return None
+
+
 async def _family_ids(policy: Policy) -> list[str]:
     return await Policy.filter(family_id=policy.family_id).values_list("id", flat=True)
 
@@ -89,7 +97,7 @@ async def publish(*, actor, policy_id: str, idempotency_key: str | None, raw: di
         # One campaign at a time per policy, across its versions (they share who was reached).
         if await Campaign.filter(policy_id__in=await _family_ids(policy), status__in=campaigns.ACTIVE).exists():
             raise CampaignActive()
-        matched = await facts.count_matching(policy.rule, as_of=today()) if threshold is not None else None
+        matched = await _audience_size(policy) if threshold is not None else None
         awaiting = matched is not None and matched > threshold
         archived: list[str] = []
         if policy.status == "draft" and not awaiting:
