@@ -56,7 +56,9 @@ class Application(keyed("app")):
 
     class Meta:
         table = "application"
-        indexes = (("citizen_id", "parent_id", "created_at"), ("dept", "status", "sla_state"))
+        # (dept, due_date, id): the queue's order within a department; (dept, created_at): the dashboards' days.
+        indexes = (("citizen_id", "parent_id", "created_at"), ("dept", "status", "sla_state"),
+                   ("dept", "due_date", "id"), ("dept", "created_at"))
 
 
 class TimelineEntry(keyed("tle", created_at=False)):
@@ -98,6 +100,7 @@ class Rating(keyed("rat")):
 
     class Meta:
         table = "application_rating"
+        indexes = (("created_at",),)  # the ratings dashboard's days
 
 
 class Rectification(keyed("rec")):

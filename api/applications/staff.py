@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tortoise.exceptions import ValidationError as OrmValidationError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from api.applications import files, moves, reads, supplements, workflow
@@ -13,11 +15,15 @@ from api.applications.models import Application, StoredFile
 from api.applications.schemas import StaffActionIn
 from api.core import audit, workdays
 from api.core.errors import NotFound, ValidationFailed
-from api.core.pagination import Key, Order, Page, PageRequest, nothing, paginate
+from api.core.pagination import Key, Order, Page, PageRequest, nothing
 from notifications import service as notifications
 
-# Earliest due first. Every case with a department has a due date from submission on.
-MOST_URGENT = Order((Key("due_date", dt.date), Key("id", str)))
+# The queue: lane 0, the undecided cases already overdue, then lane 1, every other case; each lane earliest due
+# first (every case with a department has a due date from submission on), then by id. Each lane is read on its own
+# in (dept, due_date, id) order, so a page is two short index walks and never a sort of the department's cases.
+QUEUE_ORDER = Order((Key("lane", int), Key("due_date", dt.date), Key("id", str)))
+BY_DUE = Order((Key("due_date", dt.date), Key("id", str)))
+OVERDUE = Q(sla_state="overdue", status__in=workflow.UNDECIDED)
 
 
 def visible_depts(actor) -> list[str] | None:
@@ -34,13 +40,15 @@ async def case_for_staff(*, actor, case_id: str) -> Application:
     return row
 
 
-async def queue(*, actor, dept: str | None, status: str | None, sla_state: str | None, paging: PageRequest) -> Page:
-    """Cases of the staff member's departments, most urgent (earliest due) first."""
+async def queue(*, actor, dept: str | None, status: str | None, sla_state: str | None,
+                cross_province: bool | None, paging: PageRequest) -> Page:
+    """Cases of the staff member's departments: the overdue undecided ones first, then the rest, each earliest due
+    first."""
     depts = visible_depts(actor)
     query = Application.filter(dept__not_isnull=True)
     if depts is not None:
         if dept and dept not in depts:
-            return nothing(page=paging, order=MOST_URGENT)
+            return nothing(page=paging, order=QUEUE_ORDER)
         query = query.filter(dept__in=[dept] if dept else depts)
     elif dept:
         query = query.filter(dept=dept)
@@ -48,12 +56,45 @@ async def queue(*, actor, dept: str | None, status: str | None, sla_state: str |
         query = query.filter(status=status)
     if sla_state:
         query = query.filter(sla_state=sla_state)
-    page = await paginate(query, page=paging, order=MOST_URGENT)
+    if cross_province is not None:
+        query = query.filter(cross_province=cross_province)
+    page = await _overdue_first(query, paging)
     return page.map(lambda r: {
         "id": r.id, "title": r.title, "dept": r.dept, "status": r.status, "due_date": r.due_date,
         "sla_state": r.sla_state, "cross_province": r.cross_province, "applicant_region": r.applicant_region,
         "handling_region": r.handling_region, "receiving_region": r.receiving_region, "created_at": r.created_at,
         "version": r.version})
+
+
+def _lane(row: Application) -> int:
+    return 0 if row.sla_state == "overdue" and row.status in workflow.UNDECIDED else 1
+
+
+async def _overdue_first(query, paging: PageRequest) -> Page:
+    """One page of the queue in QUEUE_ORDER: the rest of lane 0 after the cursor, then lane 1 to fill the page."""
+    lane, due, case_id = QUEUE_ORDER.decode(paging.after) if paging.after is not None else (0, None, None)
+    if lane not in (0, 1):
+        raise ValidationFailed(fields={"cursor": "无效的分页游标"})
+    after = BY_DUE.after((due, case_id)) if due is not None else None
+    wanted = paging.limit + 1
+    rows: list[Application] = []
+    try:
+        if lane == 0:
+            overdue = query.filter(OVERDUE)
+            rows = await (overdue.filter(after) if after is not None else overdue).order_by(*BY_DUE.terms).limit(
+                wanted)
+            after = None  # lane 1 is read from its start
+        if len(rows) < wanted:
+            rest = query.filter(~OVERDUE)
+            rows += await (rest.filter(after) if after is not None else rest).order_by(*BY_DUE.terms).limit(
+                wanted - len(rows))
+    except OrmValidationError:
+        return Page([], None)  # a filter value no column could hold: nothing matches it (as paginate says)
+    more = len(rows) > paging.limit
+    rows = rows[:paging.limit]
+    last = rows[-1] if rows else None
+    cursor = QUEUE_ORDER.encode((_lane(last), last.due_date, last.id)) if more and last is not None else None
+    return Page(rows, cursor)
 
 
 async def read_case(*, actor, case_id: str, redis) -> dict:

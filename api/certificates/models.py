@@ -26,3 +26,4 @@ class Certificate(keyed("crt")):
 
     class Meta:
         table = "certificate"
+        indexes = (("dept", "issued_at"),)  # the certificates dashboard's days

@@ -81,6 +81,8 @@ class CodeScan(keyed("scn", created_at=False)):
     class Meta:
         table = "code_scan"
         unique_together = (("terminal_id", "terminal_scan_id"),)
+        # The scans dashboard reads a range of days: without it, the whole table is read at every look.
+        indexes = (("scanned_at",),)
 
 
 class CodeRide(Model):

@@ -17,7 +17,7 @@ from api.core.workdays import SHANGHAI, today
 DEFAULT_DAYS, MAX_DAYS = 30, 366
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 ALL_SEEING = ("super_admin", "auditor")  # the roles whose dashboards cover every department
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 RANGE_QUERY = {"from": f"起始日（含，YYYY-MM-DD，北京时间），默认为 to 之前的 {DEFAULT_DAYS} 天（含 to）",
                "to": f"截止日（含，YYYY-MM-DD，北京时间），默认今天；与 from 最多相隔 {MAX_DAYS} 天（含两端）"}
 
@@ -48,7 +48,7 @@ def _date(args, name: str, problems: dict) -> dt.date | None:
     if value is None:
         return None
     try:
-        day = dt.date.fromisoformat(value) if _DATE.match(value) else None
+        day = dt.date.fromisoformat(value) if _DATE.fullmatch(value) else None
     except ValueError:
         day = None
     if day is None:
@@ -59,7 +59,7 @@ def _date(args, name: str, problems: dict) -> dt.date | None:
     return day
 
 
-def day_range(args, *, on: dt.date | None = None) -> DayRange:
+def day_range(args) -> DayRange:
     """The `from` and `to` of a dashboard's query (the last 30 days by default); 422 naming the field when a date is
     malformed, `to` is before `from`, or the range is longer than 366 days."""
     problems: dict[str, str] = {}
@@ -67,7 +67,7 @@ def day_range(args, *, on: dt.date | None = None) -> DayRange:
     if problems:
         raise ValidationFailed(fields=problems)
     given_to = last is not None
-    last = last if given_to else on or today()
+    last = last if given_to else today()
     if first is None:
         first = max(last - dt.timedelta(days=DEFAULT_DAYS - 1), FIRST_DAY)
     if last < first:
@@ -96,15 +96,17 @@ def local_day(column: str) -> str:
     """SQL giving a timestamp column's Beijing calendar day as `YYYY-MM-DD` text."""
     if rawsql.dialect() == "postgres":
         return f"to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
-    # SQLite reads the stored text with its offset (the ORM writes local time, an update may write UTC).
-    return f"date({column}, '+8 hours')"
+    # The ORM writes Beijing time as text ('2026-03-01 09:30:00+08:00'), whose first ten characters are the day; a
+    # time written in another offset (an update writes a value as given) is read as a time by date().
+    return f"CASE WHEN substr({column}, -6) = '+08:00' THEN substr({column}, 1, 10) ELSE date({column}, '+8 hours') END"
 
 
 def local_hour(column: str) -> str:
     """SQL giving a timestamp column's Beijing hour of day (0-23) as an integer."""
     if rawsql.dialect() == "postgres":
         return f"CAST(EXTRACT(HOUR FROM {column} AT TIME ZONE 'Asia/Shanghai') AS INTEGER)"
-    return f"CAST(strftime('%H', {column}, '+8 hours') AS INTEGER)"
+    return (f"CAST(CASE WHEN substr({column}, -6) = '+08:00' THEN substr({column}, 12, 2) "
+            f"ELSE strftime('%H', {column}, '+8 hours') END AS INTEGER)")
 
 
 def within(column: str, span: DayRange) -> tuple[str, list]:
