@@ -11,11 +11,11 @@ from api.core import workdays
 from tests.admin.dashboard_helpers import DASHBOARDS, beijing, case, certificate, rating, rectification, scans
 from tests.admin.helpers import new_staff, staff_login
 from tests.e2e.console.conftest import login, shoot
+from tests.factories import bearer, registered_person
+from tests.policies.helpers import create_policy, fresh_region, publish, rule_for, wait_for
 
 # Nothing wider than the 1366-pixel office screen: the page never scrolls sideways.
 NO_SIDEWAYS = "() => [...document.querySelectorAll('.el-main, body')].every(e => e.scrollWidth <= e.clientWidth)"
-from tests.factories import bearer, registered_person
-from tests.policies.helpers import create_policy, fresh_region, publish, rule_for, wait_for
 
 
 async def _seed(client, headers: dict) -> None:
