@@ -21,6 +21,15 @@ class AdminRead(BaseModel):
     depts: list[str]
 
 
+class MeRead(AdminRead):
+    id: str = Field(description="工作人员 id（与推送批次的 created_by、approved_by 同值，据此可知是否本人发布）")
+
+
+class ConsoleSettings(BaseModel):
+    maker_checker_threshold: int = Field(
+        description="双人复核阈值：发布时受众超过此人数的，须另一名管理员批准后才开始匹配与推送")
+
+
 class StaffRead(BaseModel):
     """A staff account as a super admin manages it."""
 

@@ -9,11 +9,12 @@ from sanic import Blueprint
 
 from api.admin import calendar, service
 from api.admin.schemas import (
-    AdminRead,
     AuditPage,
     CalendarLoad,
     CalendarYearRead,
     CalendarYears,
+    ConsoleSettings,
+    MeRead,
     StaffCreate,
     StaffPage,
     StaffRead,
@@ -35,10 +36,19 @@ def _admin_read(account) -> dict:
 
 
 @bp.get("/me")
-@doc("当前工作人员", response=AdminRead, errors=(401,), tag="admin", secured="admin")
+@doc("当前工作人员（含其 id）", response=MeRead, errors=(401,), tag="admin", secured="admin")
 @admin_required()
 async def me(request):
-    return respond(_admin_read(await service.get(admin_id=request.ctx.actor.actor_id)))
+    account = await service.get(admin_id=request.ctx.actor.actor_id)
+    return respond({**_admin_read(account), "id": account.id})
+
+
+@bp.get("/settings")
+@doc("管理后台需要知道的设置：双人复核阈值（发布确认时告知是否须另一名管理员批准）", response=ConsoleSettings,
+     errors=(401,), tag="admin", secured="admin")
+@admin_required()
+async def console_settings(request):
+    return respond({"maker_checker_threshold": request.app.ctx.deps.settings.maker_checker_threshold})
 
 
 _FLAGS = {"true": True, "1": True, "false": False, "0": False}

@@ -289,6 +289,7 @@ class ExplainRead(BaseModel):
     person: MaskedPerson
     as_of: dt.date
 
+
 class FunnelStage(BaseModel):
     stage: Literal["queued", "sent", "delivered", "read"]
     count: int
