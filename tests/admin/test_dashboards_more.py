@@ -84,8 +84,9 @@ async def test_scans_per_scene_and_hour_of_day_summed_over_the_range(client):
 async def _campaign(title: str, at: dt.datetime, *, queued: int, outcomes: dict[str, int], read: int = 0) -> str:
     """A campaign of a policy called `title`, made at `at`, with outbox rows in these statuses (inbox rows for
     `read`, opened)."""
-    policy = await Policy.create(title=title, summary="摘要", body="正文", mode="notify", rule={}, channels=["inbox"],
-                                 created_by="adm_x", status="published")
+    family = f"pol_{secrets.token_hex(8)}"
+    policy = await Policy.create(id=family, family_id=family, title=title, summary="摘要", body="正文", mode="notify",
+                                 rule={}, channels=["inbox"], created_by="adm_x", status="published")
     campaign = await Campaign.create(policy_id=policy.id, status="completed", stage="done", queue_name="q",
                                      as_of=at.date(), created_by="adm_x", queued=queued, created_at=at)
     rows = [OutboxDelivery(dedupe_key=f"{campaign.id}:{secrets.token_hex(6)}", campaign_id=campaign.id,

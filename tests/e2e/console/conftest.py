@@ -25,7 +25,7 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
-LOOPBACK = {"127.0.0.1", "localhost", "::1", None}  # None: data: and blob: URLs
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 VIEWPORT = {"width": 1366, "height": 768}  # the office screen the console is made for
 
 
@@ -69,7 +69,7 @@ async def new_page(browser, live):
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.on("console", lambda m: "Content Security Policy" in m.text and outside.append(m.text))
         # A government intranet has no internet: any request off this machine is refused and remembered.
-        await context.route(lambda url: urlsplit(url).hostname not in LOOPBACK, _refuse(outside))
+        await context.route(_off_this_machine, _refuse(outside))
         return page
 
     outside: list[str] = []  # requests off this machine, and anything the page's policy refused
@@ -77,6 +77,12 @@ async def new_page(browser, live):
     for context in contexts:
         await context.close()
     assert not outside, f"the console asked for something outside this machine: {outside}"
+
+
+def _off_this_machine(url: str) -> bool:
+    # The browser's own chrome:// and chrome-extension:// pages (its PDF viewer) never leave the machine.
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK
 
 
 def _refuse(outside: list[str]):
