@@ -23,7 +23,7 @@ from api.core import audit
 from api.core.errors import ValidationFailed
 from api.core.field_messages import pydantic_problem
 from api.core.guards import admin_required
-from api.core.http import binary, doc, parse, respond
+from api.core.http import binary, doc, parse, query_flag, respond
 from api.core.pagination import page_request
 from api.core.times import Timestamp
 from api.core.workdays import BUILTIN_SOURCE
@@ -51,18 +51,6 @@ async def console_settings(request):
     return respond({"maker_checker_threshold": request.app.ctx.deps.settings.maker_checker_threshold})
 
 
-_FLAGS = {"true": True, "1": True, "false": False, "0": False}
-
-
-def _flag(request, name: str) -> bool | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if value.lower() not in _FLAGS:
-        raise ValidationFailed(fields={name: "须为 true 或 false"})
-    return _FLAGS[value.lower()]
-
-
 @bp.get("/staff")
 @doc("工作人员账号列表，按用户名排序；可按角色、部门、是否停用筛选", response=StaffPage, errors=(401, 403, 422),
      tag="admin", secured="admin", description="超级管理员与审计员可查看。role 取值不在角色表中为 422。",
@@ -71,7 +59,7 @@ def _flag(request, name: str) -> bool | None:
 @admin_required("super_admin", "auditor")
 async def list_staff(request):
     page = await service.list_staff(paging=page_request(request.args), role=request.args.get("role"),
-                                    dept=request.args.get("dept"), disabled=_flag(request, "disabled"))
+                                    dept=request.args.get("dept"), disabled=query_flag(request, "disabled"))
     return respond(page.body(service.staff_read))
 
 

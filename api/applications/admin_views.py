@@ -6,9 +6,8 @@ from sanic import Blueprint, raw
 
 from api.applications import ratings, staff
 from api.applications.schemas import ApplicantRevealRead, QueuePage, RectificationPage, StaffActionIn, StaffCaseRead
-from api.core.errors import ValidationFailed
 from api.core.guards import admin_required
-from api.core.http import binary, doc, parse, respond
+from api.core.http import binary, doc, parse, query_flag, respond
 from api.core.pagination import page_request
 from notifications import service as notifications
 from notifications.schemas import StaffNoticePage
@@ -20,18 +19,6 @@ STAFF = ("reviewer", "super_admin")
 _QUEUE_QUERY = {"dept": "只列此部门的办件（须为本人所在部门，否则为空列表）", "status": "只列此状态的办件",
                 "sla_state": "只列此时限状态的办件：on_track、warning、overdue、paused",
                 "cross_province": "true 只列跨省通办的办件，false 只列非跨省的；其他取值为 422"}
-_FLAGS = {"true": True, "1": True, "false": False, "0": False}
-
-
-def _flag(request, name: str) -> bool | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if value.lower() not in _FLAGS:
-        raise ValidationFailed(fields={name: "须为 true 或 false"})
-    return _FLAGS[value.lower()]
-
-
 @bp.get("/applications")
 @doc("办件队列（仅本人所在部门）：已超期的未办结办件在前，其余在后，各按到期日；可按 dept、status、sla_state、"
      "cross_province 筛选", response=QueuePage, errors=(401, 403, 422), tag="admin", secured="admin",
@@ -40,9 +27,10 @@ def _flag(request, name: str) -> bool | None:
                  "accepted）的办件，再列其余办件（含已办结的）；两部分内各按到期日从早到晚，同一到期日按 id。")
 @admin_required(*STAFF)
 async def queue(request):
-    page = await staff.queue(actor=request.ctx.actor, dept=request.args.get("dept"), status=request.args.get("status"),
-                             sla_state=request.args.get("sla_state"), cross_province=_flag(request, "cross_province"),
-                             paging=page_request(request.args))
+    args = request.args
+    page = await staff.queue(actor=request.ctx.actor, dept=args.get("dept"), status=args.get("status"),
+                             sla_state=args.get("sla_state"), cross_province=query_flag(request, "cross_province"),
+                             paging=page_request(args))
     return respond(page.body())
 
 

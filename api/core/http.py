@@ -116,6 +116,19 @@ def refuse_nul_in_query(request) -> None:
         raise ValidationFailed(fields=dict.fromkeys(bad, NUL_PROBLEM))
 
 
+_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def query_flag(request, name: str) -> bool | None:
+    """A true/false query parameter (true, false, 1, 0 in any case); absent is None, anything else 422."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value.lower() not in _FLAGS:
+        raise ValidationFailed(fields={name: "须为 true 或 false"})
+    return _FLAGS[value.lower()]
+
+
 def client_ip(request) -> str:
     """The caller's address (the proxy's forwarded one when TRUSTED_PROXIES is set)."""
     return request.remote_addr or request.ip

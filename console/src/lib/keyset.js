@@ -1,6 +1,6 @@
 // Keyset paging as the API does it: `limit` and `cursor` in, `next_cursor` out; a stack of cursors for 上一页.
 import { ref, computed } from 'vue'
-import { showError } from '../../lib/api.js'
+import { showError } from './api.js'
 
 /** `load(cursor)` returns one page `{items, next_cursor}`; errors are shown and leave the page as it was. */
 export function useKeyset(load) {
