@@ -1,0 +1,63 @@
+"""Riding out a database or Redis outage in a background loop: wait with a capped, jittered exponential backoff and
+try again, never end.
+
+A process logs one line when its first loop starts failing (`store_outage_started`) and one when its last failing
+loop is through again (`store_outage_ended`, with the outage's length), however many loops and tries lie between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from api.core import failures
+from api.core.logging import get_logger
+
+log = get_logger("api.outage")
+
+FIRST_PAUSE_SECONDS = 0.5
+MAX_PAUSE_SECONDS = 10.0
+
+_failing: set[Backoff] = set()  # the loops of this process that are waiting out an outage
+_since: float | None = None  # when the first of them failed (monotonic)
+
+
+class Backoff:
+    """One loop's way through outages: `failed(exc)` after a try that failed, `ok()` after one that worked."""
+
+    def __init__(self, loop: str, *, first: float = FIRST_PAUSE_SECONDS, cap: float = MAX_PAUSE_SECONDS):
+        self.loop = loop
+        self.first, self.cap = first, cap
+        self.pause = first
+
+    @property
+    def failing(self) -> bool:
+        """True from a failed try to the next one that works."""
+        return self in _failing
+
+    async def failed(self, exc: BaseException) -> None:
+        """Note a failed try (the process's outage starts here if no other loop is failing) and wait the next
+        pause: twice the last, up to the cap, each drawn between half and all of it so workers do not retry in
+        step."""
+        global _since
+        if not _failing:
+            _since = time.monotonic()
+            log.error("store_outage_started", loop=self.loop, reason=failures.failure_reason(exc),
+                      error_type=type(exc).__name__)
+        _failing.add(self)
+        pause, self.pause = self.pause, min(self.pause * 2, self.cap)
+        await asyncio.sleep(random.uniform(pause / 2, pause))
+
+    def ok(self) -> None:
+        """Note a try that worked: the process's outage ends here when this was the last loop failing."""
+        self.pause = self.first
+        if self not in _failing:
+            return
+        _failing.discard(self)
+        if not _failing and _since is not None:
+            log.warning("store_outage_ended", loop=self.loop, seconds=round(time.monotonic() - _since, 1))
+
+    def leave(self) -> None:
+        """The loop stops while failing (the process is shutting down): it no longer holds the outage open."""
+        _failing.discard(self)
