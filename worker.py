@@ -7,9 +7,12 @@ inside each server process (`InlineWorker`), with that process's dependencies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 
 import arq.worker
-from arq.connections import RedisSettings
+from arq.connections import RedisSettings, create_pool
+from redis.exceptions import RedisError
 
 import api.applications.jobs
 import api.citizens.jobs
@@ -20,6 +23,7 @@ import auth.jobs
 from api.core.deps import Deps
 from api.core.jobs import cancel_and_wait
 from api.core.logging import configure_logging, get_logger
+from api.core.outage import Backoff
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
 from notifications.events import EventSender
@@ -69,9 +73,76 @@ def worker_settings(settings: Settings) -> dict:
     }
 
 
+class SteadyWorker(arq.worker.Worker):
+    """An arq worker that waits out Redis outages of any length (backing off, logging once) instead of ending;
+    SIGTERM stops it at any moment, outage or not."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.backoff = Backoff("job_queue")
+        self.stopping = False
+
+    async def main(self) -> None:
+        """Connect (waiting for Redis if it is not there yet), start, then poll until cancelled."""
+        while self._pool is None:
+            try:
+                self._pool = await create_pool(self.redis_settings, job_deserializer=self.job_deserializer,
+                                               job_serializer=self.job_serializer,
+                                               default_queue_name=self.queue_name,
+                                               expires_extra_ms=self.expires_extra_ms)
+            except Exception as exc:  # noqa: BLE001 - any connection failure: wait and try again
+                await self.backoff.failed(exc)
+        self.backoff.ok()
+        await super().main()
+
+    async def _poll_iteration(self) -> None:
+        # arq lets a poll's error (Redis gone, or a job's own bookkeeping that failed with it) end the worker.
+        while True:
+            try:
+                await super()._poll_iteration()
+            except Exception as exc:  # noqa: BLE001 - never end the worker: wait and poll again
+                await self.backoff.failed(exc)
+                continue
+            self.backoff.ok()
+            return
+
+    async def finish_job(self, *args, **kwargs) -> None:
+        """Record a job's end (done, or deferred for a retry), waiting for Redis when it is out: left unrecorded,
+        the job would sit behind its in-progress key for the whole job timeout before anyone ran it again."""
+        while True:
+            try:
+                return await super().finish_job(*args, **kwargs)
+            except (RedisError, OSError) as exc:
+                if self.stopping:
+                    raise
+                await self.backoff.failed(exc)
+
+    def handle_sig(self, signum: signal.Signals) -> None:
+        """Stop polling and cancel the running jobs (arq runs them again later)."""
+        self.stopping = True
+        super().handle_sig(signum)
+
+    async def close(self) -> None:
+        """Close what the worker opened; a store that is out is not waited for (the process is leaving)."""
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        self.stopping = True
+        self.backoff.leave()
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pool.delete(self.health_check_key), 1)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        with contextlib.suppress(Exception):
+            await self.pool.close(close_connection_pool=True)
+        self._pool = None
+
+
 def run(settings: Settings) -> int:
     """Run the worker in the foreground until it is stopped."""
-    arq.worker.run_worker(worker_settings(settings))
+    SteadyWorker(**worker_settings(settings)).run()
     return 0
 
 
@@ -84,7 +155,7 @@ class InlineWorker:
         options = worker_settings(deps.settings)
         for name in ("redis_settings", "on_startup", "on_shutdown"):
             options.pop(name)  # the app has opened the database and owns the Redis pool
-        self.worker = arq.worker.Worker(**options, redis_pool=deps.jobs.pool, handle_signals=False,
+        self.worker = SteadyWorker(**options, redis_pool=deps.jobs.pool, handle_signals=False,
                                         poll_delay=0.2, ctx={"deps": deps})
         self.task: asyncio.Task | None = None
         self.events = EventSender(deps)

@@ -32,6 +32,7 @@ from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.jobs import cancel_and_wait
 from api.core.logging import get_logger
+from api.core.outage import Backoff
 from notifications import channels, outbox, sender, templates, throttle
 from notifications.channels import EXTERNAL
 from notifications.models import InboxMessage
@@ -41,7 +42,6 @@ log = get_logger("notifications.events")
 DEFAULT_ORDER = ("wechat", "alipay", "sms")
 SMS_ALL_TOPICS = ("optin", "sms_all")  # (kind, value) of the preference row that opts into SMS for every topic
 PHONE_CONTEXT = "outbox.phone"
-ERROR_PAUSE_SECONDS = 2.0
 FREE_LANES_KEY = "events:free_lanes"  # sorted set: lane id -> when it last polled with no campaign sender beside it
 FREE_LANE_TTL_SECONDS = 2.0  # a free lane says so at every poll (0.2 s); one silent this long is not counted
 FRESH_SECONDS = 0.5  # how long a busy lane leaves a new row to a free one
@@ -132,6 +132,7 @@ class EventSender:
         self.deps = deps
         self.task: asyncio.Task | None = None
         self.lane_id = new_id("lane")
+        self.backoff = Backoff("event_lane")
 
     def start(self) -> None:
         """Start polling in the running loop."""
@@ -141,6 +142,7 @@ class EventSender:
         """Stop polling; rows held at this moment go back to the queue when their lease lapses."""
         await cancel_and_wait(self.task)
         self.task = None
+        self.backoff.leave()
         try:  # no busy lane leaves rows to this one any more
             await self.deps.redis.zrem(FREE_LANES_KEY, self.lane_id)
         except Exception:  # noqa: BLE001 - Redis gone too: the entry lapses by itself within a second
@@ -148,19 +150,15 @@ class EventSender:
 
     async def _run(self) -> None:
         s = self.deps.settings
-        failing = False
         while True:
             try:
                 taken = await send_due(self.deps, leave_fresh=await self._leave_fresh_or_not())
-                failing = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a store outage must not end the lane: log once, wait, go on
-                if not failing:
-                    log.error("event_lane_error", error_type=type(exc).__name__)
-                failing = True
-                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                await self.backoff.failed(exc)
                 continue
+            self.backoff.ok()
             if taken < s.event_batch_size:
                 await asyncio.sleep(s.event_poll_seconds)
 
