@@ -1,0 +1,138 @@
+"""A job worker (`python server.py worker`) on its own Redis, which is killed and started again empty: the worker
+waits the outage out, says so once, and works the queue and the event lane afterwards."""
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from arq.connections import RedisSettings, create_pool
+
+from notifications import service as notifications
+from notifications.models import OutboxDelivery
+from tests.conftest import free_port
+from tests.factories import random_phone
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTAGE_SECONDS = 5
+
+
+def _redis(port: int, workdir: Path) -> subprocess.Popen:
+    workdir.mkdir(exist_ok=True)
+    proc = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            assert proc.poll() is None, "redis-server did not start"
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("redis-server did not listen")
+
+
+def _worker(live, redis_url: str, queue: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATA_DIR": str(live.settings.data_dir), "REDIS_URL": redis_url,
+           "PUBLIC_BASE_URL": live.base_url, "JOB_QUEUE": queue, "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO",
+           "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    if live.settings.database_url:
+        env["DATABASE_URL"] = live.settings.database_url
+    return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def _purge_done(redis_url: str, queue: str, log: Path, timeout: float) -> None:
+    """Queue the core's housekeeping job by hand and wait until the worker logs it done (a cron job keeps no
+    result)."""
+    done = log.read_text().count("purged_idempotency_records")
+    pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue)
+    try:
+        assert await pool.enqueue_job(f"cron:{queue}:purge_idempotency_records")
+    finally:
+        await pool.aclose()
+    deadline = time.monotonic() + timeout
+    while log.read_text().count("purged_idempotency_records") == done:
+        assert time.monotonic() < deadline, "the job was not done: " + log.read_text()[-3000:]
+        await asyncio.sleep(0.1)
+
+
+async def _sms_event_sent(log: Path, timeout: float) -> None:
+    key = f"outage:{secrets.token_hex(6)}"
+    assert await notifications.notify_phone(
+        phone=random_phone(), kind="application_approved", event_key=key, ref={"kind": "application", "id": key},
+        params={"item_name": "居住证办理", "application_no": "app_outage", "at": "2026-11-30 10:00"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = await OutboxDelivery.get(dedupe_key=f"{key}:sms")
+        if row.status == "sent":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the event row is {row.status}: " + log.read_text()[-3000:])
+
+
+async def _stop(proc: subprocess.Popen, log: Path) -> None:
+    proc.terminate()
+    try:
+        code = await asyncio.to_thread(proc.wait, 15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("no clean exit within 15 s of SIGTERM: " + log.read_text()[-3000:]) from None
+    assert code == 0, log.read_text()[-3000:]
+
+
+async def test_the_worker_rides_out_a_redis_restart(live, tmp_path):
+    port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    redis = _redis(port, tmp_path / "redis")
+    worker = None
+    try:
+        worker = _worker(live, redis_url, queue, log)
+        await _purge_done(redis_url, queue, log, timeout=30)
+        redis.send_signal(signal.SIGKILL)
+        redis.wait(5)
+        for _ in range(OUTAGE_SECONDS * 10):
+            assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        assert "store_outage_started" in log.read_text()
+        redis = _redis(port, tmp_path / "redis")  # empty, as a restart without persistence leaves it
+        await _purge_done(redis_url, queue, log, timeout=20)
+        await _sms_event_sent(log, timeout=20)
+        assert worker.poll() is None
+        text = log.read_text()
+        assert text.count("store_outage_started") == 1 and text.count("store_outage_ended") == 1, text[-3000:]
+        await _stop(worker, log)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        redis.kill()
+        redis.wait(5)
+
+
+async def test_sigterm_stops_the_worker_in_an_outage(live, tmp_path):
+    port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    redis = _redis(port, tmp_path / "redis")
+    worker = None
+    try:
+        worker = _worker(live, redis_url, queue, log)
+        await _purge_done(redis_url, queue, log, timeout=30)
+        redis.kill()
+        redis.wait(5)
+        deadline = time.monotonic() + 10
+        while "store_outage_started" not in log.read_text():
+            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        await _stop(worker, log)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        if redis.poll() is None:
+            redis.kill()
