@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from api.core import rawsql
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.logging import get_logger
+from api.core.outage import Backoff, store_outage
 from notifications import channels, limits, outbox, templates, throttle
 from notifications.channels import EXTERNAL, Message
 from notifications.models import InboxMessage
@@ -65,10 +67,34 @@ async def send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
     """Send the campaign's due rows until none is left or the campaign stops running; the counts."""
     global _running_here
     _running_here += 1
+    backoff = Backoff("campaign_sender")
     try:
-        return await _send_campaign(deps=deps, campaign=campaign)
+        while True:
+            try:
+                return await _send_campaign(deps=deps, campaign=campaign)
+            except Exception as exc:
+                if not store_outage(exc):
+                    raise
+                error = exc
+            # A store is out: start over once both answer (rows this run held come back with their lease).
+            # Failing the job instead would spend its tries on one outage and could fail the campaign.
+            await _wait_for_stores(deps, backoff, error)
     finally:
+        backoff.leave()
         _running_here -= 1
+
+
+async def _wait_for_stores(deps: Deps, backoff: Backoff, error: BaseException) -> None:
+    while True:
+        await backoff.failed(error)
+        try:
+            await deps.redis.ping()
+            await rawsql.fetch_value("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - still out
+            error = exc
+            continue
+        backoff.ok()
+        return
 
 
 async def _send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
