@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from arq.connections import RedisSettings, create_pool
 
 from notifications import service as notifications
@@ -39,12 +41,13 @@ def _redis(port: int, workdir: Path) -> subprocess.Popen:
     raise AssertionError("redis-server did not listen")
 
 
-def _worker(live, redis_url: str, queue: str, log: Path) -> subprocess.Popen:
+def _worker(live, redis_url: str, queue: str, log: Path, **extra: str) -> subprocess.Popen:
     env = {**os.environ, "DATA_DIR": str(live.settings.data_dir), "REDIS_URL": redis_url,
            "PUBLIC_BASE_URL": live.base_url, "JOB_QUEUE": queue, "TZ": "Asia/Shanghai", "LOG_LEVEL": "INFO",
            "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     if live.settings.database_url:
         env["DATABASE_URL"] = live.settings.database_url
+    env.update(extra)
     return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -136,3 +139,79 @@ async def test_sigterm_stops_the_worker_in_an_outage(live, tmp_path):
             worker.kill()
         if redis.poll() is None:
             redis.kill()
+
+
+class _Proxy:
+    """A TCP proxy on a free loopback port in front of `target`, which the test can cut and restore."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target, self.port = target, free_port()
+        self.server: asyncio.Server | None = None
+        self.open: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        """Refuse new connections and reset the open ones (as a database host gone away)."""
+        self.server.close()
+        for writer in list(self.open):
+            writer.transport.abort()
+        self.open.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.open |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            self.open.discard(writer)
+            writer.transport.abort()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="cuts PostgreSQL through a proxy")
+async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
+    port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
+    url = urlsplit(live.settings.database_url)
+    proxy = _Proxy((url.hostname, url.port or 5432))
+    await proxy.start()
+    through = urlunsplit(url._replace(netloc=url.netloc.replace(f"{url.hostname}:{url.port}",
+                                                                f"127.0.0.1:{proxy.port}")))
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    redis = _redis(port, tmp_path / "redis")
+    worker = None
+    try:
+        worker = _worker(live, redis_url, queue, log, DATABASE_URL=through)
+        await _purge_done(redis_url, queue, log, timeout=30)
+        await proxy.cut()
+        deadline = time.monotonic() + 10
+        while "store_outage_started" not in log.read_text():
+            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        for _ in range(OUTAGE_SECONDS * 10):
+            assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        await proxy.start()
+        await _sms_event_sent(log, timeout=20)
+        await _purge_done(redis_url, queue, log, timeout=20)
+        assert worker.poll() is None
+        text = log.read_text()
+        assert text.count("store_outage_started") == 1 and text.count("store_outage_ended") == 1, text[-3000:]
+        await _stop(worker, log)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        redis.kill()
+        redis.wait(5)
+        await proxy.cut()
