@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from api.core import rawsql
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.logging import get_logger
@@ -70,26 +69,28 @@ async def send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
     backoff = Backoff("campaign_sender")
     try:
         while True:
+            claim_id = new_id("clm")
             try:
-                return await _send_campaign(deps=deps, campaign=campaign)
+                return await _send_campaign(deps=deps, campaign=campaign, claim_id=claim_id)
             except Exception as exc:
                 if not store_outage(exc):
                     raise
                 error = exc
-            # A store is out: start over once both answer (rows this run held come back with their lease).
-            # Failing the job instead would spend its tries on one outage and could fail the campaign.
-            await _wait_for_stores(deps, backoff, error)
+            # A store is out: start over once both answer, with the rows this run had claimed back in the queue
+            # (those it was sending keep their lease). Failing the job instead would spend its tries on one
+            # outage and could fail the campaign.
+            await _take_back_after_outage(deps, backoff, error, claim_id=claim_id)
     finally:
         backoff.leave()
         _running_here -= 1
 
 
-async def _wait_for_stores(deps: Deps, backoff: Backoff, error: BaseException) -> None:
+async def _take_back_after_outage(deps: Deps, backoff: Backoff, error: BaseException, *, claim_id: str) -> None:
     while True:
         await backoff.failed(error)
         try:
             await deps.redis.ping()
-            await rawsql.fetch_value("SELECT 1")
+            await outbox.release(claim_id)
         except Exception as exc:  # noqa: BLE001 - still out
             error = exc
             continue
@@ -97,9 +98,9 @@ async def _wait_for_stores(deps: Deps, backoff: Backoff, error: BaseException) -
         return
 
 
-async def _send_campaign(*, deps: Deps, campaign: CampaignRun) -> dict:
+async def _send_campaign(*, deps: Deps, campaign: CampaignRun, claim_id: str) -> dict:
     s, campaign_id = deps.settings, campaign.campaign_id
-    claim_id, totals = new_id("clm"), Counter()
+    totals = Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
     while True:
         await _beat(deps, campaign_id, claim_id)

@@ -1,5 +1,6 @@
-"""A job worker (`python server.py worker`) on its own Redis, which is killed and started again empty: the worker
-waits the outage out, says so once, and works the queue and the event lane afterwards."""
+"""A job worker (`python server.py worker`) through store outages: its own Redis killed and started again empty, or
+PostgreSQL cut behind a proxy. The worker waits the outage out, says so once each way, and works the queue, the
+event lane and a campaign's senders afterwards; SIGTERM stops it mid-outage."""
 
 import asyncio
 import os
@@ -15,13 +16,18 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from arq.connections import RedisSettings, create_pool
 
+from api.core.guards import Actor
+from api.core.queue import create_job_queue
+from api.policies import service as policies
 from notifications import service as notifications
 from notifications.models import OutboxDelivery
 from tests.conftest import free_port
 from tests.factories import random_phone
+from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTAGE_SECONDS = 5
+PEOPLE = 300
 
 
 def _redis(port: int, workdir: Path) -> subprocess.Popen:
@@ -221,3 +227,52 @@ async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
         redis.kill()
         redis.wait(5)
         await proxy.cut()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="a campaign across processes wants PostgreSQL")
+async def test_a_campaign_finishes_through_a_redis_restart(client, live, tmp_path):
+    port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    region = fresh_region()
+    people = await crowd(client, region=region, count=PEOPLE, settings=live.settings, wechat=0, alipay=0)
+    admin = Actor(kind="admin", actor_id="adm_outage_test", session_id="-")
+    policy = await policies.create(actor=admin, data={
+        "title": "断连测试政策", "summary": "断连测试", "body": "断连测试", "mode": "auto_grant",
+        "rule": rule_for(region), "benefit": "测试", "channels": ["sms"], "apply_url": None})
+    await client.put("/sandbox/sms/faults", json={"latency_ms": 40})
+    redis = _redis(port, tmp_path / "redis")
+    jobs = await create_job_queue(live.settings.model_copy(update={"job_queue": queue, "redis_url": redis_url}))
+    worker = None
+    try:
+        worker = _worker(live, redis_url, queue, log, PUSH_CONCURRENCY="10", PUSH_SENDERS="1",
+                         DELIVERY_LEASE_SECONDS="8", PUSH_BATCH_SIZE="50",
+                         PUSH_QUIET_START="00:00", PUSH_QUIET_END="00:00")
+        campaign_id = (await policies.publish(actor=admin, policy_id=policy.id, idempotency_key=None, raw={},
+                                              jobs=jobs, queue_name=queue))["campaign_id"]
+        deadline = time.monotonic() + 60
+        while await OutboxDelivery.filter(campaign_id=campaign_id, status="sent").count() < 50:
+            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+            await asyncio.sleep(0.05)
+        redis.kill()
+        redis.wait(5)
+        await asyncio.sleep(OUTAGE_SECONDS)
+        assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
+        redis = _redis(port, tmp_path / "redis")  # empty: the campaign's jobs are gone with it
+        deadline = time.monotonic() + 60
+        while (await policies.get_campaign(campaign_id)).status != "completed":
+            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+            await asyncio.sleep(0.2)
+        await _outage_over(worker, log)
+        await _stop(worker, log)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        redis.kill()
+        redis.wait(5)
+        await jobs.close()
+        await client.delete("/sandbox/sms/faults")
+    rows = await OutboxDelivery.filter(campaign_id=campaign_id)
+    assert len(rows) == PEOPLE and {r.status for r in rows} <= {"sent", "uncertain"}
+    phones = {p["phone"] for p in people}
+    received = [m["phone"] for m in await sandbox_messages(client, "sms") if m["phone"] in phones]
+    assert len(received) == len(set(received)), "a citizen got the message twice"
