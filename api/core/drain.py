@@ -53,11 +53,10 @@ async def settle(app: Sanic) -> None:
 
 
 def refuse_on_signal(app: Sanic) -> None:
-    """With several workers: the main process closes its copy of the listening sockets on SIGTERM or SIGINT.
-
-    The workers stop accepting at once, but the main process keeps the socket open until the last worker has
-    exited: the kernel would go on queueing connections nobody accepts, and reset them at the end.
-    """
+    """The main process closes its listening sockets on SIGTERM or SIGINT, before it signals the workers."""
+    # The workers stop accepting at once, but the main process (there is one even for a single worker) keeps its copy
+    # of the socket open until the last worker has exited: the kernel would go on queueing connections nobody
+    # accepts, and reset them at the end.
     @app.main_process_ready
     async def _wrap_signals(app):
         manager = app.manager
