@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 
@@ -36,10 +37,33 @@ def install(app: Sanic, grace_seconds: float) -> None:
         if request.app.ctx.draining_since is not None and request.stream is not None:
             request.stream.keep_alive = False
 
+    @app.after_server_start
+    async def _stop_once(app):
+        # Sanic's worker stops its loop on every SIGTERM or SIGINT. A stop is often signalled twice (systemd's stop
+        # reaches the whole group, and Sanic's manager passes it on to each worker): the second stop interrupted the
+        # drain, cut the requests and cancelled the pools' close (CancelledError in asyncpg's wait_until_released).
+        if os.environ.get("SANIC_WORKER_PROCESS") != "true":  # served in a test's own loop: its signals are not ours
+            return
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _stop_once_handler(app))
+
     @app.before_server_stop
     async def _draining(app):
         app.ctx.draining_since = time.monotonic()
+        if os.environ.get("SANIC_WORKER_PROCESS") == "true":
+            # Sanic has just put the default action (death) back; the main process forces a stop with SIGKILL.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
         log.info("draining", grace_seconds=grace_seconds, in_flight=len(app.ctx.in_flight))
+
+
+def _stop_once_handler(app: Sanic):
+    def on_signal():
+        if app.ctx.draining_since is None and not getattr(app.ctx, "stop_asked", False):
+            app.ctx.stop_asked = True
+            app.stop(terminate=False)
+    return on_signal
 
 
 async def settle(app: Sanic) -> None:

@@ -103,7 +103,8 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_refuses_new_connect
         await asyncio.sleep(LATENCY_MS / 1000)  # the login is waiting on the upstream
         assert not login.done()
         signalled = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        # To the whole group, as systemd's stop does: each worker gets it from there and again from Sanic's manager.
+        os.killpg(proc.pid, signal.SIGTERM)
         await asyncio.sleep(0.2)  # the signal is handled a moment after it is sent
         deadline = time.monotonic() + 3
         while not await _refused(base):
@@ -129,7 +130,7 @@ async def test_a_request_longer_than_the_grace_is_cut_and_the_process_still_exit
         login = asyncio.create_task(_slow_login(client, base))
         await asyncio.sleep(LATENCY_MS / 1000 / 2)
         signalled = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
         with pytest.raises(httpx.TransportError):  # cut: the connection closes without an answer
             await login
         code = await asyncio.to_thread(proc.wait, 30)
