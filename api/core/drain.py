@@ -20,8 +20,9 @@ UNWIND_SECONDS = 5.0
 def install(app: Sanic, grace_seconds: float) -> None:
     """Drain on SIGTERM for up to `grace_seconds`, answering the last requests with `Connection: close`."""
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = grace_seconds
+    app.ctx.stop_asked = False
     app.ctx.draining_since = None
-    app.ctx.in_flight = set()
+    app.ctx.in_flight = set()  # the connection tasks that carried a request and have not ended
 
     @app.on_request(priority=1000)
     async def _track(request):
@@ -44,9 +45,14 @@ def install(app: Sanic, grace_seconds: float) -> None:
         # drain, cut the requests and cancelled the pools' close (CancelledError in asyncpg's wait_until_released).
         if os.environ.get("SANIC_WORKER_PROCESS") != "true":  # served in a test's own loop: its signals are not ours
             return
+        def stop_once():
+            if not app.ctx.stop_asked:
+                app.ctx.stop_asked = True
+                app.stop(terminate=False)
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _stop_once_handler(app))
+            loop.add_signal_handler(signum, stop_once)
 
     @app.before_server_stop
     async def _draining(app):
@@ -55,15 +61,7 @@ def install(app: Sanic, grace_seconds: float) -> None:
             # Sanic has just put the default action (death) back; the main process forces a stop with SIGKILL.
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, signal.SIG_IGN)
-        log.info("draining", grace_seconds=grace_seconds, in_flight=len(app.ctx.in_flight))
-
-
-def _stop_once_handler(app: Sanic):
-    def on_signal():
-        if app.ctx.draining_since is None and not getattr(app.ctx, "stop_asked", False):
-            app.ctx.stop_asked = True
-            app.stop(terminate=False)
-    return on_signal
+        log.info("draining", grace_seconds=grace_seconds, connections=len(app.ctx.in_flight))
 
 
 async def settle(app: Sanic) -> None:
