@@ -158,7 +158,7 @@ def _serve(settings: Settings) -> None:
               f"POST {settings.public_base_url}/sandbox/alipay/codes, GET .../messages")
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers, single_process=settings.workers == 1,
                 backlog=settings.listen_backlog, access_log=False, motd=False)
-    drain.refuse_on_signal(app)
+    drain.main_process_signals(app)
     Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -74,11 +74,20 @@ async def settle(app: Sanic) -> None:
         log.warning("requests_still_running_at_close", count=len(left))
 
 
-def refuse_on_signal(app: Sanic) -> None:
-    """The main process closes its listening sockets on SIGTERM or SIGINT, before it signals the workers."""
+def main_process_signals(app: Sanic) -> None:
+    """Before `Sanic.serve`: a stop signalled to the whole group spares Sanic's state manager; the listeners close."""
+    # Sanic's main process keeps its workers' states in a multiprocessing manager process, which dies of a SIGTERM
+    # sent to the group (systemd's stop) before the main process has read them: it started ignoring SIGTERM, as
+    # Sanic stops it with a message of its own at the end.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    @app.main_process_start
+    async def _restore(app):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
     # The workers stop accepting at once, but the main process (there is one even for a single worker) keeps its copy
-    # of the socket open until the last worker has exited: the kernel would go on queueing connections nobody
-    # accepts, and reset them at the end.
+    # of the listening socket open until the last worker has exited: the kernel would go on queueing connections
+    # nobody accepts, and reset them at the end.
     @app.main_process_ready
     async def _wrap_signals(app):
         manager = app.manager
