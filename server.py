@@ -19,7 +19,7 @@ from sanic_ext.extensions.http.extension import HTTPExtension
 from api import cli
 from api.certificates.ca import ensure_demo_ca
 from api.certificates.types import all_types
-from api.core import app_setup, docs
+from api.core import app_setup, docs, drain
 from api.core.logging import configure_logging
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.config.CORS_ALWAYS_SEND = False  # CORS headers only for browsers, which name their Origin
     app.config.CORS_EXPOSE_HEADERS = "x-request-id,retry-after,allow"
     app.ctx.settings = settings
+    drain.install(app, settings.shutdown_grace_seconds)
     _register(app, settings)
     return app
 
@@ -141,6 +142,7 @@ def start_inline_worker(app: Sanic) -> None:
 
 
 async def _close(app: Sanic) -> None:
+    await drain.settle(app)  # a handler still holding a database connection would make the pool's close wait
     if app.ctx.inline_worker is not None:
         await app.ctx.inline_worker.stop()
     await close_deps(app.ctx.deps)
@@ -155,7 +157,8 @@ def _serve(settings: Settings) -> None:
         print(f"Sandbox: POST {settings.public_base_url}/sandbox/wechat/codes, "
               f"POST {settings.public_base_url}/sandbox/alipay/codes, GET .../messages")
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers, single_process=settings.workers == 1,
-                access_log=False, motd=False)
+                backlog=settings.listen_backlog, access_log=False, motd=False)
+    drain.main_process_signals(app)
     Sanic.serve(primary=app, app_loader=loader)
 
 

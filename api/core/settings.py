@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     port: int = 8000
     host: str = "127.0.0.1"
     workers: int = 1
+    # On SIGTERM a worker stops accepting, lets requests in flight finish for up to this long, then cuts the rest
+    # and closes its pools (Sanic's GRACEFUL_SHUTDOWN_TIMEOUT).
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+    # Connections the kernel queues before a worker accepts them; the kernel caps it at net.core.somaxconn.
+    listen_backlog: int = Field(default=1024, ge=1)
     data_dir: Path = Path("./data")
     database_url: str | None = None
     redis_url: str | None = None

@@ -62,3 +62,16 @@ def test_production_refuses_the_sandbox_message_template_ids():
         Templates(load_settings(**SAFE, message_template_ids=missing_one))
     # A setting that holds a real id does as well as an override.
     Templates(load_settings(**SAFE, message_template_ids=missing_one, sms_template_policy="SMS_471200001"))
+
+
+def test_the_shutdown_grace_and_the_listen_backlog_are_settings(monkeypatch):
+    defaults = load_settings()
+    assert (defaults.shutdown_grace_seconds, defaults.listen_backlog) == (30, 1024)
+    monkeypatch.setenv("SHUTDOWN_GRACE_SECONDS", "12.5")
+    monkeypatch.setenv("LISTEN_BACKLOG", "4096")
+    settings = load_settings()
+    assert (settings.shutdown_grace_seconds, settings.listen_backlog) == (12.5, 4096)
+    assert create_app(settings).config.GRACEFUL_SHUTDOWN_TIMEOUT == 12.5  # Sanic's own grace is this one
+    for name, bad in (("shutdown_grace_seconds", 0), ("listen_backlog", 0)):
+        with pytest.raises(ValueError, match=name):
+            load_settings(**{name: bad})
