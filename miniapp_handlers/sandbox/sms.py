@@ -35,8 +35,10 @@ _FAULT_CODES = {"busy": ("isp.SYSTEM_ERROR", "系统错误"),
                 "user_refused": ("isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"),
                 "quota": ("isv.DAY_LIMIT_CONTROL", "触发日发送限额")}
 # lost_answer: the message is accepted (and reported by QuerySendDetails) but the answer never comes in time: the
-# client's read times out, as when a network drops the answer of a send the provider took.
-FAULTS = ("down", "malformed", "lost_answer", *_FAULT_CODES)
+# client's read times out, as when a network drops the answer of a send the provider took. lost_request: the same
+# timeout, but the provider never took it (nothing accepted, nothing reported).
+LOST = ("lost_answer", "lost_request")
+FAULTS = ("down", "malformed", *LOST, *_FAULT_CODES)
 QUERY_FAULTS = ("down", "malformed", "busy")
 
 
@@ -92,6 +94,9 @@ async def _send_sms(request):
                                       "RequestId": str(uuid.uuid4()).upper()}))
     if mode in _FAULT_CODES:
         return _answer(*_FAULT_CODES[mode])
+    if mode == "lost_request":
+        await _lose_answer(request)
+        return _answer("isp.SYSTEM_ERROR", "系统错误")
     phones = params["PhoneNumbers"].split(",")
     if len(phones) > MAX_NUMBERS:
         return _answer("isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制")
@@ -110,8 +115,13 @@ async def _send_sms(request):
                                          "received_at": received_at, "out_id": out_id} for p in phones))
     await _report(redis, phones, template_code=template_code, biz_id=biz_id, out_id=out_id, at=received_at)
     if mode == "lost_answer":
-        await asyncio.sleep(request.app.ctx.deps.settings.platform_timeout_seconds + 1)
+        await _lose_answer(request)
     return respond({"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": str(uuid.uuid4()).upper()})
+
+
+async def _lose_answer(request) -> None:
+    # Past the client's read timeout (the app's own platform timeout): its answer arrives after nobody waits.
+    await asyncio.sleep(request.app.ctx.deps.settings.platform_timeout_seconds + 1)
 
 
 def _report_key(phone: str, day: str) -> str:
