@@ -124,7 +124,9 @@ async def _settle(deps: Deps, rows: list[dict], *, at: dt.datetime, message_of, 
     return counts
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
+def _aware(t: dt.datetime | str) -> dt.datetime:
+    if isinstance(t, str):  # SQLite hands raw times back as text
+        t = dt.datetime.fromisoformat(t)
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
