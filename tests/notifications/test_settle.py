@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import secrets
 
-from api.policies import campaigns
+from api.core import rawsql
+from api.core.ids import new_id
+from api.policies import campaigns, jobs
 from notifications import outbox, settle
 from notifications.models import OutboxDelivery
-from tests.factories import bearer, wechat_login
+from tests.factories import bearer, random_phone, wechat_login
 from tests.notifications.helpers import inbox, sms_to
 from tests.policies.helpers import create_policy, crowd, fresh_region, policy_admin, publish, rule_for, wait_for
 
@@ -121,3 +125,29 @@ async def test_unknown_sends_are_told_in_the_inbox_even_to_someone_who_logs_in_l
     figures = await _figures(client, admin, campaign_id)
     assert figures["inbox_held"] == len(without) - 1
     assert figures["delivered"]["by_channel"]["inbox"] == len(with_account) + 1
+
+
+async def test_an_event_sms_lost_with_its_worker_is_resent_once_after_the_reclaim(client, live):
+    phone = random_phone()
+    tokens = await wechat_login(client, phone=phone)
+    lapsed = outbox.now() - dt.timedelta(seconds=settle.SETTLE_WINDOW_SECONDS + 60)
+    event_key = f"settle:{secrets.token_hex(6)}"
+    payload = {"kind": "application_approved", "ref": {"kind": "application", "id": "a1"}, "chain": ["sms"],
+               "params": {"item_name": "居住证办理", "application_no": "app_settle", "at": "2026-11-30 10:00"},
+               "page": None, "title": "办件已通过：居住证办理", "event": event_key}
+    row_id = new_id("dlv")
+    # As a job worker killed mid-send leaves it (raw SQL: on SQLite times compare as the text the lane writes).
+    await rawsql.execute(
+        "INSERT INTO outbox_delivery (id, dedupe_key, citizen_id, channel, topic, payload, status, attempts, "
+        "claim_id, lease_until, sent_at, created_at) VALUES (?, ?, ?, 'sms', 'application', ?, 'sending', 0, "
+        "'clm_dead_worker', ?, ?, ?)",
+        [row_id, f"{event_key}:sms", tokens["citizen"]["id"], json.dumps(payload), lapsed, lapsed, lapsed])
+
+    await campaigns.watchdog(deps=live.app.ctx.deps)  # reclaims it as uncertain and queues a settle run
+    await jobs.settle_uncertain_sms({"deps": live.app.ctx.deps})  # (the queued run may be first: either settles)
+    row = await OutboxDelivery.get(id=row_id)
+    assert (row.status, row.reason) == ("sent", "resent")
+    await jobs.settle_uncertain_sms({"deps": live.app.ctx.deps})
+    assert (await OutboxDelivery.get(id=row_id)).status == "sent"
+    sent = await sms_to(client, phone)
+    assert len(sent) == 1 and sent[0]["out_id"] == row_id
