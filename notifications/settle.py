@@ -196,8 +196,10 @@ async def _resend(deps: Deps, rows: list[dict], *, message_of, hold, counts: Cou
         elif outcome == "unknown":
             await outbox.finish([row["id"]], status="uncertain", reason="resend_unknown")
             counts["resend_unknown"] += 1
-        elif outcome in ("transient", "quota"):  # not taken: it stays uncertain, for the next run
-            await outbox.finish([row["id"]], status="uncertain", reason=row["reason"])
+        elif outcome in ("transient", "quota"):  # not taken: uncertain as before (its hand-off time too), for later
+            await rawsql.execute(
+                "UPDATE outbox_delivery SET status = 'uncertain', claim_id = NULL, lease_until = NULL, sent_at = ? "
+                "WHERE id = ?", [row["sent_at"], row["id"]])
             counts["waiting"] += 1
         else:  # refused for good: the inbox is what is left
             async with in_transaction():

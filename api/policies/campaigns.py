@@ -106,9 +106,9 @@ async def settle(*, deps, at: dt.datetime | None = None) -> dict:
     done = {}
     for campaign_id in await notifications.campaigns_with_uncertain_sms():
         campaign = await Campaign.get_or_none(id=campaign_id)
-        if campaign is None:
+        policy = await Policy.get_or_none(id=campaign.policy_id) if campaign else None
+        if policy is None:
             continue
-        policy = await Policy.get(id=campaign.policy_id)
         granted_on = campaign.matched_at.astimezone(SHANGHAI).date() if campaign.matched_at else None
         done[campaign_id] = await notifications.settle_campaign_sms(
             deps=deps, campaign_id=campaign_id, at=at,

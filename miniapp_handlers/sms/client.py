@@ -39,7 +39,7 @@ class _Answer(Answer):
 
 class _Detail(Answer):
     SendStatus: int = Field(ge=1, le=3)  # noqa: N815 - 1 waiting for the report, 2 failed, 3 delivered
-    OutId: str | None = Field(default=None, max_length=64)  # noqa: N815
+    OutId: str | None = Field(default=None, max_length=256)  # noqa: N815 - others' sends on the account may be long
     ErrCode: str | None = Field(default=None, max_length=128)  # noqa: N815
 
 
