@@ -137,9 +137,10 @@ def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
     return next((c for c in rest if f"channel:{c}" not in refused), None)
 
 
-async def send(deps: Deps, channel: str, to: str, message) -> str | None:
+async def send(deps: Deps, channel: str, to: str, message, *, out_id: str | None = None) -> str | None:
     """Send one message (a campaign's Message or an event's: `kind`, `params()`, `page`) as its template renders it
-    on `channel`; the platform's message id when it gives one.
+    on `channel`, tagged `out_id` (the outbox row's id) where the platform reports sends by it (SMS); the platform's
+    message id when it gives one.
     Raises MessageRejected or UpstreamUnavailable as the clients do, TemplateError when it cannot be rendered."""
     rendered = templates.of(deps).render(message.kind, channel, message.params())
     if channel == "wechat":
@@ -150,14 +151,15 @@ async def send(deps: Deps, channel: str, to: str, message) -> str | None:
         await deps.platforms["alipay"].send_message(to=to, template_id=rendered.template_id, page=message.page,
                                                    data=rendered.data)
         return None
-    return await deps.platforms["sms"].send(phone=to, template_code=rendered.template_id, params=rendered.data)
+    return await deps.platforms["sms"].send(phone=to, template_code=rendered.template_id, params=rendered.data,
+                                            out_id=out_id)
 
 
-async def attempt(deps: Deps, channel: str, to: str, message) -> tuple[str, str | None]:
-    """One upstream call → (outcome, reason): sent, refused (try the next channel), failed, transient (retry),
-    quota, unknown (the request left and no answer came)."""
+async def attempt(deps: Deps, channel: str, to: str, message, *, out_id: str | None = None) -> tuple[str, str | None]:
+    """One upstream call (tagged `out_id`, see send) → (outcome, reason): sent, refused (try the next channel),
+    failed, transient (retry), quota, unknown (the request left and no answer came)."""
     try:
-        await send(deps, channel, to, message)
+        await send(deps, channel, to, message, out_id=out_id)
         return "sent", None
     except MessageRejected as exc:
         if exc.reason == "quota":

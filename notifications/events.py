@@ -240,7 +240,8 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, claim_id:
         ready = [r for r in ready if (_template(r, deps), r["citizen_id"]) in allowed]
     held = await outbox.mark_sending([r["id"] for r in ready], claim_id=claim_id)
     ready = [r for r in ready if r["id"] in held]
-    outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]], _message(r)) for r in ready))
+    outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]], _message(r), out_id=r["id"])
+                                     for r in ready))
     await _record(channel, ready, outcomes, deps=deps, spent=spent, totals=totals)
 
 

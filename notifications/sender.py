@@ -210,7 +210,8 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
                                         and r["citizen_id"] in spent], template_id=consent_template)
         window = [r for r in window if r["id"] in held]
         outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]],
-                                                           campaign.message.opening(own.get(r["person_bidx"])))
+                                                           campaign.message.opening(own.get(r["person_bidx"])),
+                                                           out_id=r["id"])
                                           for r in window))
         await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)
 

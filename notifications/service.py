@@ -7,9 +7,11 @@ import datetime as dt
 from tortoise.exceptions import IntegrityError
 
 from api.core import rawsql
+from api.core.deps import Deps
 from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, paginate
-from notifications import events, outbox
+from notifications import events, outbox, settle
+from notifications.channels import Message
 from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
 
@@ -58,6 +60,30 @@ async def recover_lapsed_deliveries() -> dict:
     return await outbox.recover_lapsed()
 
 
+async def campaigns_with_uncertain_sms() -> list[str]:
+    """Campaigns whose SMS rows are still uncertain (see notifications/settle.py)."""
+    return await settle.campaigns_to_settle()
+
+
+async def settle_campaign_sms(*, deps: Deps, campaign_id: str, message: Message,
+                              ref_ids: settle.RefIds | None = None, at: dt.datetime | None = None) -> dict:
+    """Settle a campaign's uncertain SMS rows through the provider's delivery report: taken → sent, not taken →
+    resent once, unknown → told in the inbox (held for a person without an account until they have one). `message`
+    and `ref_ids` as the campaign's senders have them; `at` the push clock. The counts."""
+    return await settle.settle_campaign(deps, campaign_id=campaign_id, message=message, ref_ids=ref_ids, at=at)
+
+
+async def settle_event_sms(*, deps: Deps, at: dt.datetime | None = None) -> dict:
+    """Settle the events' uncertain SMS rows as settle_campaign_sms does; the counts."""
+    return await settle.settle_events(deps, at=at)
+
+
+async def deliver_held_messages(*, citizen_id: str, person_bidx: str) -> int:
+    """Put the inbox messages held for a registry person (campaigns that reached them before they had an account)
+    into the citizen's inbox now bound to them; how many. Call inside the transaction that binds them."""
+    return await settle.deliver_held(citizen_id=citizen_id, person_bidx=person_bidx)
+
+
 async def campaign_delivery_figures(*, campaign_id: str) -> dict:
     """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, expired,
     pending and read."""
@@ -76,9 +102,15 @@ def _delivery_figures(rows: list[dict], *, read: int) -> dict:
     sent, delivered = {}, {}
     failed: dict[str, dict[str, int]] = {}
     skipped: dict[str, dict[str, int]] = {}
-    uncertain = pending = expired = 0
+    uncertain = pending = expired = settled = told_in_inbox = held = 0
     for row in rows:
         ch, status, n = row["channel"], row["status"], int(row["n"])
+        if row["reason"] in settle.SETTLED_REASONS:
+            settled += n
+        if status == "uncertain" and row["reason"] == "told_in_inbox":
+            told_in_inbox += n
+        if status == "held":
+            held += n
         if status == "sent":
             sent[ch] = sent.get(ch, 0) + n
         elif status == "delivered":
@@ -94,7 +126,7 @@ def _delivery_figures(rows: list[dict], *, read: int) -> dict:
             pending += n
     return {"sent": _figure(sent), "delivered": _figure(delivered), "failed": _nested(failed),
             "skipped": _nested(skipped), "uncertain": uncertain, "expired": expired, "pending": pending,
-            "read": read}
+            "read": read, "uncertain_settled": settled, "told_in_inbox_only": told_in_inbox, "inbox_held": held}
 
 
 def _figure(by_channel: dict[str, int]) -> dict:

@@ -15,6 +15,7 @@ from api.citizens.schemas import CitizenRead, DelegationRead, PlatformLink
 from api.core import audit, db, ids, pii, ratelimit
 from api.core.errors import AppError, Conflict, NotFound
 from api.core.pagination import Page, PageRequest, paginate
+from notifications import service as notifications
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,6 +115,8 @@ async def _verify_real_name(actor, *, name: str, id_number: str) -> Citizen:
         citizen.assurance_level = max(citizen.assurance_level, 2)
         citizen.real_name_verified_at = citizen.real_name_verified_at or _now()
         await citizen.save()
+        # What campaigns told this person before they had an account (their grants) reaches their inbox now.
+        await notifications.deliver_held_messages(citizen_id=citizen.id, person_bidx=id_bidx)
         await _audit_real_name(actor)
     return citizen
 

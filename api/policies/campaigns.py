@@ -100,6 +100,23 @@ async def send(*, deps, campaign_id: str) -> dict:
         still_running=still_running, on_drained=on_drained, ref_ids=grants))
 
 
+async def settle(*, deps, at: dt.datetime | None = None) -> dict:
+    """Settle the uncertain SMS rows of every campaign, each with its own message (notifications/settle.py); the
+    counts by campaign."""
+    done = {}
+    for campaign_id in await notifications.campaigns_with_uncertain_sms():
+        campaign = await Campaign.get_or_none(id=campaign_id)
+        policy = await Policy.get_or_none(id=campaign.policy_id) if campaign else None
+        if policy is None:
+            continue
+        granted_on = campaign.matched_at.astimezone(SHANGHAI).date() if campaign.matched_at else None
+        done[campaign_id] = await notifications.settle_campaign_sms(
+            deps=deps, campaign_id=campaign_id, at=at,
+            message=message_for(policy, deps.settings.policy_page, granted_on=granted_on),
+            ref_ids=functools.partial(grant_ids, policy.id) if policy.mode == "auto_grant" else None)
+    return done
+
+
 async def finish_if_done(*, campaign_id: str) -> bool:
     """Complete a sending campaign once no row is left to send."""
     left = await notifications.open_deliveries(campaign_id=campaign_id)
@@ -120,7 +137,8 @@ async def fail(*, campaign_id: str, reason: str) -> bool:
 async def watchdog(*, deps) -> int:
     """Recover what dead workers left: lapsed claims, lost enqueues, campaigns without a live sender."""
     jobs, settings, redis = deps.jobs, deps.settings, deps.redis
-    await notifications.recover_lapsed_deliveries()
+    if (await notifications.recover_lapsed_deliveries())["uncertain"]:
+        await jobs.enqueue("settle_uncertain_sms")  # a reclaim left rows uncertain: ask the provider about them
     now = utc_now()
     started = 0
     for campaign in await Campaign.filter(status__in=("queued", "running"), queue_name=settings.job_queue):

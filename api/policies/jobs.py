@@ -1,9 +1,11 @@
-"""Background jobs of policies: matching a campaign, its senders, and the watchdog that restarts stalled senders."""
+"""Background jobs of policies: matching a campaign, its senders, the watchdog that restarts stalled senders, and
+settling the SMS sends whose outcome is unknown."""
 
 from __future__ import annotations
 
 from api.core.jobs import Cron, Job
 from api.policies import campaigns
+from notifications import service as notifications
 
 
 async def run_campaign(ctx, campaign_id: str) -> str:
@@ -27,6 +29,15 @@ async def campaign_watchdog(ctx) -> int:
     return await campaigns.watchdog(deps=ctx["deps"])
 
 
-JOBS = [Job(run_campaign, tries=5, timeout_seconds=600, on_failure=campaign_failed),
+async def settle_uncertain_sms(ctx) -> dict:
+    """Ask the SMS provider about uncertain sends (campaigns' and events'): taken, resent once, or told in the inbox."""
+    deps = ctx["deps"]
+    done = await campaigns.settle(deps=deps)
+    return {"campaigns": len(done), **await notifications.settle_event_sms(deps=deps)}
+
+
+JOBS = [Job(settle_uncertain_sms, tries=3, timeout_seconds=300),
+        Job(run_campaign, tries=5, timeout_seconds=600, on_failure=campaign_failed),
         Job(send_deliveries, tries=5, timeout_seconds=3600, on_failure=campaign_failed)]
-CRON = [Cron(campaign_watchdog, {"second": set(range(0, 60, 5))}, tries=1, run_at_startup=True)]
+CRON = [Cron(campaign_watchdog, {"second": set(range(0, 60, 5))}, tries=1, run_at_startup=True),
+        Cron(settle_uncertain_sms, {"second": {17, 47}}, tries=1)]

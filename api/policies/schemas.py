@@ -151,7 +151,11 @@ class CampaignRead(BaseModel):
     delivered: ChannelFigures = Field(description="已送达（站内信写入即送达）")
     failed: FailureFigures
     skipped: FailureFigures = Field(description="未在该渠道发送（无账号、未订阅、退订），已回退到下一渠道")
-    uncertain: int = Field(description="发送中途进程中断、平台是否收到未知的条数（不重发，避免重复）")
+    uncertain: int = Field(description="发送中途进程中断或应答丢失、平台是否收到未知的条数（含 told_in_inbox_only）")
+    uncertain_settled: int = Field(default=0, description="曾不确定、经短信平台回执查询（QuerySendDetails）确认已受理，"
+                                                          "或确认未受理后补发一次的条数")
+    told_in_inbox_only: int = Field(default=0, description="回执仍查不到、不补发（避免重复短信），改由站内信告知的条数")
+    inbox_held: int = Field(default=0, description="无账号者的站内信，待其实名绑定账号后放入其收件箱的条数")
     expired: int = Field(default=0, description="平台持续暂时不可用、超过重试时限（默认 4 小时）仍未发出的条数")
     pending: int
     read: int

@@ -39,7 +39,6 @@ class Messages(BaseModel):
     items: list[dict[str, Any]]
 
 
-
 class SmsAnswer(BaseModel):
     """dysmsapi's answer to SendSms: `OK`, a business error (HTTP 200) or a request error (HTTP 4xx)."""
 
@@ -47,3 +46,30 @@ class SmsAnswer(BaseModel):
     Message: str
     RequestId: str
     BizId: str | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+class SmsSendDetail(BaseModel):
+    """One send as QuerySendDetails reports it."""
+
+    PhoneNum: str
+    SendStatus: int = Field(description="1 等待回执，2 发送失败，3 发送成功")
+    ErrCode: str
+    OutId: str | None
+    TemplateCode: str
+    BizId: str
+    SendDate: str
+    ReceiveDate: str
+
+
+class SmsSendDetails(BaseModel):
+    SmsSendDetailDTO: list[SmsSendDetail]
+
+
+class SmsDetailsAnswer(BaseModel):
+    """dysmsapi's answer to QuerySendDetails: the sends to one number on one day, a page at a time."""
+
+    Code: str
+    Message: str
+    RequestId: str
+    TotalCount: int | None = Field(default=None, exclude_if=lambda value: value is None)
+    SmsSendDetailDTOs: SmsSendDetails | None = Field(default=None, exclude_if=lambda value: value is None)

@@ -12,7 +12,8 @@ CODE_TTL_SECONDS = 300  # both platforms: a login code lives 5 minutes and is go
 MESSAGE_LOG_LIMIT = 10_000
 BULK_LIMIT = 10_000  # ids per users/refusals helper call
 ACCEPTED = "messages_accepted"
-FAIL_MODES = ("down", "busy", "rate_limit", "token_invalid", "user_refused", "quota", "bad_signature", "malformed")
+FAIL_MODES = ("down", "busy", "rate_limit", "token_invalid", "user_refused", "quota", "bad_signature", "malformed",
+              "lost_answer", "lost_request")
 
 
 class Faults(BaseModel):
@@ -24,7 +25,9 @@ class Faults(BaseModel):
                                          "token_invalid: access_token 失效 (40001); user_refused: 用户拒收消息; "
                                          "quota: 消息额度用尽; bad_signature: 应答签名错误 (支付宝); "
                                          "malformed: 应答格式错误（字符串字段变为数组；支付宝的 /codes 生成的手机号"
-                                         "报文同样，短信为字段类型错误的应答）")
+                                         "报文同样，短信为字段类型错误的应答）; lost_answer: 短信已受理（可由 "
+                                         "QuerySendDetails 查到）但应答超时未到; "
+                                         "lost_request: 短信未受理且应答超时未到")
     remaining: int | None = Field(default=None, ge=1, description="故障生效的调用次数，空为一直生效")
 
 

@@ -1,4 +1,5 @@
-"""The SMS provider client: Aliyun dysmsapi `SendSms`, signed the Aliyun RPC way (miniapp_handlers.sms.signing).
+"""The SMS provider client: Aliyun dysmsapi `SendSms` (with our OutId) and `QuerySendDetails` (the delivery report
+that settles a send whose answer was lost), signed the Aliyun RPC way (miniapp_handlers.sms.signing).
 
 The sandbox twin (miniapp_handlers/sandbox/sms.py) verifies the same signature. Phone numbers are
 personal data: they go in the form body only and never into a log line or an error message.
@@ -10,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import secrets
+from dataclasses import dataclass
 
 import aiohttp
 from pydantic import Field
@@ -25,12 +27,39 @@ REFUSALS = {"isv.MOBILE_NUMBER_ILLEGAL": "bad_recipient",
             "isv.DAY_LIMIT_CONTROL": "quota", "isv.AMOUNT_NOT_ENOUGH": "quota",
             "isv.BLACK_KEY_CONTROL_LIMIT": "user_refused"}
 # isv.BUSINESS_LIMIT_CONTROL is the per-number flow control (a few per minute/hour): later it goes through.
+QUERY_PAGE_SIZE = 50  # QuerySendDetails' largest page
+QUERY_MAX_PAGES = 20  # a number gets at most a few dozen SMS a day (flow control): more pages is a broken answer
 TRANSIENT = frozenset({"isp.SYSTEM_ERROR", "isv.BUSINESS_LIMIT_CONTROL", "ServiceUnavailable"})
 
 
 class _Answer(Answer):
     Code: str = Field(max_length=128)  # noqa: N815 - the provider's names
     BizId: str | None = Field(default=None, min_length=1, max_length=128)  # noqa: N815
+
+
+class _Detail(Answer):
+    SendStatus: int = Field(ge=1, le=3)  # noqa: N815 - 1 waiting for the report, 2 failed, 3 delivered
+    OutId: str | None = Field(default=None, max_length=256)  # noqa: N815 - others' sends on the account may be long
+    ErrCode: str | None = Field(default=None, max_length=128)  # noqa: N815
+
+
+class _Details(Answer):
+    SmsSendDetailDTO: list[_Detail] = Field(default_factory=list, max_length=QUERY_PAGE_SIZE)  # noqa: N815
+
+
+class _QueryAnswer(Answer):
+    Code: str = Field(max_length=128)  # noqa: N815
+    TotalCount: int | None = Field(default=None, ge=0)  # noqa: N815
+    SmsSendDetailDTOs: _Details | None = None  # noqa: N815
+
+
+@dataclass(frozen=True)
+class SendDetail:
+    """One send the provider reports for a number and day: its status (1 waiting, 2 failed, 3 delivered)."""
+
+    status: int
+    out_id: str | None
+    error: str | None
 
 
 class SmsClient(Provider):
@@ -41,6 +70,7 @@ class SmsClient(Provider):
     def __init__(self, settings: Settings):
         super().__init__(settings)
         self.url = settings.sms_base + "SendSms"
+        self.query_url = settings.sms_base + "QuerySendDetails"
         self.access_key_id = settings.sms_access_key_id
         self.sign_name = settings.sms_sign_name
         self._secret = settings.sms_access_key_secret
@@ -57,25 +87,57 @@ class SmsClient(Provider):
                 timeout=aiohttp.ClientTimeout(total=None, connect=t, sock_connect=t, sock_read=t))
         return self._http
 
-    def _form(self, *, phone: str, template_code: str, params: dict) -> dict[str, str]:
-        form = {"Action": "SendSms", "Version": "2017-05-25", "Format": "JSON", "AccessKeyId": self.access_key_id,
+    def _signed(self, action: str, fields: dict[str, str]) -> dict[str, str]:
+        form = {"Action": action, "Version": "2017-05-25", "Format": "JSON", "AccessKeyId": self.access_key_id,
                 "SignatureMethod": SIGNATURE_METHOD, "SignatureVersion": "1.0",
                 "SignatureNonce": secrets.token_hex(16),
-                "Timestamp": dt.datetime.now(dt.UTC).strftime(TIMESTAMP_FORMAT),
-                "PhoneNumbers": phone, "SignName": self.sign_name, "TemplateCode": template_code,
-                "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":"))}
+                "Timestamp": dt.datetime.now(dt.UTC).strftime(TIMESTAMP_FORMAT), **fields}
         form["Signature"] = signature(form, self._secret)
         return form
 
-    async def send(self, *, phone: str, template_code: str, params: dict) -> str:
-        """Send one template SMS; the provider's BizId. MessageRejected for refusals of this message,
-        UpstreamUnavailable for transient trouble, UpstreamRejected for our own misconfiguration."""
-        with self.observed("send"):
-            return await self._post(self._form(phone=phone, template_code=template_code, params=params))
+    def _form(self, *, phone: str, template_code: str, params: dict, out_id: str | None = None) -> dict[str, str]:
+        fields = {"PhoneNumbers": phone, "SignName": self.sign_name, "TemplateCode": template_code,
+                  "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":"))}
+        if out_id:
+            fields["OutId"] = out_id
+        return self._signed("SendSms", fields)
 
-    async def _post(self, form: dict[str, str]) -> str:
+    async def send(self, *, phone: str, template_code: str, params: dict, out_id: str | None = None) -> str:
+        """Send one template SMS, tagged with `out_id` (our row's id, what QuerySendDetails reports it under); the
+        provider's BizId. MessageRejected for refusals of this message, UpstreamUnavailable for transient trouble,
+        UpstreamRejected for our own misconfiguration."""
+        with self.observed("send"):
+            answer = read_answer(_Answer, await self._post(
+                self.url, self._form(phone=phone, template_code=template_code, params=params, out_id=out_id)))
+            self._check_code(answer.Code)
+            if not answer.BizId:
+                raise UpstreamInvalid("BizId")
+            return answer.BizId
+
+    async def query(self, *, phone: str, send_date: dt.date, out_id: str | None = None) -> list[SendDetail]:
+        """What the provider reports of the sends to `phone` on `send_date` (Beijing day), every page, only those
+        tagged `out_id` when given. UpstreamUnavailable (UpstreamInvalid for a broken answer) when it cannot tell."""
+        found: list[SendDetail] = []
+        with self.observed("query"):
+            for page in range(1, QUERY_MAX_PAGES + 1):
+                form = self._signed("QuerySendDetails", {
+                    "PhoneNumber": phone, "SendDate": send_date.strftime("%Y%m%d"),
+                    "PageSize": str(QUERY_PAGE_SIZE), "CurrentPage": str(page)})
+                try:
+                    answer = read_answer(_QueryAnswer, await self._post(self.query_url, form))
+                    self._check_code(answer.Code)
+                except UpstreamOutcomeUnknown as exc:  # a lost answer to a read changes nothing: try later
+                    raise UpstreamUnavailable() from exc
+                items = answer.SmsSendDetailDTOs.SmsSendDetailDTO if answer.SmsSendDetailDTOs else []
+                found += [SendDetail(status=d.SendStatus, out_id=d.OutId, error=d.ErrCode) for d in items
+                          if out_id is None or d.OutId == out_id]
+                if len(items) < QUERY_PAGE_SIZE or (answer.TotalCount or 0) <= page * QUERY_PAGE_SIZE:
+                    return found
+        raise UpstreamInvalid("TotalCount")
+
+    async def _post(self, url: str, form: dict[str, str]) -> object:
         try:
-            async with self._session().post(self.url, data=form) as response:
+            async with self._session().post(url, data=form) as response:
                 status = response.status
                 body = await response.read()
         except aiohttp.ConnectionTimeoutError as exc:  # never connected: nothing was taken
@@ -87,20 +149,20 @@ class SmsClient(Provider):
         if status >= 500:
             raise UpstreamUnavailable()
         try:
-            answer = read_answer(_Answer, json.loads(body))
+            return json.loads(body)
         except ValueError as exc:  # no JSON at all (a proxy's page)
             raise UpstreamInvalid("body") from exc
-        code = answer.Code
+
+    @staticmethod
+    def _check_code(code: str) -> None:
         if code == "OK":
-            if not answer.BizId:
-                raise UpstreamInvalid("BizId")
-            return answer.BizId
+            return
         if code in REFUSALS:
             raise MessageRejected(code, REFUSALS[code])
         if code in TRANSIENT or code.startswith("Throttling"):
             raise UpstreamUnavailable()
         # SignatureDoesNotMatch, InvalidAccessKeyId.*, isv.SMS_SIGNATURE_ILLEGAL ...: retrying will not help.
-        raise UpstreamRejected(f"短信平台拒绝了请求 ({code or status})")
+        raise UpstreamRejected(f"短信平台拒绝了请求 ({code or 'no code'})")
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -58,7 +58,8 @@ async def test_the_title_makes_an_installable_package_name_and_the_description_i
     assert "北京时间" in spec["info"]["description"] and "+08:00" in spec["info"]["description"]
 
 
-PLATFORM_ERROR_SHAPES = {("post", "/sandbox/sms/SendSms"): "SmsAnswer"}  # dysmsapi's request errors
+PLATFORM_ERROR_SHAPES = {("post", "/sandbox/sms/SendSms"): "SmsAnswer",  # dysmsapi's request errors
+                         ("post", "/sandbox/sms/QuerySendDetails"): "SmsDetailsAnswer"}
 
 
 async def test_shapes_are_named_components_referenced_by_every_operation(spec):

@@ -8,8 +8,9 @@ import secrets
 import pytest
 
 from api.core import metrics
-from api.core.errors import UpstreamRejected, UpstreamUnavailable
+from api.core.errors import UpstreamOutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from api.core.settings import ConfigError, load_settings
+from api.core.workdays import SHANGHAI
 from miniapp_handlers.base import MessageRejected, Provider, UpstreamInvalid
 from miniapp_handlers.sms.client import SmsClient
 from miniapp_handlers.sms.signing import TIMESTAMP_FORMAT, signature
@@ -149,11 +150,54 @@ async def test_the_client_never_logs_the_phone(live, client, caplog):
         async with sms_faults(client, {"fail": "user_refused"}):
             with pytest.raises(MessageRejected) as caught:
                 await sms.send(phone=refused_phone, template_code="SMS_TEST_0001", params={"title": "x"})
-    assert "sms.send ok" in caplog.text and "isv.BLACK_KEY_CONTROL_LIMIT" in caplog.text
+        await sms.query(phone=ok_phone, send_date=dt.date.today())
+    assert "sms.send ok" in caplog.text and "sms.query ok" in caplog.text
+    assert "isv.BLACK_KEY_CONTROL_LIMIT" in caplog.text
     for phone in (ok_phone, refused_phone):
         assert phone not in caplog.text
         assert phone[-8:] not in caplog.text
     assert refused_phone not in str(caught.value)
+
+
+async def test_the_delivery_report_finds_each_send_by_its_out_id(live, client):
+    phone, other = random_phone(), random_phone()
+    today = dt.datetime.now(SHANGHAI).date()
+    async with sms_client(live.settings) as sms:
+        await sms.send(phone=phone, template_code="SMS_TEST_0001", params={"title": "x"}, out_id="dlv_first")
+        await sms.send(phone=phone, template_code="SMS_TEST_0001", params={"title": "y"}, out_id="dlv_second")
+        await sms.send(phone=other, template_code="SMS_TEST_0001", params={"title": "z"}, out_id="dlv_first")
+        (found,) = await sms.query(phone=phone, send_date=today, out_id="dlv_second")
+        assert (found.status, found.out_id, found.error) == (3, "dlv_second", "DELIVERED")
+        assert len(await sms.query(phone=phone, send_date=today)) == 2
+        assert await sms.query(phone=phone, send_date=today - dt.timedelta(days=1)) == []
+        assert await sms.query(phone=random_phone(), send_date=today) == []
+        async with sms_faults(client, {"fail": "malformed"}):
+            with pytest.raises(UpstreamInvalid):
+                await sms.query(phone=phone, send_date=today)
+        async with sms_faults(client, {"fail": "down"}):
+            with pytest.raises(UpstreamUnavailable):
+                await sms.query(phone=phone, send_date=today)
+
+
+async def test_a_lost_answer_is_an_unknown_outcome_and_the_send_is_reported(live, client):
+    phone = random_phone()
+    async with sms_client(live.settings.model_copy(update={"platform_timeout_seconds": 0.5})) as sms:
+        async with sms_faults(client, {"fail": "lost_answer"}):
+            with pytest.raises(UpstreamOutcomeUnknown):
+                await sms.send(phone=phone, template_code="SMS_TEST_0001", params={"title": "x"}, out_id="dlv_lost")
+        (found,) = await sms.query(phone=phone, send_date=dt.datetime.now(SHANGHAI).date(), out_id="dlv_lost")
+    assert found.status == 3 and len(await _sent_to(client, phone)) == 1
+
+
+async def test_the_delivery_report_checks_the_signature_too(live, client):
+    s = live.settings
+    form = {**_signed_form(s), "Action": "QuerySendDetails", "PhoneNumber": random_phone(), "SendDate": "20260101",
+            "PageSize": "10", "CurrentPage": "1"}
+    form["Signature"] = signature(form, s.sms_access_key_secret)
+    r = await client.post("/sandbox/sms/QuerySendDetails", data=form)
+    assert r.status_code == 200 and r.json()["Code"] == "OK" and r.json()["TotalCount"] == 0
+    r = await client.post("/sandbox/sms/QuerySendDetails", data={**form, "SendDate": "20260102"})
+    assert r.status_code == 400 and r.json()["Code"] == "SignatureDoesNotMatch"
 
 
 def test_production_refuses_the_sandbox_sms_secret(tmp_path):

@@ -35,7 +35,7 @@ async def crowd(client, *, region: str, count: int, settings, wechat: float = 0.
                 consent: float = 1.0) -> list[dict]:
     """`count` people in the population registry of `region`; a share have citizen accounts on WeChat or Alipay
     (known to the sandbox), WeChat ones with long-term consent for the policy template unless `consent` says
-    otherwise. Each person: {bidx, phone, citizen_id, openid, alipay_uid, consent}."""
+    otherwise. Each person: {bidx, id_number, phone, citizen_id, openid, alipay_uid, consent}."""
     id_numbers: set[str] = set()
     while len(id_numbers) < count:  # distinct: a repeated id number is a rejected row, not a second person
         id_numbers.add(random_id_number())
@@ -47,8 +47,8 @@ async def crowd(client, *, region: str, count: int, settings, wechat: float = 0.
     people, citizens, accounts, subs = [], [], [], []
     for row in rows:
         bidx = c.blind_index(row["id_number"], kind="id_number")
-        person = {"bidx": bidx, "phone": row["phone"], "citizen_id": None, "openid": None, "alipay_uid": None,
-                  "consent": False}
+        person = {"bidx": bidx, "id_number": row["id_number"], "phone": row["phone"], "citizen_id": None,
+                  "openid": None, "alipay_uid": None, "consent": False}
         draw = random.random()
         if draw < wechat + alipay:
             citizen = Citizen(id_number_bidx=bidx, assurance_level=2,
