@@ -169,6 +169,8 @@ async def readyz(request):
     # Only today's own year missing makes the process unready: a later year missing refuses the due dates that
     # reach it (and is logged every hour), while login, certificates, codes and policies keep serving. Taking
     # every instance out of the load balancer for it would be an outage of its own.
+    if checks["database"] == checks["redis"] == "ok":
+        outages.recovered()
     ready = checks["database"] == "ok" and checks["redis"] == "ok" and workdays.today().year not in missing
     return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 

@@ -9,7 +9,8 @@ from api.core.logging import get_logger
 
 log = get_logger("api.outage")
 
-# A run of failures with no quiet gap this long between them is one outage, logged once.
+# A run of failures with no quiet gap this long between them (and no /readyz that found both stores answering) is
+# one outage, logged once.
 QUIET_SECONDS = 30.0
 _last_seen: dict[str, float] = {}
 
@@ -32,3 +33,8 @@ def note(store: str, exc: BaseException, path: str) -> None:
         # The type and the route only: a driver's message may quote a query's values.
         log.warning("store_unavailable", store=store, error_type=type(exc).__name__, path=path,
                     reason=failures.transient_reason(exc))
+
+
+def recovered() -> None:
+    """Both stores answered (/readyz): the next failure starts a new outage."""
+    _last_seen.clear()
