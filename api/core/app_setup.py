@@ -14,8 +14,8 @@ from sanic import Blueprint, HTTPResponse
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi.types import String
 
-from api.core import db, ids, metrics, openapi, workdays
-from api.core.errors import AppError, Forbidden
+from api.core import db, ids, metrics, openapi, outages, workdays
+from api.core.errors import AppError, Forbidden, ServiceUnavailable
 from api.core.http import ErrorBody, client_ip, doc, dumps, refuse_nul_in_query, respond
 from api.core.logging import get_logger, request_id_var
 
@@ -43,6 +43,12 @@ def render_error(request, exc: Exception) -> HTTPResponse:
         body, headers = _error_body(request, code, message), dict(exc.headers or {})
         if status == 405 and "Allow" not in headers:
             headers["Allow"] = _allowed_methods(request)
+    elif (store := outages.unavailable_store(exc)) is not None:
+        outages.note(store, exc, request.route.path if request.route else "unmatched")
+        retry_after = str(request.app.ctx.deps.settings.outage_retry_after_seconds)
+        unavailable = ServiceUnavailable()
+        status, body = 503, _error_body(request, unavailable.code, unavailable.message)
+        headers = {"Retry-After": retry_after}
     else:
         log.exception("unhandled_error", path=request.path, error_type=type(exc).__name__)
         status, body, headers = 500, _error_body(request, "internal_error", "服务器内部错误，请稍后再试"), {}
@@ -163,6 +169,8 @@ async def readyz(request):
     # Only today's own year missing makes the process unready: a later year missing refuses the due dates that
     # reach it (and is logged every hour), while login, certificates, codes and policies keep serving. Taking
     # every instance out of the load balancer for it would be an outage of its own.
+    if checks["database"] == checks["redis"] == "ok":
+        outages.recovered()
     ready = checks["database"] == "ok" and checks["redis"] == "ok" and workdays.today().year not in missing
     return respond({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 

@@ -51,6 +51,10 @@ def _connection(settings: Settings) -> dict | str:
         sep = "&" if "?" in url else "?"
         config = expand_db_url(f"{url}{sep}minsize=1&maxsize={settings.db_pool_max}")
         config["credentials"]["connection_class"] = _NoResetConnection
+        # asyncpg waits 60 s for a connection and forever for a statement by default: an unreachable server must
+        # become a quick 503, not a request held until the client gives up.
+        config["credentials"]["timeout"] = settings.db_connect_timeout_seconds
+        config["credentials"]["command_timeout"] = settings.db_command_timeout_seconds
         return config
     return url
 

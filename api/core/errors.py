@@ -60,3 +60,9 @@ class UpstreamRejected(AppError):
     """The platform refused the request for a reason the user can act on (risky user, bad data)."""
 
     status, code, message = 502, "upstream_rejected", "上游平台拒绝了请求"
+
+
+class ServiceUnavailable(AppError):
+    """The database or Redis cannot be reached right now: try again in a few seconds."""
+
+    status, code, message = 503, "service_unavailable", "服务暂时不可用，请稍后重试"

@@ -6,6 +6,7 @@ platform that is down, a connection refused or reset. Everything else (a bad inp
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 
 import asyncpg
@@ -17,15 +18,16 @@ from api.core.errors import AppError, UpstreamOutcomeUnknown, UpstreamUnavailabl
 # First match wins: subclasses come before their bases.
 TRANSIENT: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
-      asyncpg.AdminShutdownError, asyncpg.exceptions.CrashShutdownError, DBConnectionError), "database_unavailable"),
+      asyncpg.AdminShutdownError, asyncpg.exceptions.CrashShutdownError, DBConnectionError,
+      asyncpg.ReadOnlySQLTransactionError), "database_unavailable"),  # read-only: a standby during a failover
     ((asyncpg.QueryCanceledError,), "database_timeout"),  # statement_timeout, or cancelled by an operator
     ((asyncpg.LockNotAvailableError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError), "database_busy"),
     ((redis_errors.TimeoutError,), "redis_timeout"),
-    ((redis_errors.ConnectionError,), "redis_unavailable"),
+    ((redis_errors.ConnectionError, redis_errors.ReadOnlyError), "redis_unavailable"),  # BusyLoadingError is one
     ((UpstreamOutcomeUnknown,), "upstream_timeout"),
     ((UpstreamUnavailable,), "upstream_unavailable"),
     ((TimeoutError,), "timeout"),
-    ((ConnectionError,), "connection_error"),
+    ((ConnectionError, socket.gaierror), "connection_error"),
 )
 # SQLite's own way of saying "another writer holds the file": the ORM wraps it in its OperationalError.
 _SQLITE_BUSY = ("database is locked", "database table is locked")

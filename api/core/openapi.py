@@ -14,6 +14,9 @@ from sanic_ext.extensions.openapi.types import Schema
 
 COMPONENT = "#/components/schemas/"
 METHOD_NOT_ALLOWED = "#/components/responses/MethodNotAllowed"
+SERVICE_UNAVAILABLE = "#/components/responses/ServiceUnavailable"
+# The routes that answer without the database or Redis (every other one may answer 503 service_unavailable).
+_STORELESS = ("/healthz", "/openapi.json", "/metrics", "/docs")
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 # Every model a route names, in the order they were declared, with the mode it is used in: a request body is read
@@ -173,7 +176,8 @@ def operation_ids(app, operations: set[tuple[str, str]]) -> dict[tuple[str, str]
 def _implied_errors(path: str, operation: dict) -> list[str]:
     """The error answers every route of this shape can give, whatever its own documentation lists: 404 where the path
     names something (the router refuses a segment of the wrong shape, the service a row that is not the caller's),
-    401 where credentials are required, 422 where the query has parameters (out of range, or a NUL)."""
+    401 where credentials are required, 422 where the query has parameters (out of range, or a NUL), 503 where the
+    database or Redis is used (either out of reach)."""
     implied = []
     if "{" in path:
         implied.append("404")
@@ -182,6 +186,8 @@ def _implied_errors(path: str, operation: dict) -> list[str]:
         implied.append("401")
     if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
         implied.append("422")
+    if not path.startswith(_STORELESS):
+        implied.append("503")
     return implied
 
 
@@ -200,6 +206,10 @@ def document(app, *, error_model: type[BaseModel]) -> dict:
         "description": "此路径不支持该请求方法；Allow 头列出支持的方法",
         "headers": {"Allow": {"description": "此路径支持的方法，如 GET, POST", "schema": {"type": "string"}}},
         "content": {"application/json": {"schema": error.serialize()}},
+    }, "ServiceUnavailable": {
+        "description": "数据库或 Redis 暂时不可用（service_unavailable）；Retry-After 头给出建议的重试间隔",
+        "headers": {"Retry-After": {"description": "建议多少秒后重试", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": error.serialize()}},
     }}
     ids = operation_ids(app, {(path, method) for path, item in spec["paths"].items() for method in item
                               if method in _HTTP_METHODS})
@@ -210,9 +220,12 @@ def document(app, *, error_model: type[BaseModel]) -> dict:
             operation["operationId"] = ids[(path, method)]
             responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
             for status in _implied_errors(path, operation):
-                responses.setdefault(status, {"content": {"application/json": {"schema": error.serialize()}}})
+                implied = {"$ref": SERVICE_UNAVAILABLE} if status == "503" else {
+                    "content": {"application/json": {"schema": error.serialize()}}}
+                responses.setdefault(status, implied)
             for status, response in responses.items():
-                if status.isdigit() and response.get("description") in (None, "", "Default Response"):
+                if status.isdigit() and "$ref" not in response and response.get("description") in (
+                        None, "", "Default Response"):
                     response["description"] = HTTPStatus(int(status)).phrase
             responses["405"] = {"$ref": METHOD_NOT_ALLOWED}
     return spec

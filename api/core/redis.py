@@ -31,7 +31,9 @@ def create_async_redis(settings: Settings) -> aioredis.Redis:
         # A dropped connection is retried on a fresh one (instead of a health check before every command).
         return aioredis.Redis.from_url(settings.redis_url, decode_responses=True,
                                        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-                                       retry_on_error=[RedisConnectionError, RedisTimeoutError])
+                                       retry_on_error=[RedisConnectionError, RedisTimeoutError],
+                                       socket_connect_timeout=settings.redis_timeout_seconds,
+                                       socket_timeout=settings.redis_timeout_seconds)
     import fakeredis  # the embedded run only: production never loads it
 
     return fakeredis.FakeAsyncRedis(server=_shared_fake_server(), decode_responses=True)
@@ -40,7 +42,9 @@ def create_async_redis(settings: Settings) -> aioredis.Redis:
 def create_sync_redis(settings: Settings) -> redis.Redis:
     """A synchronous client for SDK code that runs in threads (wechatpy's session storage)."""
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, decode_responses=True)
+        return redis.Redis.from_url(settings.redis_url, decode_responses=True,
+                                    socket_connect_timeout=settings.redis_timeout_seconds,
+                                    socket_timeout=settings.redis_timeout_seconds)
     import fakeredis  # the embedded run only: production never loads it
 
     return fakeredis.FakeRedis(server=_shared_fake_server(), decode_responses=True)

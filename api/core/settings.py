@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     db_pool_max: int = 10
+    # An unreachable database or Redis answers 503 service_unavailable soon rather than holding the request: how
+    # long to wait for a new connection, for one PostgreSQL statement (the job workers' set-wise statements over
+    # the whole population share it, hence more than a request needs) and for a Redis reply (a command is tried
+    # three times), and the Retry-After (seconds) the 503 carries.
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_command_timeout_seconds: float = Field(default=30.0, gt=0)
+    redis_timeout_seconds: float = Field(default=2.0, gt=0)
+    outage_retry_after_seconds: int = Field(default=5, ge=1)
     public_base_url: str | None = None
     log_level: str = "INFO"
     access_log: bool = True

@@ -1,0 +1,122 @@
+"""A TCP proxy a test puts between the app and PostgreSQL or Redis, and a private redis-server, to make outages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import free_port
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class Proxy:
+    """Forwards 127.0.0.1:port to a target. `cut()`: every connection closed, new ones refused; `hang()`: every
+    connection closed, new ones accepted and never answered (a network that drops packets); `restore()`: forwards
+    again on the same port."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._forward = True
+
+    async def start(self) -> Proxy:
+        """Listen (again) on the proxy's port."""
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
+        return self
+
+    async def _accept(self, reader, writer) -> None:
+        self._writers.add(writer)
+        if not self._forward:
+            return  # held open and silent
+        try:
+            up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(*self.target), 3)
+        except OSError:
+            writer.close()
+            return
+        self._writers.add(up_writer)
+        for a, b in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(a, b))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _pipe(reader, writer) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _drop_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+        await asyncio.sleep(0)
+
+    async def cut(self) -> None:
+        """Close every connection and refuse new ones."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        await self._drop_all()
+
+    async def hang(self) -> None:
+        """Close every connection; accept new ones and never answer them."""
+        self._forward = False
+        await self._drop_all()
+
+    async def restore(self) -> None:
+        """Forward again."""
+        self._forward = True
+        await self._drop_all()
+        if self._server is None:
+            await self.start()
+
+    async def close(self) -> None:
+        """Stop for good."""
+        await self.cut()
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen, int]:
+    """A private redis-server on a free loopback port, nothing saved; the process and its port."""
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                return process, port
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+    finally:
+        client.close()
+    stop_process(process)
+    raise RuntimeError("the private redis-server did not start")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a process the test started, and wait for it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
