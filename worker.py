@@ -20,10 +20,10 @@ import api.codes.jobs
 import api.core.jobs
 import api.policies.jobs
 import auth.jobs
+from api.core.backoff import Backoff
 from api.core.deps import Deps
 from api.core.jobs import cancel_and_wait
 from api.core.logging import configure_logging, get_logger
-from api.core.outage import Backoff
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
 from notifications.events import EventSender

@@ -28,11 +28,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from api.core import pii, rawsql
+from api.core.backoff import Backoff
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.jobs import cancel_and_wait
 from api.core.logging import get_logger
-from api.core.outage import Backoff
 from notifications import channels, outbox, sender, templates, throttle
 from notifications.channels import EXTERNAL
 from notifications.models import InboxMessage

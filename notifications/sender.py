@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from api.core.backoff import Backoff, store_outage
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.logging import get_logger
-from api.core.outage import Backoff, store_outage
 from notifications import channels, limits, outbox, templates, throttle
 from notifications.channels import EXTERNAL, Message
 from notifications.models import InboxMessage

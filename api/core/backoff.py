@@ -11,23 +11,20 @@ import asyncio
 import random
 import time
 
-from api.core import failures
+from api.core import failures, outages
 from api.core.logging import get_logger
 
-log = get_logger("api.outage")
+log = get_logger("api.backoff")
 
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 10.0
-# The reasons (api.core.failures) that say the database or Redis is out of reach, not that one query failed.
-STORE_OUTAGE = frozenset({"database_unavailable", "redis_unavailable", "redis_timeout", "connection_error", "timeout"})
-
 _failing: set[Backoff] = set()  # the loops of this process that are waiting out an outage
 _since: float | None = None  # when the first of them failed (monotonic)
 
 
 def store_outage(exc: BaseException) -> bool:
-    """True when `exc` (or an error it wraps) says the database or Redis is out of reach."""
-    return failures.transient_reason(exc) in STORE_OUTAGE
+    """True when `exc` (or an error it wraps) says the database or Redis is out of reach (as a request's 503 says)."""
+    return outages.unavailable_store(exc) is not None
 
 
 class Backoff:
