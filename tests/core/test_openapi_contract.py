@@ -266,6 +266,12 @@ async def test_every_route_documents_the_errors_its_shape_implies(client, spec):
             assert "401" in responses, (method, path)
         if any(p["in"] == "query" for p in operation.get("parameters", [])):
             assert "422" in responses, (method, path)
+        if path not in ("/healthz", "/openapi.json", "/metrics") and not path.startswith("/docs"):
+            assert "503" in responses, (method, path)  # the database or Redis out of reach
+    unavailable = spec["components"]["responses"]["ServiceUnavailable"]
+    assert "Retry-After" in unavailable["headers"]
+    assert spec["paths"]["/api/v1/applications/{application_id}"]["get"]["responses"]["503"] == {
+        "$ref": "#/components/responses/ServiceUnavailable"}
     # The router's 404 for a segment no serial can be, on a public route that documents no 404 itself.
     r = await client.get("/api/v1/verify/" + "a" * 33)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
