@@ -88,6 +88,7 @@ def _register(app: Sanic, settings: Settings) -> None:
     from auth.views import staff_accounts_bp
     from auth.views import staff_bp as staff_auth_bp
     from miniapp_handlers.sandbox import create_sandbox_blueprint
+    from notifications.dashboard_views import bp as messages_dashboards_bp
     from notifications.views import bp as inbox_bp
 
     # Only the documentation and CORS: the others (dependency injection, health monitor, logging queue)
@@ -103,6 +104,7 @@ def _register(app: Sanic, settings: Settings) -> None:
                applications_admin_bp, inbox_bp, certificates_bp, certificates_admin_bp, registry_admin_bp,
                policies_bp, policies_admin_bp, codes_bp, codes_admin_bp, staff_auth_bp, staff_accounts_bp,
                applications_dashboards_bp, certificates_dashboards_bp, codes_dashboards_bp, policies_dashboards_bp,
+               messages_dashboards_bp,
                console_bp):
         app.blueprint(bp)
     if settings.miniapp_sandbox:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.core.charts import RangeRead
 from api.core.times import Timestamp
 
 
@@ -103,3 +104,18 @@ class PreferencesRead(BaseModel):
     channels: list[str]
     topics: list[str]
     sms_for_all_topics: bool
+
+
+class MessageOutcomeSeries(BaseModel):
+    outcome: Literal["sent", "failed", "skipped", "uncertain", "pending", "expired"]
+    counts: list[int] = Field(description="各渠道的条数，与 channels 一一对应")
+    total: int
+
+
+class MessagesDashboard(RangeRead):
+    channels: list[str] = Field(description="渠道：wechat、alipay、sms、inbox")
+    series: list[MessageOutcomeSeries] = Field(description="每种发送结果一个序列")
+    total: int = Field(description="时间段内事件消息的总条数")
+    uncertain_settled: int = Field(description="曾不确定、经短信回执查询确认已受理或已补发的条数")
+    told_in_inbox_only: int = Field(description="回执仍查不到、不补发（避免重复短信），改由站内信告知的条数")
+    told_nowhere: int = Field(description="回执仍查不到、且对方没有账号（无站内信可告知）的条数，应为 0")

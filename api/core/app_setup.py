@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sanic import Blueprint, HTTPResponse
-from sanic.exceptions import SanicException
+from sanic.exceptions import RequestCancelled, SanicException
 from sanic_ext.extensions.openapi.types import String
 
 from api.core import db, ids, metrics, openapi, outages, workdays
@@ -32,6 +32,9 @@ def _error_body(request, code: str, message: str, fields=None) -> dict:
     return {"error": body}
 
 
+CLIENT_CLOSED = 499  # nginx's status for a request whose client closed the connection first: not a server error
+
+
 def render_error(request, exc: Exception) -> HTTPResponse:
     """The one error renderer: stable codes, real statuses, never a stack trace."""
     if isinstance(exc, AppError):
@@ -43,6 +46,8 @@ def render_error(request, exc: Exception) -> HTTPResponse:
         body, headers = _error_body(request, code, message), dict(exc.headers or {})
         if status == 405 and "Allow" not in headers:
             headers["Allow"] = _allowed_methods(request)
+    elif isinstance(exc, RequestCancelled):  # the client went away mid-request: its 499 is logged, never sent
+        status, body, headers = CLIENT_CLOSED, _error_body(request, "client_closed_request", "客户端已断开连接"), {}
     elif (store := outages.unavailable_store(exc)) is not None:
         outages.note(store, exc, request.route.path if request.route else "unmatched")
         retry_after = str(request.app.ctx.deps.settings.outage_retry_after_seconds)
@@ -120,6 +125,7 @@ def install(app) -> None:
                      duration_ms=round(elapsed * 1000, 2))
 
     app.error_handler.add(Exception, render_error)
+    app.error_handler.add(RequestCancelled, render_error)  # a CancelledError: not an Exception, so named on its own
     _one_document(app)
 
 

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from api.applications.models import Application, Rating, Rectification
 from api.certificates.models import Certificate
 from api.codes.models import CodeScan
+from notifications.models import OutboxDelivery
 from tests.applications.conftest import staff_headers
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-DASHBOARDS = ("applications", "sla", "ratings", "certificates", "scans", "campaigns")
+DASHBOARDS = ("applications", "sla", "ratings", "certificates", "scans", "campaigns", "messages")
 
 
 def beijing(day: str, hour: int = 10, minute: int = 0) -> dt.datetime:
@@ -70,3 +71,12 @@ async def dashboard(client, name: str, headers: dict, expect: int = 200, **query
     r = await client.get(f"/api/v1/admin/dashboards/{name}", params=query, headers=headers)
     assert r.status_code == expect, r.text
     return r.json()
+
+
+async def messages(channel: str, status: str, at: dt.datetime, count: int = 1, *, reason: str | None = None,
+                   citizen_id: str | None = "cit_x") -> None:
+    """`count` event messages (no campaign) on `channel` that ended `status`, written at `at`; only ended statuses,
+    since the live server's event lane takes `queued` rows."""
+    await OutboxDelivery.bulk_create([OutboxDelivery(
+        dedupe_key=f"evt:{secrets.token_hex(8)}", citizen_id=citizen_id, channel=channel, topic="application_status",
+        status=status, reason=reason, created_at=at) for _ in range(count)])

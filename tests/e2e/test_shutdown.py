@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Several workers share state through Redis; the embedded store lives in its one process.
 WORKERS = 2 if os.environ.get("REDIS_URL") else 1
 LATENCY_MS = 1500  # each call to the slow sandbox WeChat: a login waits on two of them in turn
-TEARDOWN_SECONDS = 5
+TEARDOWN_SECONDS = 10  # Sanic's main process noticing its workers are gone, on a loaded CI machine
 
 
 def _start(live, log: Path, **extra: str) -> tuple[subprocess.Popen, str]:

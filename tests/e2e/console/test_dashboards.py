@@ -1,4 +1,4 @@
-"""The dashboards in a real browser: six ECharts cards for a super admin with the figures the API gives, and each
+"""The dashboards in a real browser: seven ECharts cards for a super admin with the figures the API gives, and each
 other role sees only the cards the API lets it read (a 403 hides the card)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 from playwright.async_api import expect
 
 from api.core import workdays
-from tests.admin.dashboard_helpers import DASHBOARDS, beijing, case, certificate, rating, rectification, scans
+from tests.admin.dashboard_helpers import DASHBOARDS, beijing, case, certificate, messages, rating, rectification, scans
 from tests.admin.helpers import new_staff, staff_login
 from tests.e2e.console.conftest import login, shoot
 from tests.factories import bearer, registered_person
@@ -33,6 +33,11 @@ async def _seed(client, headers: dict) -> None:
     for hour, count in ((8, 3), (9, 6), (12, 2), (17, 5)):
         await scans("transit", beijing(today, hour), count)
         await scans("service", beijing(today, hour + 1), count // 2 + 1)
+    for channel, status, count, reason in (("wechat", "sent", 5, None), ("alipay", "sent", 2, None),
+                                           ("wechat", "skipped", 1, "no_consent"), ("sms", "sent", 3, None),
+                                           ("sms", "failed", 1, "bad_recipient"), ("inbox", "delivered", 8, None),
+                                           ("sms", "sent", 1, "settled"), ("sms", "uncertain", 1, "told_in_inbox")):
+        await messages(channel, status, beijing(today, 10), count, reason=reason)
     region = fresh_region()
     for _ in range(2):
         await registered_person(hukou_region=region)
@@ -49,7 +54,7 @@ async def _cards(page) -> set[str]:
     return {name for name in DASHBOARDS if await page.locator(f"[data-test=dash-{name}]").count()}
 
 
-async def test_a_super_admin_sees_six_charts_with_the_figures_of_the_api(page, client):
+async def test_a_super_admin_sees_every_chart_with_the_figures_of_the_api(page, client):
     name, headers = await _staff(client, ("super_admin",))
     await _seed(client, headers)
     await login(page, name)
@@ -64,13 +69,16 @@ async def test_a_super_admin_sees_six_charts_with_the_figures_of_the_api(page, c
         assert r.status_code == 200, r.text
         answers[dashboard] = r.json()
     assert answers["applications"]["total"] >= 4 and answers["scans"]["total"] > 0
-    for dashboard in ("applications", "certificates", "scans"):
+    assert answers["messages"]["total"] >= 22 and answers["messages"]["told_in_inbox_only"] >= 1
+    for dashboard in ("applications", "certificates", "scans", "messages"):
         await expect(page.locator(f"[data-test=dash-{dashboard}-total]")).to_have_text(str(answers[dashboard]["total"]))
     await expect(page.locator("[data-test=dash-ratings-bad]")).to_have_text(str(answers["ratings"]["bad"]))
     await expect(page.locator("[data-test=dash-ratings-open]")).to_have_text(
         str(answers["ratings"]["rectifications"]["open"]))
     await expect(page.locator("[data-test=dash-sla-open]")).to_have_text(str(answers["sla"]["total"]["open"]))
     await expect(page.locator("[data-test=dash-campaigns-count]")).to_have_text(str(len(answers["campaigns"]["items"])))
+    nowhere = str(answers["messages"]["told_nowhere"])
+    await expect(page.locator("[data-test=dash-messages-nowhere]")).to_have_text(nowhere)
     await expect(page.locator(".el-loading-mask")).to_have_count(0)
     await page.wait_for_timeout(600)  # the charts' entry animation
     assert await page.evaluate(NO_SIDEWAYS)
@@ -100,7 +108,7 @@ async def test_a_reviewer_sees_only_the_charts_its_role_may_read(page, client):
     await expect(page.locator("[data-test=dash-scans]")).to_have_count(0)
     await expect(page.locator("[data-test=dash-campaigns]")).to_have_count(0)
     assert await _cards(page) == {"applications", "sla", "ratings", "certificates"}
-    for dashboard, status in (("scans", 403), ("campaigns", 403), ("applications", 200)):
+    for dashboard, status in (("scans", 403), ("campaigns", 403), ("messages", 403), ("applications", 200)):
         r = await client.get(f"/api/v1/admin/dashboards/{dashboard}", headers=headers)
         assert r.status_code == status, (dashboard, r.text)
     await expect(page.locator("[data-test=menu-policies]")).to_have_count(0)
@@ -110,11 +118,12 @@ async def test_a_reviewer_sees_only_the_charts_its_role_may_read(page, client):
     assert not page.errors
 
 
-async def test_a_policy_admin_sees_only_the_campaign_funnels(page, client):
+async def test_a_policy_admin_sees_only_the_campaign_funnels_and_the_messages(page, client):
     name, _ = await _staff(client, ("policy_admin",))
     await login(page, name)
     await page.click("[data-test=menu-dashboards]")
     await expect(page.locator("[data-test=chart-campaigns] canvas").first).to_be_visible()
     await expect(page.locator("[data-test=dash-applications]")).to_have_count(0)
-    assert await _cards(page) == {"campaigns"}
+    await expect(page.locator("[data-test=chart-messages] canvas").first).to_be_visible()
+    assert await _cards(page) == {"campaigns", "messages"}
     assert not page.errors

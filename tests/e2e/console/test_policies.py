@@ -128,6 +128,9 @@ async def test_an_admin_builds_a_rule_sees_the_audience_checks_a_person_and_publ
     await expect(page.locator("[data-test=stat-matched] .stat-value")).to_have_text(str(len(olds)))
     await expect(page.locator("[data-test=stat-sent] .stat-value")).to_have_text(str(len(olds)))
     await expect(page.locator("[data-test=channel-row-sms]")).to_have_count(1)
+    for key, figure in (("settled", "uncertain_settled"), ("uncertain", "uncertain"),
+                        ("inbox-only", "told_in_inbox_only"), ("held", "inbox_held"), ("expired", "expired")):
+        await expect(page.locator(f"[data-test=settle-{key}]")).to_have_text(str(figures[figure]))
     await expect(page.locator("[data-test=campaign-progress]")).to_have_attribute("aria-valuenow", "100")
     await expect(page.locator("[data-test=campaign-pause], [data-test=campaign-cancel]")).to_have_count(0)
     await page.wait_for_timeout(800)  # the progress bar's fill animation
