@@ -137,18 +137,19 @@ class RedisTopology:
         host, port = self.primary()
         return redis.Redis(host=host, port=port, db=db, socket_timeout=2, decode_responses=True)
 
-    def failover(self, timeout: float = 30, *, settle: bool = True) -> tuple[str, int]:
-        """Promote the replica (SENTINEL FAILOVER) and wait until every sentinel names it and it takes writes; with
-        `settle`, also until the old primary is its replica (about 15 s more), so that another failover can follow."""
+    def failover(self, timeout: float = 30) -> tuple[str, int]:
+        """Promote a replica (SENTINEL FAILOVER) and wait until every sentinel names it and it takes writes. The old
+        primary keeps taking writes for about ten seconds before the sentinels make it the new one's replica (a
+        failover soon after this one waits for that)."""
         old = self.primary()
+        # A failover soon after another waits until the sentinels see the old primary as the new one's replica.
+        _wait(lambda: self._all_settled(old), timeout=timeout, what="the sentinels settled before a failover")
         self._ask(self.ports["sentinel0"], "SENTINEL", "FAILOVER", self.service)
         _wait(lambda: all(self._ask(self.ports[f"sentinel{i}"], "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service)
                           [1] != str(old[1]) for i in range(SENTINELS)), timeout=timeout, what="a new primary")
         new = self.primary()
         _wait(lambda: self._ask(new[1], "INFO", "replication")["role"] == "master", timeout=timeout,
               what="the new primary taking writes")
-        if settle:
-            _wait(lambda: self._all_settled(new), timeout=timeout, what="the sentinels settled on the new primary")
         return new
 
     def stop(self) -> None:
@@ -172,9 +173,9 @@ class RedisTopology:
         """`start()` off the event loop."""
         return await asyncio.to_thread(self.start)
 
-    async def afailover(self, timeout: float = 30, *, settle: bool = True) -> tuple[str, int]:
+    async def afailover(self, timeout: float = 30) -> tuple[str, int]:
         """`failover()` off the event loop."""
-        return await asyncio.to_thread(lambda: self.failover(timeout, settle=settle))
+        return await asyncio.to_thread(self.failover, timeout)
 
     async def astop(self) -> None:
         """`stop()` off the event loop."""
