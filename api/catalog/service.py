@@ -15,12 +15,16 @@ from api.catalog import forms
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.catalog.schemas import CatalogueFile, Material
 from api.catalog.search import score
+from api.core import db
 from api.core.errors import NotFound, ValidationFailed
 from api.core.http import field_errors
 
 VERSION_KEY = "catalog:version"
 SEARCH_CACHE_SIZE = 2048
 RECHECK_SECONDS = 2.0
+# A catalogue read on a lagging replica may miss the load whose version it just saw: it is read once more this
+# much later (a replica further behind than this is broken, not lagging).
+REPLICA_SETTLE_SECONDS = 30.0
 
 
 @dataclass
@@ -206,17 +210,20 @@ class Catalogue:
 
 _cached: Catalogue | None = None
 _checked_at = 0.0
+_reread_at: float | None = None
 
 
 async def current(*, redis) -> Catalogue:
     """This worker's copy of the catalogue, reloaded when another process loaded a new one."""
-    global _cached, _checked_at
+    global _cached, _checked_at, _reread_at
     now = time.monotonic()
     if _cached is not None and now - _checked_at < RECHECK_SECONDS:
         return _cached
     version = await redis.get(VERSION_KEY) or "0"
-    if _cached is None or _cached.version != version:
+    changed = _cached is None or _cached.version != version
+    if changed or (_reread_at is not None and now >= _reread_at):
         _cached = await _read(version)
+        _reread_at = now + REPLICA_SETTLE_SECONDS if changed and db.reading_replica() else None
     _checked_at = now
     return _cached
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
+
 import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.timezone import localtime
 
@@ -44,8 +48,14 @@ class _NoResetConnection(asyncpg.Connection):
         return ""
 
 
-def _connection(settings: Settings) -> dict | str:
-    url = settings.effective_database_url
+# Inside a `reads_replica` handler: its ORM and rawsql reads go to the replica (DATABASE_REPLICA_URL).
+_replica_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_reads", default=False)
+REPLICA = "replica"
+_has_replica = False  # DATABASE_REPLICA_URL was set when this process opened the database
+
+
+def _connection(settings: Settings, url: str | None = None) -> dict | str:
+    url = url or settings.effective_database_url
     if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         # Each Sanic worker holds its own pool: workers x maxsize must stay under max_connections.
         sep = "&" if "?" in url else "?"
@@ -61,8 +71,13 @@ def _connection(settings: Settings) -> dict | str:
 
 def tortoise_config(settings: Settings) -> dict:
     """The Tortoise/aerich configuration for these settings."""
+    connections = {"default": _connection(settings)}
+    if settings.database_replica_url:
+        # Unset, reads stay on "default": no second pool to the same server.
+        connections[REPLICA] = _connection(settings, settings.database_replica_url)
     return {
-        "connections": {"default": _connection(settings)},
+        "connections": connections,
+        "routers": ["api.core.db.ReplicaRouter"],
         "apps": {
             "models": {
                 "models": [*MODEL_MODULES, "aerich.models"],
@@ -78,11 +93,54 @@ async def open_db(settings: Settings) -> None:
     """Connect Tortoise (the schema is made by migrations, not here)."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    global _has_replica
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    _has_replica = bool(settings.database_replica_url)
     if settings.effective_database_url.startswith("sqlite"):
         conn = Tortoise.get_connection("default")
         # WAL lets the reader in a request run beside a writer; busy_timeout rides out short locks.
         await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
+
+
+def reading_replica() -> bool:
+    """True when reads here go to the replica: inside a `reads_replica` handler, outside a transaction (whose reads
+    stay in it), with DATABASE_REPLICA_URL set."""
+    if not (_replica_reads.get() and _has_replica):
+        return False
+    return not isinstance(Tortoise.get_connection("default"), TransactionalDBClient)
+
+
+def reader() -> BaseDBAsyncClient:
+    """The connection for reads: the replica inside a `reads_replica` handler (outside a transaction), else the
+    default one (inside a transaction, the transaction's own)."""
+    return Tortoise.get_connection(REPLICA if reading_replica() else "default")
+
+
+def reads_replica(handler):
+    """Run `handler` (a route that tolerates replication lag) with its reads on the replica; writes stay on the
+    primary."""
+
+    @functools.wraps(handler)
+    async def on_replica(*args, **kwargs):
+        token = _replica_reads.set(True)
+        try:
+            return await handler(*args, **kwargs)
+        finally:
+            _replica_reads.reset(token)
+
+    return on_replica
+
+
+class ReplicaRouter:
+    """Tortoise's router: reads to the replica inside a `reads_replica` handler, everything else to the default."""
+
+    def db_for_read(self, model) -> str | None:
+        """The replica's alias when the read may lag; None (the model's default) otherwise."""
+        return REPLICA if reading_replica() else None
+
+    def db_for_write(self, model) -> None:
+        """Writes always go to the primary."""
+        return None
 
 
 async def close_db() -> None:
