@@ -230,8 +230,8 @@ async def current(*, redis) -> Catalogue:
 
 async def _read(version: str) -> Catalogue:
     catalogue = Catalogue(version=version)
-    catalogue.departments = {d.code: d.name for d in await Department.all()}
-    for row in await ServiceItem.all().order_by("code"):
+    catalogue.departments = {d.code: d.name for d in await Department.all(using_db=db.reader())}
+    for row in await ServiceItem.all(using_db=db.reader()).order_by("code"):
         catalogue.items[row.code] = Item(
             code=row.code, name=row.name, dept=row.dept, dept_name=catalogue.departments.get(row.dept, row.dept),
             type=row.type, theme=row.theme, keywords=row.keywords, legal_basis=row.legal_basis,
@@ -239,7 +239,7 @@ async def _read(version: str) -> Catalogue:
             cross_province=row.cross_province, levels=row.levels, min_assurance_level=row.min_assurance_level,
             fees=row.fees, delivery_methods=row.delivery_methods, materials=row.materials,
             form_schema=row.form_schema)
-    for row in await Bundle.all().order_by("code"):
+    for row in await Bundle.all(using_db=db.reader()).order_by("code"):
         members = [catalogue.items[c] for c in row.item_codes if c in catalogue.items]
         catalogue.bundles[row.code] = BundleEntry(code=row.code, name=row.name, description=row.description,
                                                   theme=row.theme, keywords=row.keywords, items=members)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import importlib
 
 import asyncpg
 from tortoise import Tortoise
@@ -48,10 +49,12 @@ class _NoResetConnection(asyncpg.Connection):
         return ""
 
 
-# Inside a `reads_replica` handler: its ORM and rawsql reads go to the replica (DATABASE_REPLICA_URL).
+# Inside a `reads_replica` handler, the reads made on `reader()` go to the replica (DATABASE_REPLICA_URL).
 _replica_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_reads", default=False)
 REPLICA = "replica"
-_has_replica = False  # DATABASE_REPLICA_URL was set when this process opened the database
+# The replica's client, kept out of Tortoise's own connections: with two there, every `in_transaction()` would have
+# to name its connection.
+_replica: BaseDBAsyncClient | None = None
 
 
 def _connection(settings: Settings, url: str | None = None) -> dict | str:
@@ -71,13 +74,8 @@ def _connection(settings: Settings, url: str | None = None) -> dict | str:
 
 def tortoise_config(settings: Settings) -> dict:
     """The Tortoise/aerich configuration for these settings."""
-    connections = {"default": _connection(settings)}
-    if settings.database_replica_url:
-        # Unset, reads stay on "default": no second pool to the same server.
-        connections[REPLICA] = _connection(settings, settings.database_replica_url)
     return {
-        "connections": connections,
-        "routers": ["api.core.db.ReplicaRouter"],
+        "connections": {"default": _connection(settings)},
         "apps": {
             "models": {
                 "models": [*MODEL_MODULES, "aerich.models"],
@@ -93,9 +91,11 @@ async def open_db(settings: Settings) -> None:
     """Connect Tortoise (the schema is made by migrations, not here)."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    global _has_replica
+    global _replica
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    _has_replica = bool(settings.database_replica_url)
+    if settings.database_replica_url:
+        # Unset, reads stay on "default": no second pool to the same server.
+        _replica = _client(_connection(settings, settings.database_replica_url), name=REPLICA)
     if settings.effective_database_url.startswith("sqlite"):
         conn = Tortoise.get_connection("default")
         # WAL lets the reader in a request run beside a writer; busy_timeout rides out short locks.
@@ -103,22 +103,22 @@ async def open_db(settings: Settings) -> None:
 
 
 def reading_replica() -> bool:
-    """True when reads here go to the replica: inside a `reads_replica` handler, outside a transaction (whose reads
+    """True when `reader()` is the replica: inside a `reads_replica` handler, outside a transaction (whose reads
     stay in it), with DATABASE_REPLICA_URL set."""
-    if not (_replica_reads.get() and _has_replica):
+    if not (_replica_reads.get() and _replica is not None):
         return False
     return not isinstance(Tortoise.get_connection("default"), TransactionalDBClient)
 
 
 def reader() -> BaseDBAsyncClient:
-    """The connection for reads: the replica inside a `reads_replica` handler (outside a transaction), else the
-    default one (inside a transaction, the transaction's own)."""
-    return Tortoise.get_connection(REPLICA if reading_replica() else "default")
+    """The connection for reads that tolerate lag (`.using_db(db.reader())`, `rawsql.fetch(..., db.reader())`): the
+    replica inside a `reads_replica` handler, else the default one (inside a transaction, the transaction's own)."""
+    return _replica if reading_replica() else Tortoise.get_connection("default")
 
 
 def reads_replica(handler):
-    """Run `handler` (a route that tolerates replication lag) with its reads on the replica; writes stay on the
-    primary."""
+    """Run `handler` (a route that tolerates replication lag) with the reads it makes on `reader()` on the replica;
+    every other query, and every write, stays on the primary."""
 
     @functools.wraps(handler)
     async def on_replica(*args, **kwargs):
@@ -131,21 +131,20 @@ def reads_replica(handler):
     return on_replica
 
 
-class ReplicaRouter:
-    """Tortoise's router: reads to the replica inside a `reads_replica` handler, everything else to the default."""
-
-    def db_for_read(self, model) -> str | None:
-        """The replica's alias when the read may lag; None (the model's default) otherwise."""
-        return REPLICA if reading_replica() else None
-
-    def db_for_write(self, model) -> None:
-        """Writes always go to the primary."""
-        return None
+def _client(config: dict | str, *, name: str) -> BaseDBAsyncClient:
+    """A Tortoise client for `config` (its pool opens on first use), made as Tortoise makes its own."""
+    config = expand_db_url(config) if isinstance(config, str) else config
+    client_class = importlib.import_module(config["engine"]).client_class
+    return client_class(connection_name=name, **config["credentials"])
 
 
 async def close_db() -> None:
-    """Close every Tortoise connection."""
+    """Close every Tortoise connection, and the replica's."""
+    global _replica
     await Tortoise.close_connections()
+    if _replica is not None:
+        replica, _replica = _replica, None
+        await replica.close()
 
 
 async def ping_db() -> None:
