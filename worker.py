@@ -11,7 +11,6 @@ import contextlib
 import signal
 
 import arq.worker
-from arq.connections import RedisSettings, create_pool
 from redis.exceptions import RedisError
 
 import api.applications.jobs
@@ -24,6 +23,8 @@ from api.core.backoff import Backoff
 from api.core.deps import Deps
 from api.core.jobs import cancel_and_wait
 from api.core.logging import configure_logging, get_logger
+from api.core.redis import arq_settings
+from api.core.sentinel import open_arq_pool
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
 from notifications.events import EventSender
@@ -65,7 +66,7 @@ def worker_settings(settings: Settings) -> dict:
         "cron_jobs": [job.arq_cron(settings.job_queue) for job in all_cron()],
         "on_startup": _startup,
         "on_shutdown": _shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url) if settings.redis_url else None,
+        "redis_settings": arq_settings(settings),
         "queue_name": settings.job_queue,
         "max_jobs": 8,
         "job_timeout": 300,
@@ -86,7 +87,7 @@ class SteadyWorker(arq.worker.Worker):
         """Connect (waiting for Redis if it is not there yet), start, then poll until cancelled."""
         while self._pool is None:
             try:
-                self._pool = await create_pool(self.redis_settings, job_deserializer=self.job_deserializer,
+                self._pool = await open_arq_pool(self.redis_settings, job_deserializer=self.job_deserializer,
                                                job_serializer=self.job_serializer,
                                                default_queue_name=self.queue_name,
                                                expires_extra_ms=self.expires_extra_ms)

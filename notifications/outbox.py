@@ -14,7 +14,7 @@ import datetime as dt
 
 from tortoise.transactions import in_transaction
 
-from api.core import rawsql
+from api.core import db, rawsql
 from api.core.ids import new_id
 from api.core.workdays import utc_now
 from notifications.channels import EXTERNAL
@@ -307,7 +307,7 @@ async def figures_of(campaign_ids: list[str]) -> list[dict]:
         return []
     return await rawsql.fetch("SELECT campaign_id, channel, status, reason, count(*) AS n FROM outbox_delivery "
                               f"WHERE campaign_id IN {rawsql.in_list(campaign_ids)} "
-                              "GROUP BY campaign_id, channel, status, reason", list(campaign_ids))
+                              "GROUP BY campaign_id, channel, status, reason", list(campaign_ids), db.reader())
 
 
 async def read_counts_of(campaign_ids: list[str]) -> dict[str, int]:
@@ -317,7 +317,7 @@ async def read_counts_of(campaign_ids: list[str]) -> dict[str, int]:
     rows = await rawsql.fetch(
         "SELECT d.campaign_id, count(*) AS n FROM outbox_delivery d JOIN inbox_message m ON m.id = d.provider_ref "
         f"WHERE d.campaign_id IN {rawsql.in_list(campaign_ids)} AND d.channel = 'inbox' AND m.read_at IS NOT NULL "
-        "GROUP BY d.campaign_id", list(campaign_ids))
+        "GROUP BY d.campaign_id", list(campaign_ids), db.reader())
     return {r["campaign_id"]: int(r["n"]) for r in rows}
 
 

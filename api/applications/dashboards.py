@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.applications import workflow
 from api.catalog import service as catalog_service
-from api.core import charts, rawsql, workdays
+from api.core import charts, db, rawsql, workdays
 
 STATUSES = (*workflow.UNDECIDED, *workflow.CLOCK_STOPPED)
 SLA_STATES = ("on_track", "warning", "overdue", "paused")
@@ -20,7 +20,7 @@ async def submitted_per_day(*, depts: list[str] | None, span: charts.DayRange) -
     where, where_params = charts.in_depts("dept", depts)
     rows = await rawsql.fetch(
         f"SELECT {charts.local_day('created_at')} AS day, status, count(*) AS n FROM application "
-        f"WHERE dept IS NOT NULL AND {where} AND {when} GROUP BY 1, 2", [*where_params, *when_params])
+        f"WHERE dept IS NOT NULL AND {where} AND {when} GROUP BY 1, 2", [*where_params, *when_params], db.reader())
     series = charts.day_series(span, rows, key="status", keys=STATUSES)
     return {**span.body(), "days": span.days(), "series": series, "total": sum(s["total"] for s in series)}
 
@@ -32,7 +32,7 @@ async def sla_by_dept(*, depts: list[str] | None, span: charts.DayRange, redis) 
     rows = await rawsql.fetch(
         f"SELECT dept, sla_state, count(*) AS n FROM application WHERE dept IS NOT NULL AND {where} "
         f"AND status IN {rawsql.in_list(workflow.UNDECIDED)} AND {when} GROUP BY dept, sla_state",
-        [*where_params, *workflow.UNDECIDED, *when_params])
+        [*where_params, *workflow.UNDECIDED, *when_params], db.reader())
     counts: dict[str, dict[str, int]] = {d: {} for d in sorted(depts or ())}
     for row in rows:
         counts.setdefault(row["dept"], {})[row["sla_state"]] = int(row["n"])
@@ -70,7 +70,7 @@ async def ratings_summary(*, depts: list[str] | None, span: charts.DayRange) -> 
     rows = await rawsql.fetch(
         f"SELECT {charts.local_day('r.created_at')} AS day, r.score AS score, count(*) AS n "
         f"FROM application_rating r JOIN application a ON a.id = r.application_id WHERE {when} AND {where} "
-        "GROUP BY 1, 2", [*when_params, *where_params])
+        "GROUP BY 1, 2", [*when_params, *where_params], db.reader())
     series = charts.day_series(span, rows, key="score", keys=sorted(LEVELS))
     for entry in series:
         entry["level"] = LEVELS.get(entry["score"], str(entry["score"]))
@@ -79,7 +79,7 @@ async def ratings_summary(*, depts: list[str] | None, span: charts.DayRange) -> 
     owed, owed_params = charts.in_depts("dept", depts)
     open_row = (await rawsql.fetch(
         "SELECT count(*) AS open, coalesce(sum(CASE WHEN due_date < ? THEN 1 ELSE 0 END), 0) AS overdue "
-        f"FROM rectification WHERE status = 'open' AND {owed}", [workdays.today(), *owed_params]))[0]
+        f"FROM rectification WHERE status = 'open' AND {owed}", [workdays.today(), *owed_params], db.reader()))[0]
     return {**span.body(), "days": span.days(), "series": series, "total": total,
             "average": round(scored / total, 2) if total else None,
             "bad": sum(s["total"] for s in series if s["score"] <= BAD_AT_MOST),

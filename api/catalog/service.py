@@ -15,12 +15,16 @@ from api.catalog import forms
 from api.catalog.models import Bundle, Department, ServiceItem
 from api.catalog.schemas import CatalogueFile, Material
 from api.catalog.search import score
+from api.core import db
 from api.core.errors import NotFound, ValidationFailed
 from api.core.http import field_errors
 
 VERSION_KEY = "catalog:version"
 SEARCH_CACHE_SIZE = 2048
 RECHECK_SECONDS = 2.0
+# A catalogue read on a lagging replica may miss the load whose version it just saw: it is read once more this
+# much later (a replica further behind than this is broken, not lagging).
+REPLICA_SETTLE_SECONDS = 30.0
 
 
 @dataclass
@@ -206,25 +210,28 @@ class Catalogue:
 
 _cached: Catalogue | None = None
 _checked_at = 0.0
+_reread_at: float | None = None
 
 
 async def current(*, redis) -> Catalogue:
     """This worker's copy of the catalogue, reloaded when another process loaded a new one."""
-    global _cached, _checked_at
+    global _cached, _checked_at, _reread_at
     now = time.monotonic()
     if _cached is not None and now - _checked_at < RECHECK_SECONDS:
         return _cached
     version = await redis.get(VERSION_KEY) or "0"
-    if _cached is None or _cached.version != version:
+    changed = _cached is None or _cached.version != version
+    if changed or (_reread_at is not None and now >= _reread_at):
         _cached = await _read(version)
+        _reread_at = now + REPLICA_SETTLE_SECONDS if changed and db.reading_replica() else None
     _checked_at = now
     return _cached
 
 
 async def _read(version: str) -> Catalogue:
     catalogue = Catalogue(version=version)
-    catalogue.departments = {d.code: d.name for d in await Department.all()}
-    for row in await ServiceItem.all().order_by("code"):
+    catalogue.departments = {d.code: d.name for d in await Department.all(using_db=db.reader())}
+    for row in await ServiceItem.all(using_db=db.reader()).order_by("code"):
         catalogue.items[row.code] = Item(
             code=row.code, name=row.name, dept=row.dept, dept_name=catalogue.departments.get(row.dept, row.dept),
             type=row.type, theme=row.theme, keywords=row.keywords, legal_basis=row.legal_basis,
@@ -232,7 +239,7 @@ async def _read(version: str) -> Catalogue:
             cross_province=row.cross_province, levels=row.levels, min_assurance_level=row.min_assurance_level,
             fees=row.fees, delivery_methods=row.delivery_methods, materials=row.materials,
             form_schema=row.form_schema)
-    for row in await Bundle.all().order_by("code"):
+    for row in await Bundle.all(using_db=db.reader()).order_by("code"):
         members = [catalogue.items[c] for c in row.item_codes if c in catalogue.items]
         catalogue.bundles[row.code] = BundleEntry(code=row.code, name=row.name, description=row.description,
                                                   theme=row.theme, keywords=row.keywords, items=members)

@@ -7,6 +7,7 @@ from sanic import Blueprint
 from api.catalog import service
 from api.catalog.schemas import BundleGuide, BundlePage, ItemGuide, ItemPage
 from api.catalog.search import score
+from api.core.db import reads_replica
 from api.core.http import doc, respond
 from api.core.pagination import page_request, paginate
 
@@ -22,6 +23,7 @@ def _flag(value: str | None) -> bool | None:
 @bp.get("/items")
 @doc("搜索服务事项（按名称、关键词，支持中文；可按部门、主题、是否跨省通办筛选）", response=ItemPage, errors=(422,),
      tag="catalog", description="q 中的词按整词和相邻两字匹配，名称命中优先；带 q 时同时返回匹配的一件事（bundles）。")
+@reads_replica
 async def search_items(request):
     catalogue = await service.current(redis=request.app.ctx.deps.redis)
     q = (request.args.get("q") or "").strip()[:50]
@@ -35,6 +37,7 @@ async def search_items(request):
 @bp.get("/items/<code:code>")
 @doc("办事指南：法律依据、材料（告知承诺、容缺、免提交）、表单、送达方式、收费", response=ItemGuide, errors=(404,),
      tag="catalog")
+@reads_replica
 async def item_guide(request, code: str):
     catalogue = await service.current(redis=request.app.ctx.deps.redis)
     return respond(catalogue.item(code).guide())
@@ -42,6 +45,7 @@ async def item_guide(request, code: str):
 
 @bp.get("/bundles")
 @doc("一件事列表（可带 q 搜索）", response=BundlePage, errors=(422,), tag="catalog")
+@reads_replica
 async def list_bundles(request):
     catalogue = await service.current(redis=request.app.ctx.deps.redis)
     q = (request.args.get("q") or "").strip()[:50]
@@ -52,6 +56,7 @@ async def list_bundles(request):
 
 @bp.get("/bundles/<code:code>")
 @doc("一件事详情：涉及的事项、合并后的表单和材料清单", response=BundleGuide, errors=(404,), tag="catalog")
+@reads_replica
 async def bundle_guide(request, code: str):
     catalogue = await service.current(redis=request.app.ctx.deps.redis)
     return respond(catalogue.bundle(code).guide())

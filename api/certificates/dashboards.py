@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.certificates import types
-from api.core import charts, rawsql
+from api.core import charts, db, rawsql
 
 
 async def issued_per_day(*, depts: list[str] | None, span: charts.DayRange) -> dict:
@@ -13,7 +13,7 @@ async def issued_per_day(*, depts: list[str] | None, span: charts.DayRange) -> d
     where, where_params = charts.in_depts("dept", depts)
     rows = await rawsql.fetch(
         f"SELECT {charts.local_day('issued_at')} AS day, type_code, count(*) AS n FROM certificate "
-        f"WHERE issued_at IS NOT NULL AND {where} AND {when} GROUP BY 1, 2", [*where_params, *when_params])
+        f"WHERE issued_at IS NOT NULL AND {where} AND {when} GROUP BY 1, 2", [*where_params, *when_params], db.reader())
     kinds = types.all_types()
     shown = [code for code, kind in kinds.items() if depts is None or kind.dept in depts]
     series = charts.day_series(span, rows, key="type_code", keys=shown)

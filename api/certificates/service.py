@@ -18,7 +18,7 @@ from api.certificates.schemas import CertificateRead
 from api.citizens import service as citizens_service
 from api.citizens.errors import AssuranceTooLow
 from api.citizens.models import Citizen
-from api.core import audit, idempotency, pii
+from api.core import audit, db, idempotency, pii
 from api.core.deps import Deps
 from api.core.errors import Conflict, NotFound, ValidationFailed
 from api.core.pagination import OLDEST_FIRST, Page, PageRequest, paginate
@@ -287,7 +287,7 @@ async def verify_serial(*, serial: str, code: str, now: dt.datetime, redis, cach
     """What the QR code's URL proves: the fewest fields a verifier needs, and when we knew them."""
     card = json.loads(cached) if cached else None
     if card is None:
-        cert = await Certificate.get_or_none(serial=serial)
+        cert = await Certificate.get_or_none(serial=serial, using_db=db.reader())
         if cert is None or not cert.issued_at:
             return _invalid(now)
         card = _card(cert)

@@ -21,6 +21,7 @@ from api.certificates.schemas import (
     VerifyRequest,
 )
 from api.core import idempotency, ratelimit
+from api.core.db import reads_replica
 from api.core.guards import admin_required, citizen_required
 from api.core.http import binary, client_ip, doc, json_object, parse, respond
 from api.core.pagination import page_request
@@ -116,6 +117,7 @@ async def _limit(request, serial: str | None = None):
 @bp.post("/verify")
 @doc("核验（无需登录，限流）：亮证二维码或电子证明核验地址 → valid、revoked、expired、invalid", body=VerifyRequest,
      response=VerifyRead, errors=(422, 429), tag="certificates")
+@reads_replica
 async def verify(request):
     body = parse(request, VerifyRequest)
     found = _URL.search(body.payload)
@@ -133,6 +135,7 @@ async def verify(request):
 
 @bp.get("/verify/<serial:code>")
 @doc("电子证明二维码中的核验地址（无需登录，限流）", response=VerifyRead, errors=(429,), tag="certificates")
+@reads_replica
 async def verify_by_serial(request, serial: str):
     cached = await _limit(request, serial)
     answer = await service.verify_serial(serial=serial, code=request.args.get("code", ""),

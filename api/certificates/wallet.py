@@ -8,7 +8,7 @@ from api.certificates import service, types
 from api.certificates.models import Certificate
 from api.certificates.presentation import PresentationKey
 from api.citizens.models import Citizen, DisabilityRecord, PopulationRecord
-from api.core import audit, pii
+from api.core import audit, db, pii
 from api.core.deps import Deps
 from api.core.errors import NotFound, ValidationFailed
 
@@ -124,7 +124,7 @@ async def verify_presentation(*, payload: str, key: PresentationKey, now: dt.dat
     if claims["exp"] <= now.timestamp():
         return {"status": "expired", "checked_at": now}
     if claims["src"] == "certificate":
-        cert = await Certificate.get_or_none(id=claims["lid"])
+        cert = await Certificate.get_or_none(id=claims["lid"], using_db=db.reader())
         status = service.state(cert, now) if cert else "invalid"
         if status != "issued":
             return {"status": status if status in ("revoked", "expired") else "invalid", "checked_at": now}

@@ -7,6 +7,7 @@ from sanic import Blueprint
 from api.codes import dashboards
 from api.codes.schemas import ScansDashboard
 from api.core import charts
+from api.core.db import reads_replica
 from api.core.guards import admin_required
 from api.core.http import doc, respond
 
@@ -20,5 +21,6 @@ bp = Blueprint("codes_dashboards", url_prefix="/api/v1/admin/dashboards")
                  "过多，故不逐日列出）。按扫码时间计（离线终端补传的扫码按其扫码时间），通过与拒绝都计入，另给出"
                  "两者的合计。仅超级管理员与审计员可查看。")
 @admin_required("super_admin", "auditor")
+@reads_replica
 async def scans(request):
     return respond(await dashboards.scans_per_hour(span=charts.day_range(request.args)))

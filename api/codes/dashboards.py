@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.codes.scenes import SCENES
-from api.core import charts, rawsql
+from api.core import charts, db, rawsql
 
 HOURS = list(range(24))
 
@@ -14,7 +14,7 @@ async def scans_per_hour(*, span: charts.DayRange) -> dict:
     when, params = charts.within("scanned_at", span)
     rows = await rawsql.fetch(
         f"SELECT scene, {charts.local_hour('scanned_at')} AS hour, outcome, count(*) AS n FROM code_scan "
-        f"WHERE {when} GROUP BY 1, 2, 3", params)
+        f"WHERE {when} GROUP BY 1, 2, 3", params, db.reader())
     series = {scene: {"scene": scene, "counts": [0] * 24, "accepted": 0, "refused": 0} for scene in SCENES}
     for row in rows:
         entry = series.setdefault(row["scene"], {"scene": row["scene"], "counts": [0] * 24, "accepted": 0,

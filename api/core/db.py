@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import importlib
+
 import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.timezone import localtime
 
@@ -44,8 +49,16 @@ class _NoResetConnection(asyncpg.Connection):
         return ""
 
 
-def _connection(settings: Settings) -> dict | str:
-    url = settings.effective_database_url
+# Inside a `reads_replica` handler, the reads made on `reader()` go to the replica (DATABASE_REPLICA_URL).
+_replica_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_reads", default=False)
+REPLICA = "replica"
+# The replica's client, kept out of Tortoise's own connections: with two there, every `in_transaction()` would have
+# to name its connection.
+_replica: BaseDBAsyncClient | None = None
+
+
+def _connection(settings: Settings, url: str | None = None) -> dict | str:
+    url = url or settings.effective_database_url
     if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         # Each Sanic worker holds its own pool: workers x maxsize must stay under max_connections.
         sep = "&" if "?" in url else "?"
@@ -78,16 +91,60 @@ async def open_db(settings: Settings) -> None:
     """Connect Tortoise (the schema is made by migrations, not here)."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    global _replica
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    if settings.database_replica_url:
+        # Unset, reads stay on "default": no second pool to the same server.
+        _replica = _client(_connection(settings, settings.database_replica_url), name=REPLICA)
     if settings.effective_database_url.startswith("sqlite"):
         conn = Tortoise.get_connection("default")
         # WAL lets the reader in a request run beside a writer; busy_timeout rides out short locks.
         await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
 
 
+def reading_replica() -> bool:
+    """True when `reader()` is the replica: inside a `reads_replica` handler, outside a transaction (whose reads
+    stay in it), with DATABASE_REPLICA_URL set."""
+    if not (_replica_reads.get() and _replica is not None):
+        return False
+    return not isinstance(Tortoise.get_connection("default"), TransactionalDBClient)
+
+
+def reader() -> BaseDBAsyncClient:
+    """The connection for reads that tolerate lag (`.using_db(db.reader())`, `rawsql.fetch(..., db.reader())`): the
+    replica inside a `reads_replica` handler, else the default one (inside a transaction, the transaction's own)."""
+    return _replica if reading_replica() else Tortoise.get_connection("default")
+
+
+def reads_replica(handler):
+    """Run `handler` (a route that tolerates replication lag) with the reads it makes on `reader()` on the replica;
+    every other query, and every write, stays on the primary."""
+
+    @functools.wraps(handler)
+    async def on_replica(*args, **kwargs):
+        token = _replica_reads.set(True)
+        try:
+            return await handler(*args, **kwargs)
+        finally:
+            _replica_reads.reset(token)
+
+    return on_replica
+
+
+def _client(config: dict | str, *, name: str) -> BaseDBAsyncClient:
+    """A Tortoise client for `config` (its pool opens on first use), made as Tortoise makes its own."""
+    config = expand_db_url(config) if isinstance(config, str) else config
+    client_class = importlib.import_module(config["engine"]).client_class
+    return client_class(connection_name=name, **config["credentials"])
+
+
 async def close_db() -> None:
-    """Close every Tortoise connection."""
+    """Close every Tortoise connection, and the replica's."""
+    global _replica
     await Tortoise.close_connections()
+    if _replica is not None:
+        replica, _replica = _replica, None
+        await replica.close()
 
 
 async def ping_db() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 
 from api.core.logging import get_logger
+from api.core.redis import arq_settings
+from api.core.sentinel import open_arq_pool
 from api.core.settings import Settings
 
 log = get_logger("api.queue")
@@ -27,9 +29,9 @@ class JobQueue:
 
 
 async def create_job_queue(settings: Settings) -> JobQueue:
-    """The queue on REDIS_URL, or on the in-process store of the embedded run."""
+    """The queue on REDIS_URL (through the sentinels when set), or on the in-process store of the embedded run."""
     if settings.redis_url:
-        pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.job_queue)
+        pool = await open_arq_pool(arq_settings(settings), default_queue_name=settings.job_queue)
     else:
         import fakeredis  # the embedded run only: production never loads it
 

@@ -53,7 +53,15 @@ class Settings(BaseSettings):
     listen_backlog: int = Field(default=1024, ge=1)
     data_dir: Path = Path("./data")
     database_url: str | None = None
+    # Read-only routes that tolerate lag (catalogue, public verify, policy pages, dashboards) read here: a streaming
+    # replica of DATABASE_URL. Unset: they read from DATABASE_URL like everything else.
+    database_replica_url: str | None = None
     redis_url: str | None = None
+    # Redis behind Sentinel: comma-separated host:port of the sentinels (empty: REDIS_URL's host is Redis itself) and
+    # the name they monitor the primary by. With sentinels, REDIS_URL gives only the database number and password
+    # (its host is ignored; unset, database 0).
+    redis_sentinels: str = ""
+    redis_sentinel_service: str = "gov-redis"
     db_pool_max: int = 10
     # An unreachable database or Redis answers 503 service_unavailable soon rather than holding the request: how
     # long to wait for a new connection, for one PostgreSQL statement (the job workers' set-wise statements over
@@ -195,11 +203,28 @@ class Settings(BaseSettings):
             ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
         return value
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, value: str) -> str:
+        for address in _split(value):
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"REDIS_SENTINELS: {address!r} is no host:port")
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         if self.public_base_url is None:
             self.public_base_url = f"http://127.0.0.1:{self.port}"
+        if self.redis_sentinels and not self.redis_url:
+            self.redis_url = "redis://sentinel/0"  # the database number only: the sentinels name the host
         return self
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """The sentinels as (host, port) pairs; empty when Redis is reached directly."""
+        pairs = (address.rpartition(":") for address in _split(self.redis_sentinels))
+        return [(host.strip("[]"), int(port)) for host, _, port in pairs]
 
     @property
     def works_jobs_inline(self) -> bool:

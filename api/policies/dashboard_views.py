@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint
 
 from api.core import charts
+from api.core.db import reads_replica
 from api.core.guards import admin_required
 from api.core.http import doc, respond
 from api.policies import dashboards
@@ -22,6 +23,7 @@ bp = Blueprint("policies_dashboards", url_prefix="/api/v1/admin/dashboards")
                  "delivered 为已送达的，read 为已读的站内信，failed 为发送失败的。"
                  "政策管理员、超级管理员与审计员可查看。")
 @admin_required("policy_admin", "super_admin", "auditor")
+@reads_replica
 async def campaigns(request):
     span = charts.day_range(request.args)
     return respond(await dashboards.funnels(span=span, limit=dashboards.campaign_count(request.args)))

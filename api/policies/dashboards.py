@@ -30,10 +30,11 @@ def _funnel(campaign: Campaign, figures: dict) -> dict:
 async def funnels(*, span: charts.DayRange, limit: int) -> dict:
     """The most recent `limit` campaigns started in the range, newest first, each with its delivery funnel."""
     start, end = span.bounds()
-    found = await Campaign.filter(created_at__gte=db.as_stored(start), created_at__lt=db.as_stored(end)).order_by(
-        "-created_at", "-id").limit(limit)
+    found = await Campaign.filter(created_at__gte=db.as_stored(start), created_at__lt=db.as_stored(end)).using_db(
+        db.reader()).order_by("-created_at", "-id").limit(limit)
     figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found])
-    titles = dict(await Policy.filter(id__in=list({c.policy_id for c in found})).values_list("id", "title"))
+    titles = dict(await Policy.filter(id__in=list({c.policy_id for c in found})).using_db(db.reader()).values_list(
+        "id", "title"))
     items = [{"id": c.id, "policy_id": c.policy_id, "title": titles.get(c.policy_id, ""), "status": c.status,
               "created_at": c.created_at, **_funnel(c, figures[c.id])} for c in found]
     return {**span.body(), "stages": list(STAGES), "items": items}

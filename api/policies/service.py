@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from api.core import audit, idempotency, ids
+from api.core import audit, db, idempotency, ids
 from api.core.errors import NotFound, ValidationFailed
 from api.core.pagination import Page, PageRequest, nothing, paginate
 from api.core.workdays import today, utc_now
@@ -35,8 +35,8 @@ async def get(policy_id: str) -> Policy:
 
 async def public(*, policy_id: str) -> Policy:
     """A policy as the public reads it: published or archived (an old push still opens it); a draft is 404."""
-    policy = await Policy.get_or_none(id=policy_id, status__in=("published", "archived")) if ids.could_be_id(
-        policy_id) else None
+    policy = await Policy.get_or_none(id=policy_id, status__in=("published", "archived"),
+                                      using_db=db.reader()) if ids.could_be_id(policy_id) else None
     if policy is None:
         raise NotFound("政策不存在")
     return policy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
+from api.core.db import reads_replica
 from api.core.guards import citizen_required
 from api.core.http import doc, parse, respond
 from api.core.pagination import page_request
@@ -36,6 +37,7 @@ PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 @doc("公开的政策页（推送打开的页面，无需登录）：标题、摘要、正文、待遇、申请入口、有效期。草稿或不存在为 404；"
      "已归档的政策仍可查看（status 为 archived），以便打开旧推送的市民看到原文及其已停止",
      response=PublicPolicyRead, errors=(404,), tag="policies")
+@reads_replica
 async def public_policy(request, policy_id: str):
     policy = await service.public(policy_id=policy_id)
     return respond({k: getattr(policy, k) for k in PublicPolicyRead.model_fields}, headers=PUBLIC_CACHE)

@@ -75,3 +75,30 @@ def test_the_shutdown_grace_and_the_listen_backlog_are_settings(monkeypatch):
     for name, bad in (("shutdown_grace_seconds", 0), ("listen_backlog", 0)):
         with pytest.raises(ValueError, match=name):
             load_settings(**{name: bad})
+
+
+def test_sentinels_name_the_primary_and_redis_url_keeps_the_database(monkeypatch):
+    from api.core.redis import arq_settings
+
+    monkeypatch.setenv("REDIS_SENTINELS", "10.0.0.1:26379, 10.0.0.2:26380,[::1]:26381")
+    monkeypatch.setenv("REDIS_URL", "redis://:secret@ignored-host/8")
+    settings = load_settings()
+    assert settings.sentinel_addresses == [("10.0.0.1", 26379), ("10.0.0.2", 26380), ("::1", 26381)]
+    assert settings.redis_sentinel_service == "gov-redis"
+    arq = arq_settings(settings)
+    assert arq.sentinel and arq.host == settings.sentinel_addresses and arq.sentinel_master == "gov-redis"
+    assert (arq.database, arq.password) == (8, "secret")
+    monkeypatch.delenv("REDIS_URL")
+    assert load_settings().redis_url and arq_settings(load_settings()).database == 0
+    monkeypatch.setenv("REDIS_SENTINELS", "10.0.0.1")
+    with pytest.raises(ValueError, match="REDIS_SENTINELS"):
+        load_settings()
+
+
+def test_without_sentinels_redis_url_is_redis_itself(monkeypatch):
+    from api.core.redis import arq_settings
+
+    monkeypatch.delenv("REDIS_SENTINELS", raising=False)
+    settings = load_settings(redis_url="redis://10.0.0.9:6380/3")
+    assert settings.sentinel_addresses == [] and not arq_settings(settings).sentinel
+    assert (arq_settings(settings).host, arq_settings(settings).port) == ("10.0.0.9", 6380)
