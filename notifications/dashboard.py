@@ -3,7 +3,7 @@ invitation; never a campaign) sent on each channel, and how its uncertain SMS se
 
 from __future__ import annotations
 
-from api.core import charts, rawsql
+from api.core import charts, db, rawsql
 from notifications import outbox, settle
 from notifications.channels import EXTERNAL
 
@@ -20,7 +20,7 @@ async def event_messages(*, span: charts.DayRange) -> dict:
     when, params = charts.within("created_at", span)
     rows = await rawsql.fetch(
         "SELECT channel, status, reason, count(*) AS n FROM outbox_delivery "
-        f"WHERE campaign_id IS NULL AND {when} GROUP BY channel, status, reason", params)
+        f"WHERE campaign_id IS NULL AND {when} GROUP BY channel, status, reason", params, db.reader())
     counts = {outcome: dict.fromkeys(CHANNELS, 0) for outcome in OUTCOMES}
     settled = told_in_inbox = told_nowhere = 0
     for row in rows:

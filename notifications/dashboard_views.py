@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint
 
 from api.core import charts
+from api.core.db import reads_replica
 from api.core.guards import admin_required
 from api.core.http import doc, respond
 from notifications import dashboard
@@ -22,5 +23,6 @@ bp = Blueprint("notifications_dashboards", url_prefix="/api/v1/admin/dashboards"
                  "told_nowhere 为仍未知且对方没有账号（无站内信可告知）的，应为 0。"
                  "超级管理员、审计员与政策管理员可查看。")
 @admin_required("super_admin", "auditor", "policy_admin")
+@reads_replica
 async def messages(request):
     return respond(await dashboard.event_messages(span=charts.day_range(request.args)))
