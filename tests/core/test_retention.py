@@ -85,3 +85,14 @@ async def test_retention_drops_only_the_months_wholly_past_it(live):
             await partitions.month_partitions("audit_log")
     finally:
         await _drop(names)
+
+
+async def test_the_nightly_job_keeps_at_least_the_setting(live):
+    import worker
+    from api.core.jobs import maintain_audit_log
+
+    assert "maintain_audit_log" in {c.coroutine.__name__ for c in worker.all_cron()}
+    assert live.app.ctx.deps.settings.audit_retention_days == 180
+    kept = await _entry(utc_now() - dt.timedelta(days=179))
+    await maintain_audit_log({"deps": live.app.ctx.deps})
+    assert await AuditLog.filter(id=kept).exists()

@@ -48,3 +48,15 @@ async def test_a_longer_setting_keeps_more(live):
     row = await _row(status="delivered", age_days=8)
     assert await retention.erase_content(days=30, now=outbox.now()) == 0
     assert (await OutboxDelivery.get(id=row)).payload == PAYLOAD
+
+
+async def test_the_hourly_job_erases_by_the_setting(live):
+    import worker
+    from notifications.jobs import erase_message_content
+
+    assert "erase_message_content" in {c.coroutine.__name__ for c in worker.all_cron()}
+    assert live.app.ctx.deps.settings.message_content_retention_days == 7
+    old, recent = await _row(status="sent", age_days=7.5), await _row(status="sent", age_days=6.5)
+    assert await erase_message_content({"deps": live.app.ctx.deps}) == 1
+    assert (await OutboxDelivery.get(id=old)).payload is None
+    assert (await OutboxDelivery.get(id=recent)).payload == PAYLOAD
