@@ -19,6 +19,7 @@ import api.codes.jobs
 import api.core.jobs
 import api.policies.jobs
 import auth.jobs
+import notifications.jobs
 from api.core.backoff import Backoff
 from api.core.deps import Deps
 from api.core.jobs import cancel_and_wait
@@ -33,7 +34,8 @@ log = get_logger("worker")
 # A campaign's senders are queued by api/policies/jobs.py, which owns the campaign and hands the senders what they
 # need of it. Event messages have a lane of their own beside the queue (notifications.events.EventSender), started
 # with every worker, so no campaign job can hold up a citizen's own news.
-JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs, api.policies.jobs)
+JOB_MODULES = (api.core.jobs, auth.jobs, api.citizens.jobs, api.codes.jobs, api.applications.jobs, api.policies.jobs,
+               notifications.jobs)
 
 
 def all_jobs() -> list:

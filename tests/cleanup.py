@@ -55,7 +55,9 @@ def _quote(value: str) -> str:
 async def _tables_children_first(conn) -> list[str]:
     if _dialect() == "postgres":
         tables = [r["t"] for r in await conn.execute_query_dict(
-            "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()")]
+            # A partition is emptied through its parent (and may come and go during the session: monthly ones).
+            "SELECT c.relname AS t FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+            "AND c.relkind IN ('r', 'p') AND NOT c.relispartition")]
         edges = [(r["child"], r["parent"]) for r in await conn.execute_query_dict(
             "SELECT c.relname AS child, p.relname AS parent FROM pg_constraint k "
             "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from api.core import db, partitions
 from api.core.models import AuditLog
 from api.core.pagination import Page, PageRequest, paginate
 from api.core.times import beijing_iso
@@ -25,6 +26,15 @@ async def record(*, actor_type: str, actor_id: str, action: str, target_type: st
         actor_type=actor_type, actor_id=actor_id, action=action, target_type=target_type, target_id=target_id,
         on_behalf_of=on_behalf_of, request_id=request_id, ip=ip, detail=detail or {},
     )
+
+
+async def erase_older_than(*, days: int, now: dt.datetime) -> int:
+    """Drop (PostgreSQL: whole Beijing months) or delete (SQLite) entries older than `days`; the months dropped or
+    the rows deleted."""
+    cutoff = now - dt.timedelta(days=days)
+    if await partitions.is_partitioned(AuditLog._meta.db_table):
+        return len(await partitions.drop_months_before(table=AuditLog._meta.db_table, cutoff=cutoff))
+    return await AuditLog.filter(created_at__lt=db.as_stored(cutoff)).delete()
 
 
 async def record_for(actor, *, action: str, target_type: str | None = None, target_id: str | None = None,

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from arq import Retry, cron, func
 
-from api.core import db, failures
+from api.core import audit, db, failures, partitions
 from api.core.logging import get_logger
-from api.core.models import IdempotencyRecord
+from api.core.models import AuditLog, IdempotencyRecord
 
 log = get_logger("api.jobs")
 
@@ -147,5 +147,15 @@ async def purge_idempotency_records(ctx) -> int:
     return await purge(IdempotencyRecord.filter(created_at__lt=days_ago(7)), event="purged_idempotency_records")
 
 
+async def maintain_audit_log(ctx) -> int:
+    """Make the audit log's coming monthly partitions and drop the months past AUDIT_RETENTION_DAYS (idempotent)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    await partitions.ensure_months(table=AuditLog._meta.db_table, now=now)
+    gone = await audit.erase_older_than(days=ctx["deps"].settings.audit_retention_days, now=now)
+    log.info("audit_retention", removed=gone)
+    return gone
+
+
 JOBS: list[Job] = []
-CRON = [Cron(purge_idempotency_records, {"hour": {3}, "minute": {40}})]
+CRON = [Cron(purge_idempotency_records, {"hour": {3}, "minute": {40}}),
+        Cron(maintain_audit_log, {"hour": {2}, "minute": {50}})]

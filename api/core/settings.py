@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     # A delivery that keeps failing for a passing reason is retried with backoff (2 s doubling, at most 5 min apart)
     # for this long after its first failure, then ends `expired` (GOV.UK Notify's 48 tries 5 minutes apart).
     delivery_retry_seconds: int = Field(default=4 * 3600, ge=0)
+    # Retention. A delivery's content (the payload: parameters, a sealed phone, rendered text) is erased this many
+    # days after the row was written, once the row is finished; its status, channel and times stay (GOV.UK Notify
+    # keeps 7 days). The citizen's inbox is their own record and is not erased. The audit log is kept at least six
+    # months (网络安全法 §21: network logs no less than six months); PostgreSQL drops whole months past it.
+    message_content_retention_days: int = Field(default=7, ge=1)
+    audit_retention_days: int = Field(default=180, ge=180)
     # The event lane (notifications/events.py): how often each worker looks for event messages to send, and how
     # many it takes at once. Campaign senders never take these rows, so an event never waits behind a campaign.
     event_poll_seconds: float = Field(default=0.2, gt=0)
