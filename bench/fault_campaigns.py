@@ -110,6 +110,13 @@ class Progress:
             self.samples.append((time.monotonic(), sum(s[k] for k in SENT)))
             await asyncio.sleep(0.2)
 
+    def all_sent_after(self, at: float) -> float | None:
+        """Seconds from `at` until the sent count reached its last value (the campaign's tail after the fault)."""
+        if not self.samples:
+            return None
+        last = self.samples[-1][1]
+        return next((ts - at for ts, n in self.samples if n == last), None)
+
     def sent_now(self) -> int:
         """The last sampled sent count."""
         return self.samples[-1][1] if self.samples else 0
@@ -174,6 +181,9 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
             await progress.stop()
             if fault_end is not None:
                 result.resume_s = progress.resumed_after(fault_end, base)
+                tail = progress.all_sent_after(fault_end)
+                if tail is not None:
+                    result.notes.append(f"last send {max(tail, 0):.1f} s after the fault")
             campaign = await conn.fetchrow("SELECT status, matched, queued FROM campaign WHERE id = $1", campaign_id)
             rows = await conn.fetch("SELECT id, status, reason FROM outbox_delivery WHERE campaign_id = $1 "
                                     "AND channel = 'sms'", campaign_id)

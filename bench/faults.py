@@ -84,7 +84,7 @@ def main() -> int:
     names = opts.only or SCENARIOS
     results = []
     started = time.monotonic()
-    topology = Topology(sentinels=app_supports_sentinels())
+    topology = Topology(sentinels=app_supports_sentinels(), quiet=False)
     try:
         topology.start(WORKER_ENV)
         print(f"topology up in {time.monotonic() - started:.0f} s ({topology.dir})", file=sys.stderr, flush=True)

@@ -324,19 +324,25 @@ class Topology:
         """Start every component and migrate the database."""
         try:
             shutil.chown(self.dir, "postgres", "postgres")
-            self._init_pg()
-            self._init_redis()
+            self._step("PostgreSQL primary and replica", self._init_pg)
+            self._step("Redis primary, replica and sentinels", self._init_redis)
             self.env = self._app_env()
             from api.certificates.ca import ensure_demo_ca
             from api.certificates.types import all_types
 
             ensure_demo_ca(self.dir / "ca", {t.dept: t.issuer for t in all_types().values()})
-            self.cli("migrate")
-            self._start_apps(worker_env or {})
+            self._step("migrations", self.cli, "migrate")
+            self._step("sandbox, server and job workers", self._start_apps, worker_env or {})
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _step(self, what: str, fn, *args) -> None:
+        started = time.monotonic()
+        fn(*args)
+        if not self.quiet:
+            print(f"{what}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
 
     def __enter__(self) -> "Topology":
         return self.start()
