@@ -155,7 +155,7 @@ class Topology:
         shutil.chown(self.dir / "sock", "postgres", "postgres")
         primary = self.dir / "pg"
         self._as_postgres(str(PG_BIN / "initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust",
-                          "-E", "UTF8", "--locale=C.UTF-8")
+                          "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         with (primary / "postgresql.conf").open("a") as conf:
             # Speed over durability only where a crash of this throwaway cluster cannot matter to the figures:
             # fsync stays on, since a PostgreSQL restart is one of the faults.
@@ -168,7 +168,7 @@ class Topology:
                           "-c", "CREATE DATABASE gov")
         replica = self.dir / "pg-replica"
         self._as_postgres(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U",
-                          "postgres", "-D", str(replica), "-R", "-X", "stream")
+                          "postgres", "-D", str(replica), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
         self._pg_start(replica, self.pg_replica_port)
 
     def pg_stop(self, mode: str = "fast") -> None:
@@ -320,13 +320,15 @@ class Topology:
 
     # Up and down -----------------------------------------------------------------------------------------------
 
-    def start(self, worker_env: dict[str, str] | None = None) -> "Topology":
-        """Start every component and migrate the database."""
+    def start(self, worker_env: dict[str, str] | None = None, *, apps: bool = True) -> "Topology":
+        """Start every component and migrate the database (`apps=False`: the stores alone)."""
         try:
             shutil.chown(self.dir, "postgres", "postgres")
             self._step("PostgreSQL primary and replica", self._init_pg)
             self._step("Redis primary, replica and sentinels", self._init_redis)
             self.env = self._app_env()
+            if not apps:
+                return self
             from api.certificates.ca import ensure_demo_ca
             from api.certificates.types import all_types
 
