@@ -37,10 +37,12 @@ class Result:
     resume_s: float | None = None
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None
+    error: str | None = None
 
     def failed(self) -> bool:
-        """Whether a figure the goal wants at 0 is not."""
-        return self.skipped is None and any(v for v in (self.lost, self.duplicated, self.uncertain, self.e500))
+        """Whether a figure the goal wants at 0 is not, or the scenario could not be measured."""
+        figures = (self.lost, self.duplicated, self.uncertain, self.e500)
+        return self.error is not None or self.skipped is None and any(v for v in figures)
 
 
 def pg_dsn(t: Topology) -> str:
@@ -100,15 +102,19 @@ async def _statuses(conn, campaign_id: str) -> Counter:
 class Progress:
     """Samples the campaign's sent count every 0.2 s: the first progress after a fault is the resume."""
 
-    def __init__(self, conn, campaign_id: str):
-        self.conn, self.campaign_id, self.samples = conn, campaign_id, []
+    def __init__(self, dsn: str, campaign_id: str):
+        self.dsn, self.campaign_id, self.samples = dsn, campaign_id, []
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
-            s = await _statuses(self.conn, self.campaign_id)
-            self.samples.append((time.monotonic(), sum(s[k] for k in SENT)))
-            await asyncio.sleep(0.2)
+        conn = await asyncpg.connect(self.dsn)  # its own: asyncpg runs one statement at a time per connection
+        try:
+            while True:
+                s = await _statuses(conn, self.campaign_id)
+                self.samples.append((time.monotonic(), sum(s[k] for k in SENT)))
+                await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
 
     def all_sent_after(self, at: float) -> float | None:
         """Seconds from `at` until the sent count reached its last value (the campaign's tail after the fault)."""
@@ -163,7 +169,7 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
                                   headers={**admin, "Idempotency-Key": f"faults-{name}-{secrets.token_hex(4)}"})
             r.raise_for_status()
             campaign_id = r.json()["campaign_id"]
-            progress = Progress(conn, campaign_id)
+            progress = Progress(pg_dsn(t), campaign_id)
             ctx = {"conn": await asyncpg.connect(pg_dsn(t)), "campaign_id": campaign_id, "progress": progress}
             try:
                 fault_end, base, note = await fault(t, ctx)

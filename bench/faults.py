@@ -57,14 +57,14 @@ def _cell(v) -> str:
 def print_table(results: list[Result]) -> None:
     """The table, then each scenario's notes."""
     head = ["scenario", "lost", "duplicated", "uncertain left", "500s", "503s", "time to resume"]
-    rows = [[r.name, *(["n/a"] * 6 if r.skipped else map(_cell, (r.lost, r.duplicated, r.uncertain, r.e500,
-                                                                   r.e503, r.resume_s)))] for r in results]
+    rows = [[r.name, *(["n/a"] * 6 if r.skipped else ["error"] * 6 if r.error else map(
+        _cell, (r.lost, r.duplicated, r.uncertain, r.e500, r.e503, r.resume_s)))] for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     for line in (head, ["-" * w for w in widths], *rows):
         print(" | ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
     print()
     for r in results:
-        for note in ([r.skipped] if r.skipped else r.notes):
+        for note in ([r.skipped] if r.skipped else [r.error] if r.error else r.notes):
             print(f"{r.name}: {note}")
 
 
@@ -92,7 +92,10 @@ def main() -> int:
             campaigns.import_population(topology, opts.people)
         for name in names:
             began = time.monotonic()
-            results.append(asyncio.run(_scenario(topology, name, opts)))
+            try:
+                results.append(asyncio.run(_scenario(topology, name, opts)))
+            except Exception as e:  # noqa: BLE001 - the harness itself failed: say so in the table, go on
+                results.append(Result(name, error=f"harness error: {type(e).__name__}: {e}"))
             print(f"{name} done in {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
     finally:
         if opts.keep_logs:

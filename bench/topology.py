@@ -272,7 +272,8 @@ class Topology:
         sandbox_env = {k: v for k, v in self.env.items() if k not in ("DATABASE_URL", "REDIS_URL",
                                                                        "DATABASE_REPLICA_URL", "REDIS_SENTINELS")}
         sandbox_env.update({"APP_ENV": "development", "MINIAPP_SANDBOX": "1", "PORT": str(self.sandbox_port),
-                            "WORKERS": "1", "DATA_DIR": str(self.dir / "sbx"), "LOG_LEVEL": "WARNING"})
+                            "WORKERS": "1", "DATA_DIR": str(self.dir / "sbx"), "LOG_LEVEL": "WARNING",
+                            "INLINE_WORKER": "0"})  # the sandbox serves; its own jobs have no tables here
         for name in ("PII_KEYS", "PII_ACTIVE_KEY_ID", "BLIND_INDEX_KEY"):
             sandbox_env.pop(name, None)
         self.apps["sandbox"] = Supervised("sandbox", ["server.py"], sandbox_env, self.dir / "sandbox.log", 1)
