@@ -162,6 +162,10 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
             "benefit": {"name": "津贴", "amount": 100, "unit": "元/月"}, "channels": ["sms"]})
         r.raise_for_status()
         policy_id = r.json()["id"]
+        # The audience counted before publishing: a campaign killed mid-match may have no rows to count yet.
+        r = await client.post(f"/api/v1/admin/policies/{policy_id}/preview", headers=admin)
+        r.raise_for_status()
+        audience = r.json()["matched"]
         conn = await asyncpg.connect(pg_dsn(t))
         try:
             published = time.monotonic()
@@ -200,9 +204,14 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
     by_phone = Counter(m["phone"] for m in got)
     expected = {r["id"] for r in rows}
     status = Counter(r["status"] for r in rows)
-    result.lost = len(expected - set(by_out))
+    # Lost: a row that ended (sent, failed, expired...) and never reached the sandbox. Rows still open, and people
+    # of the audience with no row yet (a match that has not run again), are left uncertain: not told, not given up.
+    result.lost = len({r["id"] for r in rows if r["status"] not in OPEN} - set(by_out))
     result.duplicated = sum(n - 1 for n in by_out.values() if n > 1)
-    result.uncertain = sum(status[k] for k in OPEN)
+    unqueued = max(0, audience - len(expected))
+    result.uncertain = sum(status[k] for k in OPEN) + unqueued
+    if unqueued:
+        result.notes.append(f"{unqueued} of the previewed audience of {audience} have no SMS row yet")
     result.notes.append(
         f"campaign {campaign['status']}, matched {campaign['matched']}, {len(expected)} SMS rows "
         f"({', '.join(f'{k} {v}' for k, v in sorted(status.items()))}); sandbox got {len(got)} messages, "
