@@ -107,23 +107,26 @@ class Burst:
 
 
 async def _tally(t: Topology, burst: Burst, result: Result) -> None:
+    ids = sorted({i for found in burst.answers.values() for i in found})
     conn = await asyncpg.connect(pg_dsn(t))
     try:
         created = await conn.fetchval("SELECT count(*) FROM application WHERE parent_id IS NULL "
                                       "AND citizen_id = ANY($1::text[])", [c for _, _, c in burst.people])
+        stored = await conn.fetchval("SELECT count(*) FROM application WHERE id = ANY($1::text[])", ids)
     finally:
         await conn.close()
     intended = len(burst.people) * burst.per_client
-    answered = len(burst.answers)
-    result.lost = max(0, intended - created)
-    # Two ids answered for one key, or more rows than keys: the same submission made twice.
-    result.duplicated = max(created - intended, sum(len(ids) - 1 for ids in burst.answers.values()))
+    # Lost: answered 201 and not stored. Uncertain: no answer but an error the client cannot act on (a 500 says
+    # nothing of whether the application was made), or none before the client gave up.
+    result.lost = len(ids) - stored
+    # Two ids answered for one key, or more rows than answered keys: the same submission made twice.
+    result.duplicated = max(created - len(burst.answers), 0) + sum(len(f) - 1 for f in burst.answers.values())
     result.uncertain = len(burst.unanswered)
     result.e503 = burst.statuses[503]
     result.e500 = sum(n for s, n in burst.statuses.items() if s >= 500 and s != 503)
     other = {s: n for s, n in burst.statuses.items() if s >= 300 and s != 503}
-    result.notes.append(f"{intended} submissions intended, {answered} answered, {created} applications created; "
-                        f"statuses {dict(sorted(burst.statuses.items()))}; client errors {dict(burst.errors)}"
+    result.notes.append(f"{intended} submissions intended, {len(burst.answers)} answered 201, {created} applications "
+                        f"created; statuses {dict(sorted(burst.statuses.items()))}; client errors {dict(burst.errors)}"
                         + (f"; non-2xx {other}" if other else ""))
 
 
