@@ -119,8 +119,9 @@ async def _tally(t: Topology, burst: Burst, result: Result) -> None:
     # Lost: answered 201 and not stored. Uncertain: no answer but an error the client cannot act on (a 500 says
     # nothing of whether the application was made), or none before the client gave up.
     result.lost = len(ids) - stored
-    # Two ids answered for one key, or more rows than answered keys: the same submission made twice.
-    result.duplicated = max(created - len(burst.answers), 0) + sum(len(f) - 1 for f in burst.answers.values())
+    # Two ids answered for one key, or more rows than submissions: the same submission made twice. (A row beyond the
+    # answered ones is a submission that was made though its client got no answer: uncertain, not duplicated.)
+    result.duplicated = max(created - intended, 0) + sum(len(f) - 1 for f in burst.answers.values())
     result.uncertain = len(burst.unanswered)
     result.e503 = burst.statuses[503]
     result.e500 = sum(n for s, n in burst.statuses.items() if s >= 500 and s != 503)
