@@ -72,11 +72,15 @@ def _pids_by_port(*filters: str) -> Counter:
     return Counter(int(pid) for pid in re.findall(r"pid=(\d+)", out))
 
 
+def sandbox_connections(t: Topology) -> dict[str, int]:
+    """Connections each live job worker holds to the sandbox now (the senders' HTTP pools)."""
+    counts = _pids_by_port("state", "established", f"dst 127.0.0.1:{t.sandbox_port}")
+    return {name: counts[pid] for name, pid in t.job_worker_pids().items()}
+
+
 def worker_sending(t: Topology) -> str | None:
     """The job worker holding the most connections to the sandbox now (the one sending), if any."""
-    counts = _pids_by_port("state", "established", f"dst 127.0.0.1:{t.sandbox_port}")
-    live = {pid: name for name, pid in t.job_worker_pids().items()}
-    best = max(((counts[pid], name) for pid, name in live.items()), default=(0, None))
+    best = max(((n, name) for name, n in sandbox_connections(t).items()), default=(0, None))
     return best[1] if best[0] else None
 
 
@@ -261,9 +265,10 @@ async def kill_while_sending(t: Topology, ctx) -> tuple:
     """At a third sent, SIGKILL the job worker with the most connections to the SMS sandbox."""
     if not await _until_sent(ctx, 0.3):
         return None, 0, "the campaign never reached a third sent"
+    held = sandbox_connections(t)
     name = worker_sending(t) or "worker1"
     t.kill_worker(name)
-    return time.monotonic(), ctx["progress"].sent_now(), f"killed {name} mid-send"
+    return time.monotonic(), ctx["progress"].sent_now(), f"killed {name} mid-send (connections to the sandbox: {held})"
 
 
 async def redis_failover(t: Topology, ctx) -> tuple:
