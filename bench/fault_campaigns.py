@@ -233,6 +233,12 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
     return result
 
 
+async def _sent_now(ctx) -> int:
+    # Counted after the fault: the sampler's last figure may predate sends the dead worker finished before it died.
+    s = await _statuses(ctx["conn"], ctx["campaign_id"])
+    return sum(s[k] for k in SENT)
+
+
 async def _until_sent(ctx, share: float, timeout: float = 120) -> bool:
     conn, campaign_id = ctx["conn"], ctx["campaign_id"]
 
@@ -268,7 +274,7 @@ async def kill_while_sending(t: Topology, ctx) -> tuple:
     held = sandbox_connections(t)
     name = worker_sending(t) or "worker1"
     t.kill_worker(name)
-    return time.monotonic(), ctx["progress"].sent_now(), f"killed {name} mid-send (connections to the sandbox: {held})"
+    return time.monotonic(), await _sent_now(ctx), f"killed {name} mid-send (connections to the sandbox: {held})"
 
 
 async def redis_failover(t: Topology, ctx) -> tuple:
@@ -279,7 +285,7 @@ async def redis_failover(t: Topology, ctx) -> tuple:
     t.redis_failover()
     started = time.monotonic()
     await _wait(lambda: asyncio.sleep(0, result=t.redis_primary()[0] != before), 30, step=0.2)
-    return time.monotonic(), ctx["progress"].sent_now(), (
+    return time.monotonic(), await _sent_now(ctx), (
         f"primary {before} -> {t.redis_primary()[0]} in {time.monotonic() - started:.1f} s")
 
 
@@ -291,4 +297,4 @@ async def redis_restart(t: Topology, ctx) -> tuple:
     t.redis_stop(name)
     await asyncio.sleep(5)
     t.redis_start(name)
-    return time.monotonic(), ctx["progress"].sent_now(), f"{name} down 5 s (appendonly yes)"
+    return time.monotonic(), await _sent_now(ctx), f"{name} down 5 s (appendonly yes)"
