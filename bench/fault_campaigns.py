@@ -127,10 +127,6 @@ class Progress:
         last = self.samples[-1][1]
         return next((ts - at for ts, n in self.samples if n == last), None)
 
-    def sent_now(self) -> int:
-        """The last sampled sent count."""
-        return self.samples[-1][1] if self.samples else 0
-
     def resumed_after(self, at: float, base: int) -> float | None:
         """Seconds from `at` until the sent count first passed `base`, if it did."""
         return next((ts - at for ts, n in self.samples if ts >= at and n > base), None)
