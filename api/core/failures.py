@@ -31,6 +31,9 @@ TRANSIENT: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 # SQLite's own way of saying "another writer holds the file": the ORM wraps it in its OperationalError.
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+# asyncpg's way of saying a connection died under a transaction (its rollback, or a query after it): an
+# InterfaceError, the class it also uses for misuse, so the message decides.
+_PG_CLOSED = ("connection is closed", "connection was closed")
 
 
 def transient_reason(exc: BaseException) -> str | None:
@@ -41,6 +44,12 @@ def transient_reason(exc: BaseException) -> str | None:
                 return reason
         if isinstance(error, sqlite3.OperationalError) and str(error).startswith(_SQLITE_BUSY):
             return "database_busy"
+        if isinstance(error, asyncpg.InterfaceError) and any(text in str(error) for text in _PG_CLOSED):
+            return "database_unavailable"
+        if isinstance(error, asyncpg.exceptions.InternalClientError):
+            # The pool's or protocol's state after a connection was lost mid-statement (a second release of its
+            # holder): seen only in PostgreSQL restarts, and a fresh connection is the cure.
+            return "database_unavailable"
     return None
 
 

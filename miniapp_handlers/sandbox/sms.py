@@ -111,9 +111,10 @@ async def _send_sms(request):
     received_at = int(time.time())
     biz_id = f"{secrets.randbelow(10**15):015d}^0"
     out_id = params.get("OutId") or None
-    await state.log_message(redis, P, *({"phone": p, "template_code": template_code, "params": template_params,
-                                         "received_at": received_at, "out_id": out_id} for p in phones))
-    await _report(redis, phones, template_code=template_code, biz_id=biz_id, out_id=out_id, at=received_at)
+    # Taking a message and reporting it are one act at a provider: a client hanging up between the two awaits
+    # (its handler cancelled) must not leave a message sent and never reported, which a settler would resend.
+    await asyncio.shield(_accept(redis, phones, template_code=template_code, template_params=template_params,
+                                 biz_id=biz_id, out_id=out_id, at=received_at))
     if mode == "lost_answer":
         await _lose_answer(request)
     return respond({"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": str(uuid.uuid4()).upper()})
@@ -126,6 +127,13 @@ async def _lose_answer(request) -> None:
 
 def _report_key(phone: str, day: str) -> str:
     return f"sandbox:{P}:report:{phone}:{day}"
+
+
+async def _accept(redis, phones: list[str], *, template_code: str, template_params: dict, biz_id: str,
+                  out_id: str | None, at: int) -> None:
+    await state.log_message(redis, P, *({"phone": p, "template_code": template_code, "params": template_params,
+                                         "received_at": at, "out_id": out_id} for p in phones))
+    await _report(redis, phones, template_code=template_code, biz_id=biz_id, out_id=out_id, at=at)
 
 
 async def _report(redis, phones: list[str], *, template_code: str, biz_id: str, out_id: str | None, at: int) -> None:

@@ -162,6 +162,13 @@ async def test_a_last_try_that_never_ended_or_ran_out_of_time_still_ends_through
     (UpstreamOutcomeUnknown(), "upstream_timeout"),
     (ConnectionRefusedError(111, "refused"), "connection_error"),
     (TimeoutError(), "timeout"),
+    # What a PostgreSQL restart raised under in_transaction() (bench/faults.py's pg_restart): now 503s, not 500s.
+    (asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed"),
+     "database_unavailable"),
+    (OperationalError(asyncpg.InterfaceError("the underlying connection is closed")), "database_unavailable"),
+    (asyncpg.exceptions.InternalClientError("PoolConnectionHolder.release() called on a free connection holder"),
+     "database_unavailable"),
+    (asyncpg.InterfaceError("cannot perform operation: another operation is in progress"), None),  # a misuse
     (OperationalError(sqlite3.OperationalError("no such table: policy")), None),
     (OperationalError(asyncpg.exceptions.UndefinedTableError("no table")), None),
     (IntegrityError("duplicate"), None),
