@@ -29,6 +29,7 @@ from api.core import pii, rawsql
 from api.core.ids import new_id
 
 BATCH = 2000
+POOL_BATCHES = 5  # a pooled import commits BATCH * this many rows at once: fewer statements for the same rows
 ERRORS_KEPT = 1000
 SQLITE_ROWS_PER_INSERT = 1000  # keeps a multi-row INSERT under SQLite's 32,766 parameters
 
@@ -155,7 +156,7 @@ async def _import_pooled(spec: Dataset, records: Iterable[Record], *, import_id:
         writing = asyncio.create_task(_write(spec, batch, import_id, report, on_batch))
 
     try:
-        while chunk := list(itertools.islice(records, BATCH)):
+        while chunk := list(itertools.islice(records, BATCH * POOL_BATCHES)):
             pending.append(loop.run_in_executor(pool, prepare_batch, spec.name, chunk, import_id, c))
             while len(pending) >= ahead:
                 await write_next()

@@ -288,6 +288,7 @@ async def test_a_pooled_import_counts_and_rejects_as_one_process_does(client, mo
     from api.citizens import imports
 
     monkeypatch.setattr(registry, "BATCH", 10)  # 45 rows: five batches, checked in two processes
+    monkeypatch.setattr(registry, "POOL_BATCHES", 1)
     monkeypatch.setattr(imports, "POOL_MIN_ROWS", 0)
     admin = await import_admin(client)
     ids = list({random_id_number() for _ in range(60)})[:45]
