@@ -3,7 +3,8 @@
 A file is read through once for its structure before anything is written (`registry_csv.count_records`): bad
 bytes, a NUL, a quote left open, a header without the dataset's columns end the import with the line where the
 broken record starts, and nothing of the file lands. Then its rows are checked one by one (`Dataset.check`, field
-counts, an id number seen earlier in the file) and written two thousand at a time; each batch commits in one
+counts, an id number seen earlier in the file) and written two thousand at a time (ten thousand when a process
+pool checks and encrypts them: `python server.py import` of a large file); each batch commits in one
 transaction with what it did (its rejected rows and the import's counts, through `on_batch`), so whatever stops an
 import leaves exactly what its report says, and a retry goes on after the last batch that landed. Re-imports update
 in place (keyed on the id-number blind index); every row records the import and file line that last wrote it.
@@ -85,7 +86,7 @@ class _Batch:
     rows: dict[str, tuple[int, str, dict]] = field(default_factory=dict)  # bidx -> (line, id number, values)
     rejections: list[Rejection] = field(default_factory=list)
     read: int = 0
-    # (columns, COPY records, SET clause), made where the rows were checked (a pool process): see _prepared
+    # (columns, COPY records, SET clause), made where the rows were checked (a pool process): see prepare_batch
     prepared: tuple[list[str], list[tuple], str] | None = None
 
 
@@ -156,11 +157,12 @@ async def _import_pooled(spec: Dataset, records: Iterable[Record], *, import_id:
         writing = asyncio.create_task(_write(spec, batch, import_id, report, on_batch))
 
     try:
-        while chunk := list(itertools.islice(records, BATCH * POOL_BATCHES)):
+        size = BATCH * POOL_BATCHES
+        # Read in a thread: parsing 10,000 CSV records would hold the loop (and the write in flight) for ~50 ms.
+        while chunk := await asyncio.to_thread(lambda: list(itertools.islice(records, size))):
             pending.append(loop.run_in_executor(pool, prepare_batch, spec.name, chunk, import_id, c))
             while len(pending) >= ahead:
                 await write_next()
-            await asyncio.sleep(0)  # the write in flight moves on between chunks read
         while pending:
             await write_next()
         if writing is not None:
