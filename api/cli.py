@@ -74,7 +74,8 @@ async def _dispatch(args, settings: Settings) -> int:
         meter = ProgressMeter(sys.stderr)
 
         async def work(_):
-            _, summary = await imports.import_file(dataset=args.dataset, path=Path(args.file), progress=meter.update)
+            _, summary = await imports.import_file(dataset=args.dataset, path=Path(args.file), progress=meter.update,
+                                                  processes=settings.import_processes)
             meter.done()
             print(json.dumps(summary, ensure_ascii=False))
 

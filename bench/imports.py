@@ -3,7 +3,7 @@ bench/push.py without the publish and send steps after it.
 
 With N synthetic people (bench/synthetic.py) it times `python server.py import population FILE` twice: into an
 empty registry (every row inserted) and again (every row updated in place), and a plain COPY of the same file,
-unencrypted, into a scratch table. It prints rows per second (target >= 20,000) and checks the figures add up:
+unencrypted, into a scratch table. It prints rows per second (target >= 30,000) and checks the figures add up:
 rows read = inserted + updated + rejected, and the table holds what the report says.
 
     python bench/imports.py [--people 200000]

@@ -1,17 +1,21 @@
 """Policies at province scale, in production mode on PostgreSQL and Redis (see bench/stack.py).
 
-With N synthetic people (default 1,000,000; a generator in bench/synthetic.py) it prints:
-- import: population rows per second through `python server.py import` (target >= 20,000), and as a ratio
-  of a plain COPY of the same rows, unencrypted, into a scratch table in the same run;
+With N synthetic people (default 1,000,000; a generator in bench/synthetic.py) it prints, each figure beside a
+baseline measured in the same run:
+- import: population rows per second through `python server.py import` (target >= 30,000), against a plain COPY
+  of the same CSV rows, unencrypted, into a scratch table (target: within 3x) and a COPY of the rows as stored
+  (encrypted) into a copy of the registry table with its indexes (the database's own floor);
 - preview: the time of `POST /admin/policies/{id}/preview` for a four-condition rule (target < 2 s) and its
-  ratio to a hand-written SQL count of the same predicate in the same run (target <= 2);
-- publish: an auto_grant policy matching about a fifth of the people: the time from publish until every
-  grant is written and every delivery queued (target < 60 s for 200,000);
-- send: SMS messages per second that one worker sends through the sandbox with no rate limit (target >= 1000),
-  and as a ratio of the sandbox's own rate for the same sends posted straight at it.
-Exits 1 when a target is missed.
+  ratio to a hand-written SQL count of the same predicate (target <= 2);
+- publish: an auto_grant policy matching about a fifth of the people (2,000,000 at 10M): the time from publish
+  until every grant is written and every delivery queued (target < 120 s for 2,000,000, i.e. >= 16,667 a second);
+- send: SMS messages per second that one worker sends through the sandbox with no rate limit (target >= 2,000),
+  and as a ratio of the sandbox's own rate for the same sends posted straight at it;
+- memory: the peak RSS of every process (API, job worker, importer and its pool, sandbox), sampled from /proc.
+With `--compare M` it runs M people first, then N, and prints each step's growth N/M against linear (N/M) and the
+RSS ratio per process (target <= 1.2). Exits 1 when a target is missed.
 
-    python bench/push.py [--people 1000000] [--seconds 15]
+    python bench/push.py [--people 1000000] [--compare 200000] [--seconds 15]
 """
 
 import sys
@@ -23,14 +27,20 @@ sys.path[0] = str(ROOT)
 import argparse
 import asyncio
 import datetime as dt
+import json
 import secrets
+import subprocess
 import time
 
 import asyncpg
 import httpx
 
 from bench import synthetic
+from bench.rss import RssSampler
 from bench.stack import Stack, copy_seconds
+
+IMPORT_TARGET, PREVIEW_TARGET, SEND_TARGET = 30_000, 2.0, 2_000
+PUBLISH_TARGET = 2_000_000 / 120  # grants written and deliveries queued per second
 
 FOUR = {"all": [{"field": "hukou_region", "op": "prefix", "value": "4301"}, {"field": "age", "op": ">=", "value": 60},
                 {"field": "gender", "op": "=", "value": "女"},
@@ -107,42 +117,88 @@ async def _sandbox_rate(stack: Stack, seconds: float, concurrency: int = 50) -> 
     return done / elapsed
 
 
-async def _run(stack: Stack, people: int, seconds: int) -> list[tuple[str, bool]]:
-    results = []
+async def _stored_copy_seconds(stack: Stack) -> float:
+    """Seconds to COPY the registry's rows as stored (encrypted) into a copy of its table with the same indexes,
+    one psql reading and one writing: what the database itself needs to take the import's rows."""
+    url = _pg(stack)
+    await _sql(stack, "CREATE TABLE bench_copy (LIKE population_record INCLUDING ALL)")
+    started = time.perf_counter()
+    subprocess.run(f"psql -qX '{url}' -c 'COPY population_record TO STDOUT (FORMAT binary)' | "
+                   f"psql -qX '{url}' -c 'COPY bench_copy FROM STDIN (FORMAT binary)'", shell=True, check=True)
+    seconds = time.perf_counter() - started
+    await _sql(stack, "DROP TABLE bench_copy")
+    return seconds
+
+
+async def _sql(stack: Stack, sql: str):
+    conn = await asyncpg.connect(_pg(stack))
+    try:
+        return await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _import(stack: Stack, rss: RssSampler, dataset: str, path: Path) -> tuple[float, dict]:
+    """Wall seconds of `python server.py import DATASET PATH` (its processes watched as the importer); its report."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "server.py", "import", dataset, str(path)], cwd=ROOT, env=stack.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    rss.watch("importer", proc.pid)
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"import {dataset} exited {proc.returncode}")
+    return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
+
+
+async def _run(stack: Stack, people: int, seconds: int, senders: int) -> dict:
+    """One run at `people`: its figures."""
+    f: dict = {"people": people}
+    rss = RssSampler().start()
     work = stack.work
+    for proc, role in zip(stack.procs, ("bare", "sandbox"), strict=False):
+        rss.watch(role, proc.pid)
     csv_path, low_path = work / "population.csv", work / "low_income.csv"
     ids = synthetic.write_population(csv_path, people)
     synthetic.write_low_income(low_path, ids, 0.05)
     del ids
+    f["import_s"], report = _import(stack, rss, "population", csv_path)
+    assert report["read"] == people, report
+    _import(stack, rss, "low_income", low_path)
+    f["copy_s"] = await copy_seconds(stack.db_url, csv_path)
+    csv_path.unlink()
+    low_path.unlink()
+    f["stored_copy_s"] = await _stored_copy_seconds(stack)
+    f["import_rate"] = people / f["import_s"]
+    print(f"import: {people:,} rows in {f['import_s']:.1f} s = {f['import_rate']:,.0f} rows/s (target >= "
+          f"{IMPORT_TARGET:,}); plain COPY of the CSV {f['copy_s']:.1f} s, "
+          f"import/COPY {f['import_s'] / f['copy_s']:.1f}x "
+          f"(target <= 3x); COPY of the stored rows into the indexed table {f['stored_copy_s']:.1f} s, "
+          f"import/that {f['import_s'] / f['stored_copy_s']:.1f}x", flush=True)
+    # What autovacuum does after a bulk load (it is off on the shared bench cluster): statistics, and the visibility
+    # map that lets a rule's count read the index alone.
     started = time.perf_counter()
-    stack.cli("import", "population", str(csv_path))
-    import_s = time.perf_counter() - started
-    stack.cli("import", "low_income", str(low_path))
-    copy_s = await copy_seconds(stack.db_url, csv_path)
-    rate = people / import_s
-    print(f"import: {people} rows in {import_s:.1f} s = {rate:,.0f} rows/s (target >= 20,000); plain COPY "
-          f"{copy_s:.1f} s, ratio {copy_s / import_s:.2f}")
-    results.append(("import >= 20,000 rows/s", rate >= 20_000))
-    async with asyncpg.create_pool(_pg(stack), min_size=1, max_size=1) as pool:
-        await pool.execute("ANALYZE")
+    await _sql(stack, "VACUUM (ANALYZE)")
+    f["vacuum_s"] = time.perf_counter() - started
+    print(f"vacuum (analyze) after the imports: {f['vacuum_s']:.1f} s", flush=True)
 
+    stack.env["MAKER_CHECKER_THRESHOLD"] = str(10**9)  # one admin publishes: the bench measures, nobody reviews
     stack.start_api()
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120) as client:
+    rss.watch("api", stack.procs[-1].pid)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=300) as client:
         admin = await _admin(stack, client)
         preview_id = await _policy(client, admin, FOUR, ["inbox"])
         await client.post(f"/api/v1/admin/policies/{preview_id}/preview", headers=admin)  # warm the plan cache
         started = time.perf_counter()
         r = await client.post(f"/api/v1/admin/policies/{preview_id}/preview", headers=admin)
-        preview_s = time.perf_counter() - started
+        f["preview_s"] = time.perf_counter() - started
         r.raise_for_status()
-        hand_s = min([await _hand_count(stack) for _ in range(2)])
-        ratio = preview_s / hand_s
-        print(f"preview: {r.json()['matched']:,} matched in {preview_s * 1000:.0f} ms (reported "
-              f"{r.json()['elapsed_ms']:.0f} ms; target < 2000); hand-written count {hand_s * 1000:.0f} ms, "
-              f"ratio {ratio:.2f} (target <= 2)")
-        results += [("preview < 2 s", preview_s < 2), ("preview within 2x of SQL", ratio <= 2)]
+        f["hand_s"] = min([await _hand_count(stack) for _ in range(2)])
+        print(f"preview: {r.json()['matched']:,} matched in {f['preview_s'] * 1000:.0f} ms (reported "
+              f"{r.json()['elapsed_ms']:.0f} ms; target < 2000); hand-written count {f['hand_s'] * 1000:.0f} ms, "
+              f"ratio {f['preview_s'] / f['hand_s']:.2f} (target <= 2)", flush=True)
 
-        stack.start_worker(PUSH_RATE_SMS="1000000", PUSH_SENDERS="2")
+        worker = stack.start_worker(PUSH_RATE_SMS="1000000", PUSH_SENDERS=str(senders))
+        rss.watch("worker", worker.pid)
         grant_id = await _policy(client, admin, GRANT, ["sms", "inbox"])
         started = time.perf_counter()
         r = await client.post(f"/api/v1/admin/policies/{grant_id}/publish",
@@ -150,27 +206,68 @@ async def _run(stack: Stack, people: int, seconds: int) -> list[tuple[str, bool]
         r.raise_for_status()
         campaign_id = r.json()["campaign_id"]
         while (figures := await _campaign(client, admin, campaign_id))["stage"] == "match":
+            if figures["status"] in ("failed", "cancelled", "awaiting_approval"):
+                raise RuntimeError(f"campaign {figures['status']}")
             await asyncio.sleep(0.2)
-        publish_s = time.perf_counter() - started
-        print(f"publish: {figures['granted']:,} grants written and {figures['queued']:,} deliveries queued in "
-              f"{publish_s:.1f} s (target < 60 s for 200,000)")
-        results.append(("publish < 60 s", publish_s < 60 and figures["granted"] >= 0.15 * people))
-
-        def sent(f):
-            return f["sent"]["total"]
+        f["publish_s"] = time.perf_counter() - started
+        f["granted"], f["queued"] = figures["granted"], figures["queued"]
+        f["publish_rate"] = f["granted"] / f["publish_s"]
+        print(f"publish: {f['granted']:,} grants written and {f['queued']:,} deliveries queued in "
+              f"{f['publish_s']:.1f} s = {f['publish_rate']:,.0f} grants/s (target < 120 s for 2,000,000: "
+              f">= {PUBLISH_TARGET:,.0f}/s)", flush=True)
 
         await asyncio.sleep(2)  # the senders start
         first = await _campaign(client, admin, campaign_id)
         t0 = time.perf_counter()
         await asyncio.sleep(seconds)
         last = await _campaign(client, admin, campaign_id)
-        send_rate = (sent(last) - sent(first)) / (time.perf_counter() - t0)
+        f["send_rate"] = (last["sent"]["total"] - first["sent"]["total"]) / (time.perf_counter() - t0)
         await client.post(f"/api/v1/admin/campaigns/{campaign_id}/cancel", headers=admin)
     await asyncio.sleep(1)
-    upstream = await _sandbox_rate(stack, 5)
-    print(f"send: one worker sent {send_rate:,.0f} SMS/s through the sandbox (target >= 1000); posted straight at "
-          f"the sandbox {upstream:,.0f}/s, ratio {send_rate / upstream:.2f}")
-    results.append(("send >= 1000/s", send_rate >= 1000))
+    f["upstream_rate"] = await _sandbox_rate(stack, 5)
+    print(f"send: one worker sent {f['send_rate']:,.0f} SMS/s through the sandbox (target >= {SEND_TARGET:,}); "
+          f"posted straight at the sandbox {f['upstream_rate']:,.0f}/s, "
+          f"ratio {f['send_rate'] / f['upstream_rate']:.2f}",
+          flush=True)
+    rss.sample()
+    rss.stop()
+    f["rss"] = rss.peaks()
+    print("peak RSS (MiB): " + ", ".join(f"{role} {mib:,.0f}" for role, mib in f["rss"].items()), flush=True)
+    return f
+
+
+def _judge(f: dict) -> list[tuple[str, bool]]:
+    """The targets of one run; publish's 120 s is for 2,000,000 grants, met at any size by the same rate."""
+    people = f["people"]
+    return [(f"{people:,}: import >= {IMPORT_TARGET:,} rows/s", f["import_rate"] >= IMPORT_TARGET),
+            (f"{people:,}: import within 3x of a plain COPY", f["import_s"] <= 3 * f["copy_s"]),
+            (f"{people:,}: preview < 2 s", f["preview_s"] < PREVIEW_TARGET),
+            (f"{people:,}: preview within 2x of SQL", f["preview_s"] <= 2 * f["hand_s"]),
+            (f"{people:,}: publish within 120 s for 2,000,000 grants",
+             f["publish_rate"] >= PUBLISH_TARGET and (f["granted"] < 2_000_000 or f["publish_s"] < 120)
+             and f["granted"] >= 0.15 * people),
+            (f"{people:,}: send >= {SEND_TARGET:,}/s", f["send_rate"] >= SEND_TARGET)]
+
+
+def _growth(small: dict, big: dict) -> list[tuple[str, bool]]:
+    """Print each step's growth big/small against linear, and the RSS ratios; the memory targets."""
+    linear = big["people"] / small["people"]
+    print(f"growth {small['people']:,} -> {big['people']:,} (linear: {linear:.1f}x)")
+    for step, key in (("import", "import_s"), ("plain COPY", "copy_s"), ("stored COPY", "stored_copy_s"),
+                      ("vacuum", "vacuum_s"),
+                      ("preview", "preview_s"), ("hand count", "hand_s"), ("publish", "publish_s"),
+                      ("grants", "granted")):
+        print(f"  {step}: {small[key]:,.2f} -> {big[key]:,.2f}: {big[key] / small[key]:.1f}x "
+              f"({big[key] / small[key] / linear:.2f} of linear)")
+    print(f"  send rate: {small['send_rate']:,.0f} -> {big['send_rate']:,.0f}/s: "
+          f"{big['send_rate'] / small['send_rate']:.2f}x (flat is the goal)")
+    results = []
+    for role in sorted(set(small["rss"]) & set(big["rss"])):
+        ratio = big["rss"][role] / small["rss"][role]
+        print(f"  peak RSS {role}: {small['rss'][role]:,.0f} -> {big['rss'][role]:,.0f} MiB: {ratio:.2f}x "
+              "(target <= 1.2)")
+        if role != "bare":
+            results.append((f"RSS of {role} at {big['people']:,} within 1.2x", ratio <= 1.2))
     return results
 
 
@@ -178,10 +275,18 @@ def main() -> int:
     """Run the benchmark; 1 when a target is missed."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--compare", type=int, default=0, help="run this many people first and print the growth")
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--senders", type=int, default=2, help="campaign senders in the one job worker")
     args = parser.parse_args()
-    with Stack() as stack:
-        results = asyncio.run(_run(stack, args.people, args.seconds))
+    runs = []
+    for people in ([args.compare] if args.compare else []) + [args.people]:
+        print(f"== {people:,} people", flush=True)
+        with Stack() as stack:
+            runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders)))
+    results = [r for f in runs for r in _judge(f)]
+    if len(runs) == 2:
+        results += _growth(*runs)
     for name, ok in results:
         print(f"{'PASS' if ok else 'FAIL'} {name}")
     return 0 if all(ok for _, ok in results) else 1

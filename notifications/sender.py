@@ -240,21 +240,24 @@ async def _record(channel: str, window: list[dict], outcomes: list[tuple[str, st
                             reason=reason)
     totals["failed"] += len(groups.get("failed", []))
     refused = groups.get("refused", [])
-    # A row ends and its next channel's row is queued in one transaction: between the two, another sender would
-    # find nothing open and complete the campaign, and a crash would lose the message.
-    async with in_transaction():
-        for reason in {r["reason"] for r in refused}:
-            await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed", reason=reason)
-        await _add_next(refused, campaign=campaign, totals=totals)
+    if refused:
+        # A row ends and its next channel's row is queued in one transaction: between the two, another sender
+        # would find nothing open and complete the campaign, and a crash would lose the message.
+        async with in_transaction():
+            for reason in {r["reason"] for r in refused}:
+                await outbox.finish([r["id"] for r in refused if r["reason"] == reason], status="failed",
+                                    reason=reason)
+            await _add_next(refused, campaign=campaign, totals=totals)
     if channel == "wechat":
         await channels.forget_consents([r["citizen_id"] for r in refused if r["reason"] == "user_refused"],
                                        template_id=consent_template)
     transient = groups.get("transient", [])
-    async with in_transaction():
-        expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
-                                               error="upstream_unavailable")
-        await _add_next([r for r in transient if r["id"] in expired], campaign=campaign, totals=totals)
-    totals["expired"] += len(expired)
+    if transient:
+        async with in_transaction():
+            expired = await outbox.retry_or_expire(transient, bound_seconds=deps.settings.delivery_retry_seconds,
+                                                   error="upstream_unavailable")
+            await _add_next([r for r in transient if r["id"] in expired], campaign=campaign, totals=totals)
+        totals["expired"] += len(expired)
     quota = groups.get("quota", [])
     if quota:
         await throttle.pause_channel(deps.redis, channel, seconds=QUOTA_PAUSE_SECONDS, reason=quota[0]["reason"])

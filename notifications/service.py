@@ -35,13 +35,13 @@ async def notify_phone(*, phone: str, kind: str, params: dict, ref: dict, event_
 
 
 async def queue_campaign_deliveries(*, campaign_id: str, policy_id: str, topic: str, chain: list[str],
-                                    contacts: rawsql.Subquery) -> int:
+                                    contacts: rawsql.Subquery, count: bool = True) -> int:
     """Queue a campaign's deliveries set-wise for the people it reached (`contacts`: api.citizens.contacts.reachable
     over them): the inbox for everyone with an account, and each person's first usable channel of `chain`. Once per
     policy, person and channel, whatever reruns happen; call it inside the transaction that records the reach. The
-    count of the campaign's rows."""
+    count of the campaign's rows (0 with `count` false: a caller queueing in chunks counts once at the end)."""
     return await outbox.queue_campaign(campaign_id=campaign_id, policy_id=policy_id, topic=topic, chain=chain,
-                                       contacts=contacts)
+                                       contacts=contacts, count=count)
 
 
 async def open_deliveries(*, campaign_id: str, at: dt.datetime | None = None) -> dict:

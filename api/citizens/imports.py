@@ -10,7 +10,10 @@ import csv
 import datetime as dt
 import io
 import itertools
+import multiprocessing
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 from tortoise.transactions import in_transaction
@@ -29,6 +32,7 @@ CONTEXT = "registry-import"
 BY_LINE = Order((Key("line", int),))
 CSV_CHUNK = 5000
 CLI_ACTOR = "cli"
+POOL_MIN_ROWS = 20_000  # below this, starting the processes costs more than they save
 
 
 class UnknownDataset(NotFound):
@@ -83,10 +87,11 @@ async def run_job(*, job_id: str, storage) -> dict:
     return report.as_dict()
 
 
-async def import_file(*, dataset: str, path: Path,
-                      progress: Callable[[registry.ImportReport], object] | None = None) -> tuple[ImportJob, dict]:
+async def import_file(*, dataset: str, path: Path, progress: Callable[[registry.ImportReport], object] | None = None,
+                      processes: int = 0) -> tuple[ImportJob, dict]:
     """The command line's import: read the file through for its structure, then import it as a job of its own
-    (listed with the uploaded ones, its rejected rows readable the same way); the job and its report."""
+    (listed with the uploaded ones, its rejected rows readable the same way); the job and its report. With
+    `processes` > 1, a large file's rows are checked and encrypted in that many processes."""
     spec = _spec(dataset)
 
     def count() -> int:
@@ -101,15 +106,23 @@ async def import_file(*, dataset: str, path: Path,
                            target_type="import_job", target_id=job.id,
                            detail={"dataset": dataset, "bytes": path.stat().st_size, "rows": total})
     try:
-        with path.open("rb") as handle:
-            report = await _import(job, registry_csv.CsvFile(handle, columns=spec.columns).records(), progress=progress)
+        with path.open("rb") as handle, _pool(processes if total >= POOL_MIN_ROWS else 0) as pool:
+            report = await _import(job, registry_csv.CsvFile(handle, columns=spec.columns).records(),
+                                   progress=progress, pool=pool)
     except Exception as exc:
         await fail_job(job_id=job.id, reason=failures.failure_reason(exc))
         raise
     return job, {"job_id": job.id, **report.as_dict()}
 
 
-async def _import(job: ImportJob, records, *, progress=None) -> registry.ImportReport | None:
+def _pool(processes: int):
+    # Spawned, not forked: the parent holds an event loop, open connections and threads.
+    if processes <= 1:
+        return nullcontext(None)
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+
+async def _import(job: ImportJob, records, *, progress=None, pool=None) -> registry.ImportReport | None:
     """Import a job's records after those its committed batches already took; the final report (None when another
     run of the job took over)."""
     report = registry.ImportReport(dataset=job.dataset, inserted=job.inserted, updated=job.updated,
@@ -132,7 +145,8 @@ async def _import(job: ImportJob, records, *, progress=None) -> registry.ImportR
 
     try:
         report = await registry.import_records(job.dataset, itertools.islice(records, job.processed, None),
-                                               import_id=job.id, report=report, on_batch=commit, progress=progress)
+                                               import_id=job.id, report=report, on_batch=commit, progress=progress,
+                                               pool=pool)
     except _Superseded:
         log.warning("registry_import_superseded", job_id=job.id)
         return None

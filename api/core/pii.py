@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import hmac
 import os
 import re
@@ -67,7 +66,8 @@ class PiiCipher:
         if value is None:
             return None
         normal = normalize(value, kind=kind)
-        return hmac.new(self.blind_key, f"{kind}:{normal}".encode(), hashlib.sha256).hexdigest()
+        # One C call (twice per imported row), the same digest as hmac.new(...).hexdigest().
+        return hmac.digest(self.blind_key, f"{kind}:{normal}".encode(), "sha256").hex()
 
     def needs_rotation(self, token: str | None) -> bool:
         """True when a value was encrypted under a key other than the active one."""

@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     # `python server.py worker` processes (INLINE_WORKER=1 also works them in each server process).
     job_queue: str = "arq:queue"
     inline_worker: bool | None = None
+    # `python server.py import` checks and encrypts a large file's rows in this many processes (1: in its own).
+    import_processes: int = Field(default=2, ge=1)
 
     # The push fan-out: rows a sender claims at once, calls in flight per sender (the most a crash can leave
     # uncertain), how long a claim holds, and each channel's rate shared by every worker (messages per second).

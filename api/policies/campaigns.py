@@ -48,28 +48,53 @@ async def run(*, campaign_id: str, jobs, settings) -> str:
     return campaign.status
 
 
+MATCH_CHUNK = 20_000  # people matched per transaction, about: a chunk is a range of the blind index
+
+
 async def _match(campaign: Campaign, policy: Policy) -> dict:
     predicate = rules.compile_sql(policy.rule, as_of=campaign.as_of)
     population = rules.population_from(predicate.joins)
-    now = utc_now()
+    matched = await rawsql.fetch_value(f"SELECT count(*) FROM {population} WHERE {predicate.sql}", predicate.params)
+    # Chunk by ranges of the blind index (uniform hex): each transaction's joins read one slice of the registry's
+    # key index, memory stays flat, and a rerun after a crash skips what committed (the unique keys).
+    for low, high in key_ranges(int(matched) // MATCH_CHUNK + 1):
+        await _match_range(campaign, policy, predicate, population, low, high)
+    reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id])
+    queued = await rawsql.fetch_value("SELECT count(*) FROM outbox_delivery WHERE campaign_id = ?", [campaign.id])
+    return {"matched": int(matched), "granted": int(reached) if policy.mode == "auto_grant" else 0,
+            "queued": int(queued)}
+
+
+def key_ranges(count: int) -> list[tuple[str | None, str | None]]:
+    """`count` (at most 256) ranges [low, high) of lowercase hex keys that cover them all; None is open."""
+    count = max(1, min(count, 256))
+    bounds = [None, *(format(256 * i // count, "02x") for i in range(1, count)), None]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+async def _match_range(campaign: Campaign, policy: Policy, predicate, population: str, low: str | None,
+                       high: str | None) -> None:
+    def within(column: str) -> tuple[str, list[str]]:
+        parts = [(f"{column} >= ?", low), (f"{column} < ?", high)]
+        kept = [(sql, v) for sql, v in parts if v is not None]
+        return "".join(f" AND {sql}" for sql, _ in kept), [v for _, v in kept]
+
+    in_p, p_params = within("p.id_number_bidx")
+    in_r, r_params = within("person_bidx")
     async with in_transaction() as conn:
-        matched = await rawsql.fetch_value(f"SELECT count(*) FROM {population} WHERE {predicate.sql}",
-                                           predicate.params, conn)
         # People reached by an earlier campaign of this policy, of any of its versions, keep their row: only the
         # newly eligible are added (and granted, and messaged).
         await rawsql.execute(
             f"INSERT INTO policy_reach (id, policy_id, family_id, person_bidx, campaign_id, granted, status, "
             f"created_at) SELECT {rawsql.new_id_sql('grt', conn)}, ?, ?, p.id_number_bidx, ?, ?, 'active', ? "
-            f"FROM {population} WHERE {predicate.sql} ON CONFLICT (family_id, person_bidx) DO NOTHING",
-            [policy.id, policy.family_id, campaign.id, policy.mode == "auto_grant", now, *predicate.params], conn)
-        reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id],
-                                           conn)
-        people = rawsql.Subquery("SELECT person_bidx FROM policy_reach WHERE campaign_id = ?", [campaign.id])
-        queued = await notifications.queue_campaign_deliveries(
+            f"FROM {population} WHERE {predicate.sql}{in_p} ON CONFLICT (family_id, person_bidx) DO NOTHING",
+            [policy.id, policy.family_id, campaign.id, policy.mode == "auto_grant", utc_now(), *predicate.params,
+             *p_params], conn)
+        people = rawsql.Subquery(f"SELECT person_bidx FROM policy_reach WHERE campaign_id = ?{in_r}",
+                                 [campaign.id, *r_params])
+        await notifications.queue_campaign_deliveries(
             campaign_id=campaign.id, policy_id=policy.id, topic=_topic(policy), chain=_chain(policy),
-            contacts=contacts.reachable(people))
-    return {"matched": int(matched), "granted": int(reached) if policy.mode == "auto_grant" else 0,
-            "queued": queued}
+            contacts=contacts.reachable(people), count=False)
 
 
 async def start_senders(*, jobs, campaign_id: str, count: int, lease_seconds: int = 60) -> None:

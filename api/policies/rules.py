@@ -208,7 +208,12 @@ def _sql(node: dict, as_of: dt.date, out: Predicate) -> str:
         return f"({col})" if (value is True) == (op == "=") else f"(NOT ({col}))"
     if op == "prefix":
         out.params += [len(value), value]
-        return f"(substr({col}, 1, ?) = ?)"
+        if ord(value[-1]) >= 0xD7FF:  # no next character that every store can hold: the exact test alone
+            return f"(substr({col}, 1, ?) = ?)"
+        # The range lets an index on the column find the rows (both stores compare text by code point); substr
+        # keeps the test exact.
+        out.params[-2:-2] = [value, value[:-1] + chr(ord(value[-1]) + 1)]
+        return f"({col} >= ? AND {col} < ? AND substr({col}, 1, ?) = ?)"
     if op in ("in", "not_in"):
         out.params += [_param(attr, v) for v in value]
         return f"({col} {'NOT IN' if op == 'not_in' else 'IN'} ({', '.join('?' for _ in value)}))"

@@ -282,3 +282,30 @@ async def test_excel_utf8_csv_with_a_bom_and_crlf_imports(client):
     assert [e["line"] for e in job["errors"]] == [3]
     record = await PopulationRecord.get(id_number_bidx=bidx(good["id_number"]))
     assert pii.cipher().decrypt(record.address_enc, context="population.address") == good["address"]
+
+
+async def test_a_pooled_import_counts_and_rejects_as_one_process_does(client, monkeypatch, tmp_path):
+    from api.citizens import imports
+
+    monkeypatch.setattr(registry, "BATCH", 10)  # 45 rows: five batches, checked in two processes
+    monkeypatch.setattr(registry, "POOL_BATCHES", 1)
+    monkeypatch.setattr(imports, "POOL_MIN_ROWS", 0)
+    admin = await import_admin(client)
+    ids = list({random_id_number() for _ in range(60)})[:45]
+    ids[3] = ids[1]  # line 5 repeats line 3, in the same batch
+    ids[28] = ids[2]  # line 30 repeats line 4, three batches later
+    ids[44] = ids[0]
+    path = tmp_path / "transit.csv"
+    path.write_text("id_number,ride_account,standing\n" + "".join(
+        f"{n},RA-{line},{'good' if line != 20 else 'lost'}\n" for line, n in enumerate(ids, start=2)), encoding="utf-8")
+    job, summary = await imports.import_file(dataset="transit", path=path, processes=2)
+    assert (summary["read"], summary["inserted"], summary["updated"], summary["rejected"]) == (45, 41, 0, 4)
+    assert [(r["line"], r["reason"][:12]) for r in await all_rejections(client, admin, job.id)] == [
+        (5, "身份证号与第 3 行重复"), (20, "standing 须为 "), (30, "身份证号与第 4 行重复"),
+        (46, "身份证号与第 2 行重复")]
+    assert await TransitRecord.all().count() == 41 == await landed(TransitRecord, job.id)
+    c = pii.cipher()
+    rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
+    assert c.decrypt(rows[bidx(ids[2])].ride_account_enc, context="transit.ride_account") == "RA-4"
+    _, again = await imports.import_file(dataset="transit", path=path, processes=2)
+    assert (again["read"], again["inserted"], again["updated"], again["rejected"]) == (45, 0, 41, 4)

@@ -107,14 +107,14 @@ def test_sql_holds_no_values_and_numbers_placeholders_for_postgres():
     assert "?" in p.sql and "3205" not in p.sql and "低保" not in p.sql and "2021" not in p.sql and "'" not in p.sql
     assert "LIKE" not in p.sql.upper() and "substr(p.hukou_region, 1, ?) = ?" in p.sql
     assert p.joins == {"l", "s"}
-    assert p.params[:4] == [4, "3205", "低保", "特困"]
+    assert p.params[:6] == ["3205", "3206", 4, "3205", "低保", "特困"]
     # Aged 61 on 2024-02-29: born after 1962-02-28 and up to 1963-02-28.
-    assert p.params[5:] == [D(1962, 2, 28), D(1963, 2, 28)]
+    assert p.params[7:] == [D(1962, 2, 28), D(1963, 2, 28)]
     sql, params = p.bind("postgres", start=3)
     assert "?" not in sql and "$3" in sql and f"${3 + len(params) - 1}" in sql and f"${3 + len(params)}" not in sql
-    assert params[4] == D(2021, 7, 1)
+    assert params[6] == D(2021, 7, 1)
     sql, params = p.bind("sqlite")
-    assert sql == p.sql and params[4] == "2021-07-01"
+    assert sql == p.sql and params[6] == "2021-07-01"
     assert rules.population_from(p.joins) == (
         "population_record p LEFT JOIN social_insurance_record s ON s.id_number_bidx = p.id_number_bidx "
         "LEFT JOIN low_income_record l ON l.id_number_bidx = p.id_number_bidx")
