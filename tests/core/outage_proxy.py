@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -112,11 +114,20 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, int]:
 
 
 def stop_process(process: subprocess.Popen) -> None:
-    """Terminate a process the test started, and wait for it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    """Terminate a process the test started and everything it started (its own session), and wait for it."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    # Always: a child that outlived its parent (a Sanic worker, multiprocessing's resource tracker) would run on.
+    _signal_group(process, signal.SIGKILL)
+    process.wait(5)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)  # started with start_new_session: its group is its id
+    except (ProcessLookupError, PermissionError):
+        if process.poll() is None:
+            process.send_signal(sig)

@@ -68,7 +68,8 @@ async def outage(stores, tmp_path_factory):
     env.update(PORT=str(port), DATA_DIR=str(stores["data_dir"]), REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
                APP_ENV="test", TRUSTED_PROXIES="1", LOG_LEVEL="INFO", ACCESS_LOG="false", TZ="Asia/Shanghai",
                INLINE_WORKER="false", JOB_QUEUE="arq:queue:outage-test", OUTAGE_RETRY_AFTER_SECONDS="2",
-               DB_CONNECT_TIMEOUT_SECONDS="1", DB_COMMAND_TIMEOUT_SECONDS="2", REDIS_TIMEOUT_SECONDS="0.5")
+               DB_CONNECT_TIMEOUT_SECONDS="1", DB_COMMAND_TIMEOUT_SECONDS="2", REDIS_TIMEOUT_SECONDS="0.5",
+               SHUTDOWN_GRACE_SECONDS="2")
     if database_url:
         env["DATABASE_URL"] = database_url
     try:
