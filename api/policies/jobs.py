@@ -8,10 +8,11 @@ from api.policies import campaigns
 from notifications import service as notifications
 
 
-async def run_campaign(ctx, campaign_id: str) -> str:
-    """Match a campaign's policy over the population, record grants and queue deliveries (idempotent)."""
+async def run_campaign(ctx, campaign_id: str, owner: str | None = None) -> str:
+    """Match a campaign's policy over the population, record grants and queue deliveries (idempotent; one run at a
+    time; `owner`: the step reservation the watchdog made for this run)."""
     deps = ctx["deps"]
-    return await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings)
+    return await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings, owner=owner)
 
 
 async def send_deliveries(ctx, campaign_id: str) -> dict:
