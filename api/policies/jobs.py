@@ -3,9 +3,12 @@ settling the SMS sends whose outcome is unknown."""
 
 from __future__ import annotations
 
+import contextlib
+
 from api.core.jobs import Cron, Job
 from api.policies import campaigns
 from notifications import service as notifications
+from notifications import spread
 
 
 async def run_campaign(ctx, campaign_id: str, owner: str | None = None) -> str:
@@ -15,9 +18,21 @@ async def run_campaign(ctx, campaign_id: str, owner: str | None = None) -> str:
     return await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings, owner=owner)
 
 
-async def send_deliveries(ctx, campaign_id: str) -> dict:
-    """Send a campaign's queued deliveries, batch by batch, until none is left or the campaign stops."""
-    return await campaigns.send(deps=ctx["deps"], campaign_id=campaign_id)
+async def send_deliveries(ctx, campaign_id: str, hops: int = 0) -> dict:
+    """Send a campaign's queued deliveries, batch by batch, until none is left or the campaign stops; a second
+    sender of the campaign on this worker moves to a live worker running none (notifications/spread.py)."""
+    deps, worker_id = ctx["deps"], ctx.get("worker_id")
+    if worker_id is None:
+        return await campaigns.send(deps=deps, campaign_id=campaign_id)
+    if not await spread.join(deps.redis, campaign_id=campaign_id, worker_id=worker_id, queue=deps.settings.job_queue,
+                             may_move=hops < spread.MAX_HOPS):
+        await deps.jobs.enqueue("send_deliveries", campaign_id, hops + 1, defer_seconds=spread.hop_delay())
+        return {"moved": hops + 1}
+    try:
+        return await campaigns.send(deps=deps, campaign_id=campaign_id)
+    finally:
+        with contextlib.suppress(Exception):  # a store that is out: the count dies with this worker's presence
+            await spread.leave(deps.redis, campaign_id=campaign_id, worker_id=worker_id)
 
 
 async def campaign_failed(ctx, campaign_id: str, *, reason: str) -> None:
