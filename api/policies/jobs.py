@@ -35,8 +35,9 @@ async def send_deliveries(ctx, campaign_id: str, hops: int = 0) -> dict:
             await spread.leave(deps.redis, campaign_id=campaign_id, worker_id=worker_id)
 
 
-async def campaign_failed(ctx, campaign_id: str, *, reason: str) -> None:
+async def campaign_failed(ctx, campaign_id: str, *_job_args, reason: str) -> None:
     """The campaign's job gave up: the campaign shows `failed` and the reason (the watchdog leaves it alone)."""
+    # _job_args: the rest of the failed job's arguments (a run's step owner, a sender's hops), not needed here.
     await campaigns.fail(campaign_id=campaign_id, reason=reason)
 
 

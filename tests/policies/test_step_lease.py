@@ -8,8 +8,10 @@ import secrets
 import pytest
 
 from api.core.guards import Actor
+from api.core.jobs import with_retries
 from api.core.queue import create_job_queue
 from api.policies import campaigns, steps
+from api.policies import jobs as policy_jobs
 from api.policies import service as policies
 from api.policies.models import Campaign, Policy, PolicyReach
 from notifications.models import OutboxDelivery
@@ -109,3 +111,18 @@ async def test_a_run_that_lost_its_step_rolls_back(client, live, idle_queue):
     assert await PolicyReach.filter(campaign_id=campaign_id).count() == 0
     assert await OutboxDelivery.filter(campaign_id=campaign_id).count() == 0
     assert (await Campaign.get(id=campaign_id)).stage == "match"
+
+
+async def test_a_restarted_run_that_cannot_run_still_ends_failed(client, live, idle_queue):
+    deps = idle_queue
+    campaign_id, _ = await _campaign(client, live, deps)
+    campaign = await Campaign.get(id=campaign_id)
+    # The stored rule names an attribute the registry no longer has: the run fails for good, not for an outage.
+    await Policy.filter(id=campaign.policy_id).update(rule={"all": [{"field": "retired_field", "op": "=",
+                                                                     "value": 1}]})
+    owner = await steps.hand_over(campaign_id=campaign_id, lease_seconds=LEASE)
+    job = with_retries(policy_jobs.run_campaign, tries=5, backoff_seconds=0.1, on_failure=policy_jobs.campaign_failed)
+    with pytest.raises(Exception):  # noqa: B017 - whichever validation error: the point is the terminal state
+        await job({"deps": deps, "job_try": 1}, campaign_id, owner)
+    campaign = await Campaign.get(id=campaign_id)
+    assert (campaign.status, campaign.error, campaign.step_owner) == ("failed", "validation_failed", None)
