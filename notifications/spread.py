@@ -96,9 +96,8 @@ def hop_delay() -> float:
 
 async def leave(redis, *, campaign_id: str, worker_id: str) -> None:
     """Count one sender of the campaign fewer on this worker."""
-    key = SENDERS_KEY.format(campaign_id)
-    if int(await redis.hincrby(key, worker_id, -1)) <= 0:
-        await redis.hdel(key, worker_id)
+    # A zero stays (read as none): deleting it could race a sender joining this worker at the same moment.
+    await redis.hincrby(SENDERS_KEY.format(campaign_id), worker_id, -1)
 
 
 async def running(redis, campaign_id: str) -> dict[str, int]:
