@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 
 import arq.worker
@@ -130,6 +131,10 @@ class SteadyWorker(arq.worker.Worker):
         await super().main()
 
     async def _poll_iteration(self) -> None:
+        # Workers started together poll in step, and the first in step takes every job that comes due (a campaign's
+        # sender moving to another worker would never get there, notifications/spread.py): a random pause each
+        # round shuffles their turns.
+        await asyncio.sleep(random.uniform(0, self.poll_delay_s))
         # arq lets a poll's error (Redis gone, or a job's own bookkeeping that failed with it) end the worker.
         while True:
             try:
