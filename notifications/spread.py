@@ -5,8 +5,10 @@ Senders stay arq jobs (arq re-runs a dead worker's jobs, and the retry and failu
 hands a worker several jobs per poll, though, so a campaign's senders queued together tend to land on one worker.
 Each worker process therefore says it is alive (a Redis sorted set per queue, scored by when its word runs out),
 and a sender that finds itself the second of its campaign on its worker while a live worker has none goes back to
-the queue with a short defer, for that worker to take; after MAX_HOPS it stays where it is (the other workers may
-be full). Its place is counted atomically (HINCRBY), so two senders picked in one poll cannot both count as first.
+the queue with a short, random defer, for that worker to take (workers pause a random part of their poll delay
+before each poll, worker.py, so no one worker is always first to a job that comes due); after MAX_HOPS it stays
+where it is (the other workers may be full). Its place is counted atomically (HINCRBY), so two senders picked in
+one poll cannot both count as first.
 """
 
 from __future__ import annotations
