@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 
 import arq.worker
@@ -20,7 +21,8 @@ import api.core.jobs
 import api.policies.jobs
 import auth.jobs
 import notifications.jobs
-from api.core.backoff import Backoff
+from api.core import db
+from api.core.backoff import Backoff, store_outage
 from api.core.deps import Deps
 from api.core.jobs import cancel_and_wait
 from api.core.logging import configure_logging, get_logger
@@ -28,6 +30,7 @@ from api.core.redis import arq_settings
 from api.core.sentinel import open_arq_pool
 from api.core.settings import Settings, load_settings
 from bootstrap import close_deps, open_deps
+from notifications import spread
 from notifications.events import EventSender
 
 log = get_logger("worker")
@@ -51,14 +54,46 @@ def all_cron() -> list:
 async def _startup(ctx) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
-    ctx["deps"] = await open_deps(settings)
+    ctx["deps"] = await open_when_reachable(settings)
     ctx["event_sender"] = EventSender(ctx["deps"])
     ctx["event_sender"].start()
+    ctx["presence"] = spread.Presence(ctx["deps"].redis, settings.job_queue)
+    ctx["worker_id"] = ctx["presence"].worker_id
+    ctx["presence"].start()
 
 
 async def _shutdown(ctx) -> None:
-    await ctx["event_sender"].stop()
-    await close_deps(ctx["deps"])
+    # Stopped mid-start (SIGTERM while the database was still out): only what was started is closed.
+    if "presence" in ctx:
+        await ctx["presence"].stop()
+    if "event_sender" in ctx:
+        await ctx["event_sender"].stop()
+    if "deps" in ctx:
+        await close_deps(ctx["deps"])
+
+
+async def open_when_reachable(settings: Settings) -> Deps:
+    """Open the dependencies once the database answers: a worker started during a PostgreSQL outage waits it out
+    (backing off, logging once) instead of exiting for its supervisor to restart it again and again."""
+    backoff = Backoff("worker_start")
+    # The pool connects lazily, so open_deps alone would start the worker on a database that is not there (and
+    # its start-up reads would each log their own failure): ask it first.
+    await db.open_db(settings)
+    try:
+        while True:
+            try:
+                await db.ping_db()
+            except Exception as exc:
+                if not store_outage(exc):
+                    raise
+                await backoff.failed(exc)
+                continue
+            backoff.ok()
+            break
+    finally:
+        backoff.leave()
+        await db.close_db()
+    return await open_deps(settings)
 
 
 def worker_settings(settings: Settings) -> dict:
@@ -99,6 +134,10 @@ class SteadyWorker(arq.worker.Worker):
         await super().main()
 
     async def _poll_iteration(self) -> None:
+        # Workers started together poll in step, and the first in step takes every job that comes due (a campaign's
+        # sender moving to another worker would never get there, notifications/spread.py): a random pause each
+        # round shuffles their turns.
+        await asyncio.sleep(random.uniform(0, self.poll_delay_s))
         # arq lets a poll's error (Redis gone, or a job's own bookkeeping that failed with it) end the worker.
         while True:
             try:
@@ -158,8 +197,9 @@ class InlineWorker:
         options = worker_settings(deps.settings)
         for name in ("redis_settings", "on_startup", "on_shutdown"):
             options.pop(name)  # the app has opened the database and owns the Redis pool
+        self.presence = spread.Presence(deps.redis, deps.settings.job_queue)
         self.worker = SteadyWorker(**options, redis_pool=deps.jobs.pool, handle_signals=False,
-                                        poll_delay=0.2, ctx={"deps": deps})
+                                   poll_delay=0.2, ctx={"deps": deps, "worker_id": self.presence.worker_id})
         self.task: asyncio.Task | None = None
         self.events = EventSender(deps)
 
@@ -167,10 +207,12 @@ class InlineWorker:
         """Start polling the queue and the event lane in the running loop."""
         self.task = asyncio.get_running_loop().create_task(self.worker.main())
         self.events.start()
+        self.presence.start()
         log.info("inline_worker_started", queue=self.worker.queue_name)
 
     async def stop(self) -> None:
         """Stop polling; jobs cut off here run again on the next start (arq re-queues in-flight jobs)."""
+        await self.presence.stop()
         await self.events.stop()
         await cancel_and_wait(self.task)
         # This closes the job pool too; close_deps closing it again is harmless.

@@ -33,7 +33,7 @@ from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.jobs import cancel_and_wait
 from api.core.logging import get_logger
-from notifications import channels, outbox, sender, templates, throttle
+from notifications import channels, leases, outbox, sender, templates, throttle
 from notifications.channels import EXTERNAL
 from notifications.models import InboxMessage
 
@@ -203,8 +203,9 @@ async def send_due(deps: Deps, *, leave_fresh: bool = False) -> int:
     for row in rows:
         by_channel.setdefault(row["channel"], []).append(row)
     totals: Counter = Counter()
-    await asyncio.gather(*(_send_channel(channel, group, deps=deps, claim_id=claim_id, totals=totals)
-                           for channel, group in by_channel.items()))
+    async with leases.renewing(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds):
+        await asyncio.gather(*(_send_channel(channel, group, deps=deps, claim_id=claim_id, totals=totals)
+                               for channel, group in by_channel.items()))
     log.info("event_batch_sent", **totals)
     return len(rows)
 

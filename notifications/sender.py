@@ -9,6 +9,7 @@ bounds what a crash can leave uncertain (see notifications/outbox.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from api.core.backoff import Backoff, store_outage
 from api.core.deps import Deps
 from api.core.ids import new_id
 from api.core.logging import get_logger
-from notifications import channels, limits, outbox, templates, throttle
+from notifications import channels, leases, limits, outbox, templates, throttle
 from notifications.channels import EXTERNAL, Message
 from notifications.models import InboxMessage
 
@@ -100,8 +101,15 @@ async def _take_back_after_outage(deps: Deps, backoff: Backoff, error: BaseExcep
 
 async def _send_campaign(*, deps: Deps, campaign: CampaignRun, claim_id: str) -> dict:
     s, campaign_id = deps.settings, campaign.campaign_id
-    totals = Counter()
     await outbox.recover_lapsed(campaign_id=campaign_id)
+    async with leases.renewing(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds,
+                               beat=functools.partial(_beat, deps, campaign_id, claim_id)):
+        return await _send_rows(deps=deps, campaign=campaign, claim_id=claim_id)
+
+
+async def _send_rows(*, deps: Deps, campaign: CampaignRun, claim_id: str) -> dict:
+    s, campaign_id = deps.settings, campaign.campaign_id
+    totals = Counter()
     while True:
         await _beat(deps, campaign_id, claim_id)
         if not await campaign.still_running():
@@ -123,8 +131,12 @@ async def _send_campaign(*, deps: Deps, campaign: CampaignRun, claim_id: str) ->
             await deps.redis.delete(HEARTBEAT_KEY.format(campaign_id))
             log.info("campaign_sender_quiet", campaign_id=campaign_id, until=quiet.isoformat())
             break
-        if left["later"] or (left["due"] and paused):
-            await asyncio.sleep(1.0)  # retries not yet due, or a channel paused: wait here, holding the heartbeat
+        if left["held"] and (await outbox.recover_lapsed(campaign_id=campaign_id))["requeued"]:
+            continue  # a dead sender's claimed rows, back in the queue: this one takes them
+        if left["later"] or left["held"] or (left["due"] and paused):
+            # Retries not yet due, a channel paused, or rows another sender holds (whose lease this one watches,
+            # to take them back the moment it lapses): wait here, holding the heartbeat.
+            await asyncio.sleep(1.0)
             continue
         await campaign.on_drained()
         break

@@ -27,7 +27,7 @@ from api.core.errors import AppError
 from api.core.ids import new_id
 from api.core.logging import get_logger
 from api.core.workdays import SHANGHAI
-from notifications import channels, limits, outbox, templates, throttle
+from notifications import channels, leases, limits, outbox, templates, throttle
 from notifications.channels import Message
 from notifications.events import EventMessage
 from notifications.models import InboxMessage
@@ -184,28 +184,30 @@ async def _resend(deps: Deps, rows: list[dict], *, message_of, hold, counts: Cou
         [claim_id, outbox.now() + dt.timedelta(seconds=deps.settings.delivery_lease_seconds), outbox.now(), *ids])}
     rows = [r for r in rows if r["id"] in held]
     to = await channels.addresses("sms", rows, deps.settings)
-    for row in rows:
-        await throttle.acquire(deps.redis, "sms", 1, per_second=deps.settings.push_rate_sms)
-        if row["id"] not in to:
-            outcome, reason = "failed", "no_phone"
-        else:
-            outcome, reason = await channels.attempt(deps, "sms", to[row["id"]], message_of(row), out_id=row["id"])
-        if outcome == "sent":
-            await outbox.finish([row["id"]], status="sent", reason="resent")
-            counts["resent"] += 1
-        elif outcome == "unknown":
-            await outbox.finish([row["id"]], status="uncertain", reason="resend_unknown")
-            counts["resend_unknown"] += 1
-        elif outcome in ("transient", "quota"):  # not taken: uncertain as before (its hand-off time too), for later
-            await rawsql.execute(
-                "UPDATE outbox_delivery SET status = 'uncertain', claim_id = NULL, lease_until = NULL, sent_at = ? "
-                "WHERE id = ?", [row["sent_at"], row["id"]])
-            counts["waiting"] += 1
-        else:  # refused for good: the inbox is what is left
-            async with in_transaction():
-                await outbox.finish([row["id"]], status="failed", reason=reason)
-                await hold([row] if not row["citizen_id"] else [])
-            counts["failed"] += 1
+    # Sent one by one under the SMS rate: the lease is renewed while they go, as a sender's is.
+    async with leases.renewing(claim_id=claim_id, lease_seconds=deps.settings.delivery_lease_seconds):
+        for row in rows:
+            await throttle.acquire(deps.redis, "sms", 1, per_second=deps.settings.push_rate_sms)
+            if row["id"] not in to:
+                outcome, reason = "failed", "no_phone"
+            else:
+                outcome, reason = await channels.attempt(deps, "sms", to[row["id"]], message_of(row), out_id=row["id"])
+            if outcome == "sent":
+                await outbox.finish([row["id"]], status="sent", reason="resent")
+                counts["resent"] += 1
+            elif outcome == "unknown":
+                await outbox.finish([row["id"]], status="uncertain", reason="resend_unknown")
+                counts["resend_unknown"] += 1
+            elif outcome in ("transient", "quota"):  # not taken: uncertain as before (its hand-off time too), for later
+                await rawsql.execute(
+                    "UPDATE outbox_delivery SET status = 'uncertain', claim_id = NULL, lease_until = NULL, sent_at = ? "
+                    "WHERE id = ?", [row["sent_at"], row["id"]])
+                counts["waiting"] += 1
+            else:  # refused for good: the inbox is what is left
+                async with in_transaction():
+                    await outbox.finish([row["id"]], status="failed", reason=reason)
+                    await hold([row] if not row["citizen_id"] else [])
+                counts["failed"] += 1
 
 
 async def _hold_inbox(rows: list[dict], *, deps: Deps, message: Message, own: dict[str, str]) -> None:

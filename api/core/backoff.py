@@ -44,14 +44,18 @@ class Backoff:
         """Note a failed try (the process's outage starts here if no other loop is failing) and wait the next
         pause: twice the last, up to the cap, each drawn between half and all of it so workers do not retry in
         step."""
+        self.note(exc)
+        pause, self.pause = self.pause, min(self.pause * 2, self.cap)
+        await asyncio.sleep(random.uniform(pause / 2, pause))
+
+    def note(self, exc: BaseException) -> None:
+        """Note a failed try without waiting (a periodic job, whose schedule is its pause)."""
         global _since
         if not _failing:
             _since = time.monotonic()
             log.error("store_outage_started", loop=self.loop, reason=failures.failure_reason(exc),
                       error_type=type(exc).__name__)
         _failing.add(self)
-        pause, self.pause = self.pause, min(self.pause * 2, self.cap)
-        await asyncio.sleep(random.uniform(pause / 2, pause))
 
     def ok(self) -> None:
         """Note a try that worked: the process's outage ends here when this was the last loop failing."""

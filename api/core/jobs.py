@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from arq import Retry, cron, func
 
 from api.core import audit, db, failures, partitions
+from api.core.backoff import Backoff, store_outage
 from api.core.logging import get_logger
 from api.core.models import AuditLog, IdempotencyRecord
 
@@ -70,9 +71,32 @@ class Cron:
         """The cron job as arq runs it on `queue`."""
         # arq makes a unique cron run's job id from the job's name and time alone; without the queue in the
         # name, another deployment (or test queue) on the same Redis takes every run and this one's never runs.
-        return cron(with_retries(self.coroutine, tries=self.tries, backoff_seconds=self.backoff_seconds),
+        return cron(with_retries(quiet_in_outages(self.coroutine), tries=self.tries,
+                                 backoff_seconds=self.backoff_seconds),
                     name=f"cron:{queue}:{self.coroutine.__name__}", unique=True, max_tries=self.tries + 1,
                     run_at_startup=self.run_at_startup, **self.when)
+
+
+def quiet_in_outages(coroutine):
+    """`coroutine(ctx, *args)` as a periodic job runs it: a run that meets a database or Redis outage ends quietly
+    (the outage is logged once for the process, api.core.backoff), since the next run comes in seconds anyway;
+    without this, a 5-second job writes a traceback every 5 seconds of the outage."""
+    backoff = Backoff(coroutine.__name__)
+
+    async def run(ctx, *args):
+        try:
+            result = await coroutine(ctx, *args)
+        except Exception as exc:
+            if not store_outage(exc):
+                raise
+            backoff.note(exc)
+            return None
+        backoff.ok()
+        return result
+
+    run.__name__ = run.__qualname__ = coroutine.__name__
+    run.__doc__ = coroutine.__doc__
+    return run
 
 
 def with_retries(coroutine, *, tries: int, backoff_seconds: float, on_failure: FailureHandler | None = None,

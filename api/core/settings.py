@@ -137,13 +137,17 @@ class Settings(BaseSettings):
     inline_worker: bool | None = None
     # `python server.py import` checks and encrypts a large file's rows in this many processes (1: in its own).
     import_processes: int = Field(default=2, ge=1)
+    # A campaign's matching step is held by one run under this lease, renewed every third of it; a dead run's step
+    # is restarted by the watchdog (every 5 s) once it lapses.
+    campaign_step_lease_seconds: float = Field(default=15, gt=0)
 
     # The push fan-out: rows a sender claims at once, calls in flight per sender (the most a crash can leave
     # uncertain), how long a claim holds, and each channel's rate shared by every worker (messages per second).
     push_senders: int = 2
     push_batch_size: int = 500
     push_concurrency: int = 50
-    delivery_lease_seconds: int = 60
+    # Renewed every third of it by the live sender: a dead sender's rows go back within about this long.
+    delivery_lease_seconds: int = Field(default=10, ge=2)
     push_rate_wechat: int = 2000
     push_rate_alipay: int = 1000
     push_rate_sms: int = 200

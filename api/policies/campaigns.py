@@ -13,7 +13,7 @@ from api.citizens import contacts
 from api.core import rawsql
 from api.core.logging import get_logger
 from api.core.workdays import SHANGHAI, today, utc_now
-from api.policies import rules
+from api.policies import rules, steps
 from api.policies.models import Campaign, Policy, PolicyReach
 from notifications import limits, sender
 from notifications import service as notifications
@@ -22,27 +22,42 @@ from notifications.channels import EXTERNAL, Message
 log = get_logger("api.policies.campaigns")
 
 ACTIVE = ("awaiting_approval", "queued", "running", "paused")
-STALE_MATCH = dt.timedelta(minutes=15)
 LOST_ENQUEUE = dt.timedelta(seconds=10)
 GRANT_PAGE = "pages/grants/detail?id={id}"  # the mini-program page of one grant (GET /api/v1/grants/{id})
 
 
-async def run(*, campaign_id: str, jobs, settings) -> str:
-    """Match and queue (once: a rerun finds the unique keys taken), then start the senders."""
+async def run(*, campaign_id: str, jobs, settings, owner: str | None = None) -> str:
+    """Match and queue (once: one run at a time holds the step, and a rerun finds the unique keys taken), then start
+    the senders; `owner` is the step reservation the watchdog queued this run with. `busy` when another run holds
+    the step."""
     campaign = await Campaign.get_or_none(id=campaign_id)
     if campaign is None or campaign.status in ("awaiting_approval", "completed", "cancelled", "failed"):
         return campaign.status if campaign else "missing"
+    matched_now = False
     if campaign.stage == "match":
-        await Campaign.filter(id=campaign.id, status="queued").update(status="running", started_at=utc_now())
-        policy = await Policy.get(id=campaign.policy_id)
-        figures = await _match(campaign, policy)
-        await Campaign.filter(id=campaign.id).update(stage="send", matched_at=utc_now(), **figures)
+        owner = owner or steps.new_owner()
+        lease = settings.campaign_step_lease_seconds
+        if not await steps.take(campaign_id=campaign.id, owner=owner, lease_seconds=lease):
+            log.info("campaign_step_busy", campaign_id=campaign.id)
+            return "busy"
+        try:
+            async with steps.held(campaign_id=campaign.id, owner=owner, lease_seconds=lease):
+                await Campaign.filter(id=campaign.id, status="queued").update(status="running",
+                                                                              started_at=utc_now())
+                policy = await Policy.get(id=campaign.policy_id)
+                figures = await _match(campaign, policy, owner=owner)
+        except steps.StepLost:
+            # This run stalled past its lease and another took the step over: that one's work stands, not ours.
+            log.warning("campaign_step_lost", campaign_id=campaign.id)
+            return "busy"
         log.info("campaign_matched", campaign_id=campaign.id, **figures)
+        matched_now = True
     campaign = await Campaign.get(id=campaign.id)
     if campaign.status == "cancelled":
         # Cancelled while matching: the rows just queued go too.
         await notifications.cancel_campaign_deliveries(campaign_id=campaign.id)
-    if campaign.status == "running":
+    # A late rerun of a matched campaign (arq re-runs a dead worker's job) adds no senders beside live ones.
+    if campaign.status == "running" and (matched_now or not await sender.sender_alive(jobs.pool, campaign.id)):
         await start_senders(jobs=jobs, campaign_id=campaign.id, count=settings.push_senders,
                             lease_seconds=settings.delivery_lease_seconds)
     return campaign.status
@@ -51,18 +66,25 @@ async def run(*, campaign_id: str, jobs, settings) -> str:
 MATCH_CHUNK = 20_000  # people matched per transaction, about: a chunk is a range of the blind index
 
 
-async def _match(campaign: Campaign, policy: Policy) -> dict:
+async def _match(campaign: Campaign, policy: Policy, *, owner: str) -> dict:
     predicate = rules.compile_sql(policy.rule, as_of=campaign.as_of)
     population = rules.population_from(predicate.joins)
     matched = await rawsql.fetch_value(f"SELECT count(*) FROM {population} WHERE {predicate.sql}", predicate.params)
     # Chunk by ranges of the blind index (uniform hex): each transaction's joins read one slice of the registry's
     # key index, memory stays flat, and a rerun after a crash skips what committed (the unique keys).
     for low, high in key_ranges(int(matched) // MATCH_CHUNK + 1):
-        await _match_range(campaign, policy, predicate, population, low, high)
-    reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id])
-    queued = await rawsql.fetch_value("SELECT count(*) FROM outbox_delivery WHERE campaign_id = ?", [campaign.id])
-    return {"matched": int(matched), "granted": int(reached) if policy.mode == "auto_grant" else 0,
-            "queued": int(queued)}
+        await _match_range(campaign, policy, predicate, population, low, high, owner=owner)
+    async with in_transaction() as conn:
+        reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id],
+                                           conn)
+        queued = await rawsql.fetch_value("SELECT count(*) FROM outbox_delivery WHERE campaign_id = ?",
+                                          [campaign.id], conn)
+        figures = {"matched": int(matched), "granted": int(reached) if policy.mode == "auto_grant" else 0,
+                   "queued": int(queued)}
+        # The stage moves on only while this run still holds the step (a run that stalled past its lease stops).
+        await steps.fenced(campaign_id=campaign.id, owner=owner, conn=conn)
+        await Campaign.filter(id=campaign.id).using_db(conn).update(stage="send", matched_at=utc_now(), **figures)
+    return figures
 
 
 def key_ranges(count: int) -> list[tuple[str | None, str | None]]:
@@ -73,7 +95,7 @@ def key_ranges(count: int) -> list[tuple[str | None, str | None]]:
 
 
 async def _match_range(campaign: Campaign, policy: Policy, predicate, population: str, low: str | None,
-                       high: str | None) -> None:
+                       high: str | None, *, owner: str) -> None:
     def within(column: str) -> tuple[str, list[str]]:
         parts = [(f"{column} >= ?", low), (f"{column} < ?", high)]
         kept = [(sql, v) for sql, v in parts if v is not None]
@@ -95,6 +117,8 @@ async def _match_range(campaign: Campaign, policy: Policy, predicate, population
         await notifications.queue_campaign_deliveries(
             campaign_id=campaign.id, policy_id=policy.id, topic=_topic(policy), chain=_chain(policy),
             contacts=contacts.reachable(people), count=False)
+        # Each chunk commits only while this run holds the step: a run that lost it to another adds nothing more.
+        await steps.still_held(campaign_id=campaign.id, owner=owner, conn=conn)
 
 
 async def start_senders(*, jobs, campaign_id: str, count: int, lease_seconds: int = 60) -> None:
@@ -170,9 +194,12 @@ async def watchdog(*, deps) -> int:
         if campaign.stage == "match":
             # An approved campaign was queued when approved, not when made.
             lost = campaign.status == "queued" and (campaign.approved_at or campaign.created_at) < now - LOST_ENQUEUE
-            stale = campaign.status == "running" and (campaign.started_at or now) < now - STALE_MATCH
-            if lost or stale:
-                await jobs.enqueue("run_campaign", campaign.id)
+            # A running step whose owner died stops renewing its lease: the step is reserved for one new run (the
+            # reservation is itself a lease, so a run lost with it is queued again once it lapses).
+            if (lost or campaign.status == "running") and (owner := await steps.hand_over(
+                    campaign_id=campaign.id, lease_seconds=settings.campaign_step_lease_seconds)):
+                await jobs.enqueue("run_campaign", campaign.id, owner)
+                log.info("campaign_step_restarted", campaign_id=campaign.id, status=campaign.status)
                 started += 1
             continue
         if await sender.sender_alive(redis, campaign.id):

@@ -51,6 +51,10 @@ class Campaign(keyed("cmp")):
     started_at = fields.DatetimeField(null=True)
     matched_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    # The one run of the campaign's matching step at a time: whoever moves the owner in while the lease is free
+    # (api/policies/steps.py); the owner renews the lease while the step runs.
+    step_owner = fields.CharField(max_length=40, null=True)
+    step_lease_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "campaign"

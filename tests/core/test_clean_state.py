@@ -2,6 +2,7 @@
 
 from api.admin.models import AdminAccount
 from api.catalog.models import ServiceItem
+from notifications import spread
 from notifications.events import FREE_LANES_KEY
 from tests import cleanup
 from tests.applications.catalogue_fixture import CATALOGUE
@@ -23,9 +24,10 @@ async def test_rows_keys_and_faults_are_gone_and_the_reference_data_stays(client
     assert await cleanup.leftovers() == {}
     redis = live.app.ctx.deps.redis
     queue = live.settings.job_queue
-    # The worker's own keys come back at once: its queue (its cron runs every 5 s) and the event lane's roll call.
+    # The worker's own keys come back at once: its queue (its cron runs every 5 s), the event lane's roll call and
+    # the worker's word that it is alive.
     left = {k async for k in redis.scan_iter(count=1000)
-            if not k.startswith(("arq:", queue)) and k != FREE_LANES_KEY}
+            if not k.startswith(("arq:", queue)) and k not in (FREE_LANES_KEY, spread.WORKERS_KEY.format(queue))}
     assert left <= cleanup.REFERENCE_KEYS, left
     assert (await client.get("/sandbox/sms/faults")).json()["fail"] is None
     assert (await client.get("/api/v1/me", headers=bearer(tokens))).status_code in (401, 404)
