@@ -8,8 +8,9 @@ import importlib
 
 import asyncpg
 from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient, TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connections
 from tortoise.timezone import localtime
 
 from api.core.settings import Settings
@@ -85,6 +86,30 @@ def tortoise_config(settings: Settings) -> dict:
         "use_tz": True,
         "timezone": "Asia/Shanghai",
     }
+
+
+_original_enter = TransactionContextPooled.__aenter__
+
+
+async def _enter_releasing_on_failure(self):
+    # Tortoise takes a pooled connection, then sends BEGIN; when BEGIN fails (a connection that died in a
+    # database restart, or one that hangs past the command timeout) its __aexit__ never runs, so the connection is
+    # never given back: each failure shrinks the pool by one until every request of the process waits (seen as
+    # endless 503s after a PostgreSQL restart in bench/faults.py). Give it back; asyncpg replaces a closed one.
+    try:
+        return await _original_enter(self)
+    except BaseException:
+        connection, pool = getattr(self.client, "_connection", None), self.client._parent._pool
+        if connection is not None and pool is not None:
+            self.client._connection = None
+            await pool.release(connection)
+        token = getattr(self, "token", None)
+        if token is not None:
+            get_connections().reset(token)
+        raise
+
+
+TransactionContextPooled.__aenter__ = _enter_releasing_on_failure
 
 
 async def open_db(settings: Settings) -> None:
