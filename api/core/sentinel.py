@@ -20,12 +20,22 @@ class FollowingPool(SentinelConnectionPool):
 
     redis-py asks only when it opens a connection, and after a forced failover the old primary keeps taking writes
     (which its demotion then discards) for about ten seconds before the sentinels turn it into a replica: open
-    connections would go on writing there. A connection to the old primary is closed when it comes back to the pool.
+    connections would go on writing there. A connection to a former primary is reopened before it is handed out,
+    and closed when it comes back to the pool.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._next_check = 0.0
+
+    async def get_master_address(self):
+        """The primary the sentinels name now.
+
+        redis-py's own closes every idle connection when the primary moved, while another task may be taking one
+        of them from the pool: that task then wrote on a closed socket (an AttributeError, a 500). Only the task
+        holding a connection closes it here."""
+        self.master_address = await self.sentinel_manager.discover_master(self.service_name)
+        return self.master_address
 
     async def get_connection(self, *args, **kwargs):
         """A connection to the primary the sentinels name now."""
@@ -33,14 +43,26 @@ class FollowingPool(SentinelConnectionPool):
             self._next_check = now + CHECK_SECONDS
             # Sentinels out of reach: keep the primary last known, which may well still be it.
             with contextlib.suppress(RedisError, OSError):
-                await self.get_master_address()  # closes the idle connections when the primary moved
-        return await super().get_connection(*args, **kwargs)
+                await self.get_master_address()
+        connection = await super().get_connection(*args, **kwargs)
+        if connection.is_connected and self._former_primary(connection):
+            try:
+                await connection.disconnect()
+                await connection.connect()
+            except BaseException:
+                await self.release(connection)
+                raise
+        return connection
 
     async def release(self, connection) -> None:
         """Take a connection back, closed when it talks to a primary that is one no more."""
-        if self.is_master and self.master_address and (connection.host, connection.port) != self.master_address:
+        if self._former_primary(connection):
             await connection.disconnect()
         await super().release(connection)
+
+    def _former_primary(self, connection) -> bool:
+        return bool(self.is_master and self.master_address
+                    and (connection.host, connection.port) != tuple(self.master_address))
 
 
 class SyncFollowingPool(redis.sentinel.SentinelConnectionPool):

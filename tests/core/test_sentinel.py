@@ -1,7 +1,7 @@
 """Redis behind Sentinel (tests/ha_topology.py: a primary, a replica, three sentinels): the app answers through the
 sentinels, a failover under requests is at most a brief 503 and never a 500, and a campaign sending through a
 failover reaches everyone once. The app and the job worker run in processes of their own on the session's
-PostgreSQL database, hence the PostgreSQL run only."""
+PostgreSQL database, hence the PostgreSQL run only; the client's own test runs in both."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio
 
+from api.core import sentinel
 from api.core.guards import Actor
 from api.core.queue import create_job_queue
 from api.policies import service as policies
@@ -26,7 +28,7 @@ from tests.core.outage_proxy import stop_process
 from tests.ha_topology import RedisTopology, redis_server_available
 from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messages
 
-pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+shares_postgres = pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
                                 reason="the app and a job worker in processes of their own share PostgreSQL")
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 300
@@ -87,10 +89,15 @@ def _address() -> str:
 async def _verify(c: httpx.AsyncClient, ip: str) -> int:
     """A public verify (its rate limit writes to Redis) from `ip`: the status."""
     r = await c.post("/api/v1/verify", json={"payload": "not-a-presentation"}, headers={"X-Forwarded-For": ip})
-    assert r.status_code in (200, 503), r.text
+    assert r.status_code in (200, 503), (r.text, _unhandled(c.log))
     if r.status_code == 503:
         assert r.json()["error"]["code"] == "service_unavailable" and r.headers["retry-after"], r.text
     return r.status_code
+
+
+def _unhandled(log: Path) -> list[str]:
+    """The server's unhandled errors (with their stacks) so far: what a 500 was."""
+    return [line for line in log.read_text(encoding="utf-8").splitlines() if "unhandled_error" in line][-2:]
 
 
 def _on_primary(topology: RedisTopology, ip: str) -> bool:
@@ -98,6 +105,45 @@ def _on_primary(topology: RedisTopology, ip: str) -> bool:
         return bool(primary.keys(f"rl:verify:{ip}*"))
 
 
+class _Named:
+    """What the sentinels answer, switched by the test: two names of one real server are two primaries to the pool."""
+
+    def __init__(self, address: tuple[str, int]):
+        self.address = address
+
+    async def discover_master(self, service: str) -> tuple[str, int]:
+        return self.address
+
+
+async def test_a_moved_primary_reopens_only_the_connection_a_task_holds(topology, monkeypatch):
+    """When the primary moves, a connection is reopened by the task that takes it, and closed by the one that
+    gives it back: never by a third task, which is how redis-py's pool broke a connection under a request in a
+    failover (it closed every idle one while other tasks were taking them: an AttributeError, a 500)."""
+    monkeypatch.setattr(sentinel, "CHECK_SECONDS", 0)
+    _, port = topology.primary()
+    named = _Named(("127.0.0.1", port))
+    client = redis.asyncio.Redis.from_pool(sentinel.FollowingPool("gov-redis", named, decode_responses=True))
+    try:
+        pool = client.connection_pool
+        held, *idle = [await pool.get_connection() for _ in range(3)]
+        for connection in idle:
+            await pool.release(connection)
+        assert held.is_connected and all(c.is_connected for c in idle)
+        named.address = ("localhost", port)
+        assert await pool.get_master_address() == ("localhost", port)
+        assert all(c.is_connected for c in idle), "the pool closed idle connections another task may be taking"
+        taken = await pool.get_connection()
+        assert taken.is_connected and (taken.host, taken.port) == ("localhost", port)
+        assert held.is_connected and held.host == "127.0.0.1"
+        await pool.release(held)
+        assert not held.is_connected, "a connection to the former primary went back to the pool open"
+        await pool.release(taken)
+        assert await client.incr("moved:count") >= 1
+    finally:
+        await client.aclose()
+
+
+@shares_postgres
 async def test_the_app_answers_through_the_sentinels(sentinel_app, topology):
     assert (await sentinel_app.get("/readyz")).status_code == 200
     ip = _address()
@@ -105,6 +151,7 @@ async def test_the_app_answers_through_the_sentinels(sentinel_app, topology):
     assert await asyncio.to_thread(_on_primary, topology, ip), "the app's write is not on the primary"
 
 
+@shares_postgres
 async def test_a_failover_under_requests_is_a_brief_503_at_most(sentinel_app, topology):
     seen: list[tuple[float, int]] = []
     stop = asyncio.Event()
@@ -141,6 +188,7 @@ def _worker(live, topology: RedisTopology, queue: str, log: Path) -> subprocess.
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+@shares_postgres
 async def test_a_campaign_through_a_failover_reaches_everyone_once(client, live, topology, tmp_path):
     queue, log = f"sentinel-{secrets.token_hex(4)}", tmp_path / "worker.log"
     region = fresh_region()
