@@ -10,12 +10,13 @@ baseline measured in the same run:
 - publish: an auto_grant policy matching about a fifth of the people (2,000,000 at 10M): the time from publish
   until every grant is written and every delivery queued (target < 120 s for 2,000,000, i.e. >= 16,667 a second);
 - send: SMS messages per second that one worker sends through the sandbox with no rate limit (target >= 2,000),
-  and as a ratio of the sandbox's own rate for the same sends posted straight at it;
+  many numbers to a request as a campaign sends them (--sms-per-send), and as a ratio of the sandbox's own rate
+  for the same requests posted straight at it;
 - memory: the peak RSS of every process (API, job worker, importer and its pool, sandbox), sampled from /proc.
 With `--compare M` it runs M people first, then N, and prints each step's growth N/M against linear (N/M) and the
 RSS ratio per process (target <= 1.2). Exits 1 when a target is missed.
 
-    python bench/push.py [--people 1000000] [--compare 200000] [--seconds 15]
+    python bench/push.py [--people 1000000] [--compare 200000] [--seconds 15] [--sms-per-send 100]
 """
 
 import sys
@@ -92,8 +93,9 @@ async def _campaign(client, admin, campaign_id: str) -> dict:
     return r.json()
 
 
-async def _sandbox_rate(stack: Stack, seconds: float, concurrency: int = 50) -> float:
-    """SMS sends per second that the sandbox takes when posted straight at it (the upstream's own ceiling)."""
+async def _sandbox_rate(stack: Stack, seconds: float, per_send: int, concurrency: int = 50) -> float:
+    """SMS messages per second that the sandbox takes when posted straight at it, `per_send` numbers to a request as
+    the worker sends them (the upstream's own ceiling)."""
     from api.core.settings import load_settings
     from miniapp_handlers.sms.client import SmsClient
 
@@ -106,9 +108,10 @@ async def _sandbox_rate(stack: Stack, seconds: float, concurrency: int = 50) -> 
     async def one():
         nonlocal done
         while time.perf_counter() < deadline:
-            await client.send(phone=f"139{secrets.randbelow(10**8):08d}", template_code="SMS_POLICY_0001",
-                              params={"title": "压测"})
-            done += 1
+            phones = [f"139{secrets.randbelow(10**8):08d}" for _ in range(per_send)]
+            await client.send(phone=phones, template_code="SMS_POLICY_0001", params={"title": "压测"},
+                              out_id=f"bench-{secrets.token_hex(6)}")
+            done += per_send
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(concurrency)))
@@ -224,9 +227,10 @@ async def _run(stack: Stack, people: int, seconds: int, senders: int) -> dict:
         f["send_rate"] = (last["sent"]["total"] - first["sent"]["total"]) / (time.perf_counter() - t0)
         await client.post(f"/api/v1/admin/campaigns/{campaign_id}/cancel", headers=admin)
     await asyncio.sleep(1)
-    f["upstream_rate"] = await _sandbox_rate(stack, 5)
-    print(f"send: one worker sent {f['send_rate']:,.0f} SMS/s through the sandbox (target >= {SEND_TARGET:,}); "
-          f"posted straight at the sandbox {f['upstream_rate']:,.0f}/s, "
+    per_send = int(stack.env.get("SMS_NUMBERS_PER_SEND", "100"))
+    f["upstream_rate"] = await _sandbox_rate(stack, 5, per_send)
+    print(f"send: one worker sent {f['send_rate']:,.0f} SMS/s through the sandbox, {per_send} numbers to a request "
+          f"(target >= {SEND_TARGET:,}); posted straight at the sandbox {f['upstream_rate']:,.0f}/s, "
           f"ratio {f['send_rate'] / f['upstream_rate']:.2f}",
           flush=True)
     rss.sample()
@@ -278,11 +282,13 @@ def main() -> int:
     parser.add_argument("--compare", type=int, default=0, help="run this many people first and print the growth")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--senders", type=int, default=2, help="campaign senders in the one job worker")
+    parser.add_argument("--sms-per-send", type=int, default=100, help="numbers to a SendSms request (1: one each)")
     args = parser.parse_args()
     runs = []
     for people in ([args.compare] if args.compare else []) + [args.people]:
         print(f"== {people:,} people", flush=True)
         with Stack() as stack:
+            stack.env["SMS_NUMBERS_PER_SEND"] = str(args.sms_per_send)
             runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders)))
     results = [r for f in runs for r in _judge(f)]
     if len(runs) == 2:

@@ -137,10 +137,10 @@ def next_channel(chain: list[str], after: str, refused: set[str]) -> str | None:
     return next((c for c in rest if f"channel:{c}" not in refused), None)
 
 
-async def send(deps: Deps, channel: str, to: str, message, *, out_id: str | None = None) -> str | None:
+async def send(deps: Deps, channel: str, to: str | list[str], message, *, out_id: str | None = None) -> str | None:
     """Send one message (a campaign's Message or an event's: `kind`, `params()`, `page`) as its template renders it
-    on `channel`, tagged `out_id` (the outbox row's id) where the platform reports sends by it (SMS); the platform's
-    message id when it gives one.
+    on `channel`, tagged `out_id` (the outbox row's id, or the id its rows share) where the platform reports sends by
+    it (SMS, which also takes a list of numbers for one text); the platform's message id when it gives one.
     Raises MessageRejected or UpstreamUnavailable as the clients do, TemplateError when it cannot be rendered."""
     rendered = templates.of(deps).render(message.kind, channel, message.params())
     if channel == "wechat":
@@ -155,7 +155,8 @@ async def send(deps: Deps, channel: str, to: str, message, *, out_id: str | None
                                             out_id=out_id)
 
 
-async def attempt(deps: Deps, channel: str, to: str, message, *, out_id: str | None = None) -> tuple[str, str | None]:
+async def attempt(deps: Deps, channel: str, to: str | list[str], message, *, out_id: str | None = None
+                  ) -> tuple[str, str | None]:
     """One upstream call (tagged `out_id`, see send) → (outcome, reason): sent, refused (try the next channel),
     failed, transient (retry), quota, unknown (the request left and no answer came)."""
     try:

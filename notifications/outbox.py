@@ -179,10 +179,12 @@ async def mark_sending(ids: list[str], *, claim_id: str) -> set[str]:
     return {r["id"] for r in rows}
 
 
-async def mark_sending_capped(rows: list[dict], *, claim_id: str, cap: int,
-                              at: dt.datetime) -> tuple[set[str], set[str]]:
+async def mark_sending_capped(rows: list[dict], *, claim_id: str, cap: int, at: dt.datetime,
+                              refs: dict[str, str] | None = None) -> tuple[set[str], set[str]]:
     """As mark_sending, for campaign rows on external channels under the weekly cap: (ids now sending, ids ended
     `skipped: weekly_cap` because their person already had `cap` policy pushes in the 7 days before `at`).
+    `refs` gives a row the OutId of the request that carries it with others (the id its delivery report is found
+    under); a row without one is reported under its own id.
 
     The count and the marks commit together while each person is locked (a PostgreSQL advisory lock per person,
     taken in order; SQLite runs one writer at a time), so two campaigns' senders can never both pass the cap for
@@ -212,10 +214,14 @@ async def mark_sending_capped(rows: list[dict], *, claim_id: str, cap: int,
             else:
                 capped.append(r["id"])
         held: set[str] = set()
-        if allowed:
-            held = {r["id"] for r in await rawsql.fetch(
-                "UPDATE outbox_delivery SET status = 'sending', sent_at = ? WHERE claim_id = ? AND status = 'claimed' "
-                f"AND id IN {rawsql.in_list(allowed)} RETURNING id", [at, claim_id, *allowed], conn)}
+        by_ref: dict[str | None, list[str]] = {}
+        for row_id in allowed:
+            by_ref.setdefault((refs or {}).get(row_id), []).append(row_id)
+        for ref, ids in by_ref.items():
+            held |= {r["id"] for r in await rawsql.fetch(
+                "UPDATE outbox_delivery SET status = 'sending', sent_at = ?, provider_ref = ? WHERE claim_id = ? "
+                f"AND status = 'claimed' AND id IN {rawsql.in_list(ids)} RETURNING id", [at, ref, claim_id, *ids],
+                conn)}
         ended: set[str] = set()
         if capped:
             ended = {r["id"] for r in await rawsql.fetch(

@@ -2,8 +2,10 @@
 
 Exactly once, as a citizen sees it: one row per (policy, person, channel) by a unique key; each row is
 marked `sending` just before its upstream call and `sent` just after, so a retried or restarted sender
-skips what went out. At most `push_concurrency` rows per sender are ever in `sending` at once: that
-bounds what a crash can leave uncertain (see notifications/outbox.py).
+skips what went out. At most `push_concurrency` calls per sender are ever in flight: that bounds what a
+crash can leave uncertain (see notifications/outbox.py). A campaign's SMS rows go up to
+`sms_numbers_per_send` to a request, each row keeping that request's OutId, so the delivery report
+settles any of them (notifications/settle.py).
 """
 
 from __future__ import annotations
@@ -194,8 +196,10 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
                             campaign=campaign, totals=totals)
         ready = [r for r in ready if r["citizen_id"] in allowed]
     rate = getattr(s, f"push_rate_{channel}")
-    for start in range(0, len(ready), s.push_concurrency):
-        window = ready[start:start + s.push_concurrency]
+    per_send = s.sms_numbers_per_send if channel == "sms" else 1
+    step = s.push_concurrency * per_send
+    for start in range(0, len(ready), step):
+        window = ready[start:start + step]
         at = limits.now(deps)
         quiet = limits.quiet_until(s, at)
         if quiet is not None:
@@ -215,17 +219,47 @@ async def _send_channel(channel: str, rows: list[dict], *, deps: Deps, campaign:
         await throttle.acquire(deps.redis, channel, len(window), per_second=rate)
         await outbox.renew(claim_id=claim_id, lease_seconds=s.delivery_lease_seconds)
         await _beat(deps, campaign.campaign_id, claim_id)
-        held, capped = await outbox.mark_sending_capped(window, claim_id=claim_id,
-                                                        cap=s.push_weekly_cap_per_citizen, at=at)
+        sends = _requests(window, per_send)
+        held, capped = await outbox.mark_sending_capped(
+            window, claim_id=claim_id, cap=s.push_weekly_cap_per_citizen, at=at,
+            refs={r["id"]: out_id for out_id, rows in sends if out_id for r in rows})
         totals["skipped"] += len(capped)
         await channels.refund_consents([r["citizen_id"] for r in window if r["id"] in capped
                                         and r["citizen_id"] in spent], template_id=consent_template)
         window = [r for r in window if r["id"] in held]
-        outcomes = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]],
-                                                           campaign.message.opening(own.get(r["person_bidx"])),
-                                                           out_id=r["id"])
-                                          for r in window))
-        await _record(channel, window, outcomes, deps=deps, campaign=campaign, spent=spent, totals=totals)
+        sends = [(out_id, kept) for out_id, rows in sends if (kept := [r for r in rows if r["id"] in held])]
+        found = await asyncio.gather(*(_request(deps, channel, out_id, rows, to=to, campaign=campaign, own=own)
+                                       for out_id, rows in sends))
+        outcomes = {row_id: outcome for one in found for row_id, outcome in one.items()}
+        await _record(channel, window, [outcomes[r["id"]] for r in window], deps=deps, campaign=campaign,
+                      spent=spent, totals=totals)
+
+
+def _requests(window: list[dict], per_send: int) -> list[tuple[str | None, list[dict]]]:
+    """The window's rows as upstream requests: one per row (None: tagged with the row's own id), or up to
+    `per_send` rows sharing one request and its OutId."""
+    if per_send == 1:
+        return [(None, [row]) for row in window]
+    return [(new_id("smb"), window[i:i + per_send]) for i in range(0, len(window), per_send)]
+
+
+async def _request(deps: Deps, channel: str, out_id: str | None, rows: list[dict], *, to: dict[str, str],
+                   campaign: CampaignRun, own: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """One upstream request for `rows`: each row's (outcome, reason)."""
+    if out_id is None:
+        row = rows[0]
+        return {row["id"]: await channels.attempt(deps, channel, to[row["id"]],
+                                                  campaign.message.opening(own.get(row["person_bidx"])),
+                                                  out_id=row["id"])}
+    # Many numbers, one text (an SMS opens no page of its own).
+    outcome = await channels.attempt(deps, channel, [to[r["id"]] for r in rows], campaign.message, out_id=out_id)
+    if outcome[0] not in ("refused", "failed") or len(rows) == 1:
+        return {r["id"]: outcome for r in rows}
+    # One number the provider refuses refuses the whole request, and nothing went out: each number alone shows
+    # which (under the same OutId, which is what the rows keep for their report).
+    each = await asyncio.gather(*(channels.attempt(deps, channel, to[r["id"]], campaign.message, out_id=out_id)
+                                  for r in rows))
+    return {r["id"]: outcome for r, outcome in zip(rows, each, strict=True)}
 
 
 async def _stopped(campaign: CampaignRun, claim_id: str) -> bool:

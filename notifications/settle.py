@@ -1,5 +1,6 @@
 """Settling uncertain SMS rows (the answer to a send was lost, or a sender died mid-send) through the provider's
-delivery report: QuerySendDetails, by number and day, the send found by its OutId (the row's id).
+delivery report: QuerySendDetails, by number and day, the send found by its OutId (the row's id, or the id of the
+request that carried it with other numbers, kept in its provider_ref).
 
 - taken (waiting for its report, or delivered): the row is `sent` / `delivered` (reason `settled`); never resent;
 - reported failed, or not reported once the provider's settle window has passed: sent once more on the same row,
@@ -85,7 +86,8 @@ async def settle_events(deps: Deps, *, at: dt.datetime | None = None) -> dict:
 
 async def _uncertain(scope: str, params: list) -> list[dict]:
     rows = await rawsql.fetch(
-        "SELECT id, campaign_id, person_bidx, citizen_id, channel, topic, payload, reason, sent_at, created_at "
+        "SELECT id, campaign_id, person_bidx, citizen_id, channel, topic, payload, reason, provider_ref, sent_at, "
+        "created_at "
         f"FROM outbox_delivery WHERE {scope} AND status = 'uncertain' AND channel = 'sms' "
         f"AND (reason IS NULL OR reason NOT IN {rawsql.in_list(list(DONE_REASONS))}) ORDER BY id LIMIT ?",
         [*params, *DONE_REASONS, BATCH])
@@ -105,7 +107,7 @@ async def _settle(deps: Deps, rows: list[dict], *, at: dt.datetime, message_of, 
     for row in rows:
         handed = _aware(row["sent_at"] or row["created_at"])
         age = (at - handed).total_seconds()
-        report = await _report(deps, to.get(row["id"]), row["id"], days={_day(handed), _day(at)})
+        report = await _report(deps, to.get(row["id"]), row["provider_ref"] or row["id"], days={_day(handed), _day(at)})
         if report is not None and report & set(TAKEN):
             taken["delivered" if 3 in report else "sent"].append(row["id"])
         elif report is not None and (2 in report or age >= SETTLE_WINDOW_SECONDS):
@@ -177,9 +179,10 @@ async def _resend(deps: Deps, rows: list[dict], *, message_of, hold, counts: Cou
     claim_id = new_id("clm")
     ids = [r["id"] for r in rows]
     # The one conditional step that makes a second resend impossible: only the settler that moves the row
-    # out of `uncertain` sends it.
+    # out of `uncertain` sends it. The resend goes alone, reported under the row's own id.
     held = {r["id"] for r in await rawsql.fetch(
-        "UPDATE outbox_delivery SET status = 'sending', claim_id = ?, lease_until = ?, sent_at = ? "
+        "UPDATE outbox_delivery SET status = 'sending', claim_id = ?, lease_until = ?, sent_at = ?, "
+        "provider_ref = NULL "
         f"WHERE status = 'uncertain' AND id IN {rawsql.in_list(ids)} RETURNING id",
         [claim_id, outbox.now() + dt.timedelta(seconds=deps.settings.delivery_lease_seconds), outbox.now(), *ids])}
     rows = [r for r in rows if r["id"] in held]

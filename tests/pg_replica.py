@@ -6,6 +6,7 @@ asyncio.to_thread."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pwd
 import shutil
@@ -90,6 +91,18 @@ class PostgresPair:
             self.stop()
             raise
         return self
+
+    def kill(self, name: str) -> None:
+        """Stop one server (`primary` or `replica`) at once, as a crash would: an immediate shutdown, no checkpoint,
+        crash recovery at the next start (a SIGKILL left its backends holding the data directory for a while)."""
+        process = self.processes[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGQUIT)
+        process.wait(20)
+
+    def restart(self, name: str) -> None:
+        """Start a killed server again on its port and data directory."""
+        self._serve(name)
 
     def stop(self) -> None:
         """Kill both servers' process groups (idempotent) and remove the directory."""

@@ -157,7 +157,8 @@ async def healthz(request):
 
 @ops.get("/readyz")
 @doc("数据库与 Redis 均可用、且今年的工作日历已知时就绪（否则 503，checks 说明哪一项不可用；"
-     "缺后续年份时 checks.calendar 注明，仍就绪）", response=Readiness, errors=(503,), tag="ops")
+     "缺后续年份时 checks.calendar 注明，仍就绪；配置了只读从库时 checks.replica 报告它，不可用时读走主库，仍就绪）",
+     response=Readiness, errors=(503,), tag="ops")
 async def readyz(request):
     checks = {}
     try:
@@ -170,6 +171,13 @@ async def readyz(request):
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
+    if db.has_replica():
+        # Reported, never a reason to be unready: while it is down the lag-tolerant reads go to the primary.
+        try:
+            await db.ping_replica()
+            checks["replica"] = "ok"
+        except Exception as exc:
+            checks["replica"] = f"error: {type(exc).__name__} (reads on the primary)"
     missing = workdays.readiness()  # a due date there would be refused: load the year's holiday notice
     checks["calendar"] = f"missing {', '.join(map(str, missing))}" if missing else "ok"
     # Only today's own year missing makes the process unready: a later year missing refuses the due dates that

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib
+import time
 
 import asyncpg
 from tortoise import Tortoise
@@ -13,6 +14,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connections
 from tortoise.timezone import localtime
 
+from api.core import failures
 from api.core.settings import Settings
 
 MODEL_MODULES = [
@@ -56,6 +58,10 @@ REPLICA = "replica"
 # The replica's client, kept out of Tortoise's own connections: with two there, every `in_transaction()` would have
 # to name its connection.
 _replica: BaseDBAsyncClient | None = None
+# A replica read that failed as an outage sends this process's lag-tolerant reads to the primary for this long, so
+# a replica that is down costs one 503 per process and period, not every catalogue read until it is back.
+REPLICA_REST_SECONDS = 10.0
+_replica_rests_until = 0.0
 
 
 def _connection(settings: Settings, url: str | None = None) -> dict | str:
@@ -130,9 +136,31 @@ async def open_db(settings: Settings) -> None:
 def reading_replica() -> bool:
     """True when `reader()` is the replica: inside a `reads_replica` handler, outside a transaction (whose reads
     stay in it), with DATABASE_REPLICA_URL set."""
-    if not (_replica_reads.get() and _replica is not None):
+    if not (_replica_reads.get() and _replica is not None) or time.monotonic() < _replica_rests_until:
         return False
     return not isinstance(Tortoise.get_connection("default"), TransactionalDBClient)
+
+
+def has_replica() -> bool:
+    """True when DATABASE_REPLICA_URL is set."""
+    return _replica is not None
+
+
+def rest_replica() -> None:
+    """The replica failed: reads stay on the primary for REPLICA_REST_SECONDS."""
+    global _replica_rests_until
+    _replica_rests_until = time.monotonic() + REPLICA_REST_SECONDS
+
+
+async def ping_replica() -> None:
+    """Raise if the replica does not answer (and rest it); an answer sends the reads back to it at once."""
+    global _replica_rests_until
+    try:
+        await _replica.execute_query("SELECT 1")
+    except Exception:
+        rest_replica()
+        raise
+    _replica_rests_until = 0.0
 
 
 def reader() -> BaseDBAsyncClient:
@@ -150,6 +178,12 @@ def reads_replica(handler):
         token = _replica_reads.set(True)
         try:
             return await handler(*args, **kwargs)
+        except Exception as exc:
+            # A refused connection is the replica down too; a Redis or upstream outage is not its doing.
+            reason = failures.transient_reason(exc)
+            if reading_replica() and reason and not reason.startswith(("redis", "upstream")):
+                rest_replica()
+            raise
         finally:
             _replica_reads.reset(token)
 

@@ -101,3 +101,10 @@ def main_process_signals(app: Sanic) -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+
+    @app.main_process_stop
+    async def _ignore_late_signals(app):
+        # The workers are gone and Sanic reads their last states from its manager: a signal now ran the handler
+        # in the middle of that read, on the same connection, and the main process exited 1 on a garbled answer.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)

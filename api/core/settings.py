@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     push_senders: int = 2
     push_batch_size: int = 500
     push_concurrency: int = 50
+    # A campaign's SMS is one text for everyone, so one SendSms request carries up to this many numbers (the provider
+    # takes 1000), tagged with one OutId the rows keep for their delivery report. 1: a request per message.
+    sms_numbers_per_send: int = Field(default=100, ge=1, le=1000)
     # Renewed every third of it by the live sender: a dead sender's rows go back within about this long.
     delivery_lease_seconds: int = Field(default=10, ge=2)
     push_rate_wechat: int = 2000

@@ -95,20 +95,24 @@ class SmsClient(Provider):
         form["Signature"] = signature(form, self._secret)
         return form
 
-    def _form(self, *, phone: str, template_code: str, params: dict, out_id: str | None = None) -> dict[str, str]:
-        fields = {"PhoneNumbers": phone, "SignName": self.sign_name, "TemplateCode": template_code,
+    def _form(self, *, phones: list[str], template_code: str, params: dict, out_id: str | None = None
+              ) -> dict[str, str]:
+        fields = {"PhoneNumbers": ",".join(phones), "SignName": self.sign_name, "TemplateCode": template_code,
                   "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":"))}
         if out_id:
             fields["OutId"] = out_id
         return self._signed("SendSms", fields)
 
-    async def send(self, *, phone: str, template_code: str, params: dict, out_id: str | None = None) -> str:
-        """Send one template SMS, tagged with `out_id` (our row's id, what QuerySendDetails reports it under); the
-        provider's BizId. MessageRejected for refusals of this message, UpstreamUnavailable for transient trouble,
-        UpstreamRejected for our own misconfiguration."""
+    async def send(self, *, phone: str | list[str], template_code: str, params: dict, out_id: str | None = None
+                   ) -> str:
+        """Send one template SMS to `phone` (or the same text to each of a list of up to 1000 numbers, in one
+        request), tagged with `out_id` (what QuerySendDetails reports each number's send under); the provider's
+        BizId. MessageRejected for refusals (of the whole request: one illegal number refuses all), UpstreamUnavailable
+        for transient trouble, UpstreamRejected for our own misconfiguration."""
+        phones = [phone] if isinstance(phone, str) else phone
         with self.observed("send"):
             answer = read_answer(_Answer, await self._post(
-                self.url, self._form(phone=phone, template_code=template_code, params=params, out_id=out_id)))
+                self.url, self._form(phones=phones, template_code=template_code, params=params, out_id=out_id)))
             self._check_code(answer.Code)
             if not answer.BizId:
                 raise UpstreamInvalid("BizId")

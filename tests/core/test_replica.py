@@ -165,3 +165,23 @@ async def test_the_dashboards_read_from_the_replica(app, pair):
                           f"cmp_{secrets.token_hex(16)}", policy_id, now.date(), now)
         assert await figures() == before, "a dashboard read the primary"
     assert await figures() == (before[0] + 1, before[1] + 1)
+
+
+async def test_a_replica_that_is_down_sends_the_reads_to_the_primary(app, pair):
+    policy_id = await _published_policy(pair)
+    await asyncio.to_thread(pair.kill, "replica")
+    try:
+        statuses = [(await app.get(f"/api/v1/policies/{policy_id}")).status_code for _ in range(5)]
+        # The read that finds it down is a 503 (it may be retried); the next ones go to the primary.
+        assert statuses == [503, 200, 200, 200, 200], statuses
+        ready = await app.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["replica"].startswith("error"), ready.text
+    finally:
+        await asyncio.to_thread(pair.restart, "replica")
+    deadline = time.monotonic() + 30
+    while (await app.get("/readyz")).json()["checks"]["replica"] != "ok":
+        assert time.monotonic() < deadline, "the replica is not read again once it is back"
+        await asyncio.sleep(0.2)
+    async with replay_paused(pair):  # reads are on the replica again: a policy it has not replayed is not found
+        later = await _published_policy(pair)
+        assert (await app.get(f"/api/v1/policies/{later}")).status_code == 404

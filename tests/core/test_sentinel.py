@@ -182,8 +182,9 @@ async def test_a_failover_under_requests_is_a_brief_503_at_most(sentinel_app, to
 
 def _worker(live, topology: RedisTopology, queue: str, log: Path) -> subprocess.Popen:
     env = _env(live, topology, PUBLIC_BASE_URL=live.base_url, JOB_QUEUE=queue, PUSH_CONCURRENCY="5",
-               PUSH_SENDERS="1", DELIVERY_LEASE_SECONDS="8", PUSH_BATCH_SIZE="50", PUSH_QUIET_START="00:00",
-               PUSH_QUIET_END="00:00", PUSH_RATE_SMS="10")  # 30 s of sending: the failover lands mid-campaign
+               PUSH_SENDERS="1", SMS_NUMBERS_PER_SEND="1", DELIVERY_LEASE_SECONDS="8", PUSH_BATCH_SIZE="50",
+               PUSH_QUIET_START="00:00", PUSH_QUIET_END="00:00",
+               PUSH_RATE_SMS="10")  # 30 s of sending: the failover lands mid-campaign
     return subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT, env=env, stdout=log.open("a"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -244,7 +244,7 @@ async def test_a_campaign_finishes_through_a_redis_restart(client, live, tmp_pat
     jobs = await create_job_queue(live.settings.model_copy(update={"job_queue": queue, "redis_url": redis_url}))
     worker = None
     try:
-        worker = _worker(live, redis_url, queue, log, PUSH_CONCURRENCY="10", PUSH_SENDERS="1",
+        worker = _worker(live, redis_url, queue, log, PUSH_CONCURRENCY="10", PUSH_SENDERS="1", SMS_NUMBERS_PER_SEND="1",
                          DELIVERY_LEASE_SECONDS="8", PUSH_BATCH_SIZE="50",
                          PUSH_QUIET_START="00:00", PUSH_QUIET_END="00:00")
         campaign_id = (await policies.publish(actor=admin, policy_id=policy.id, idempotency_key=None, raw={},

@@ -29,6 +29,7 @@ async def idle_deps(live, client):
     settings = live.settings.model_copy(update={
         "job_queue": f"leases-{secrets.token_hex(4)}", "delivery_lease_seconds": LEASE,
         "push_concurrency": CONCURRENCY, "push_batch_size": 20,
+        "sms_numbers_per_send": 1,  # a request per message: the calls in flight are the rows in `sending`
         "push_quiet_start": "00:00", "push_quiet_end": "00:00"})
     jobs = await create_job_queue(settings)
     try:

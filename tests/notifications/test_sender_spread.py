@@ -27,6 +27,7 @@ async def two_workers(live, client):
     test's own; their deps."""
     settings = live.settings.model_copy(update={
         "job_queue": f"spread-{secrets.token_hex(4)}", "push_senders": 2, "push_concurrency": 5,
+        "sms_numbers_per_send": 1,  # a request per message, so the senders take seconds
         "push_batch_size": 10, "push_quiet_start": "00:00", "push_quiet_end": "00:00"})
     started = []
     try:

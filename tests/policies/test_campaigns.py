@@ -21,6 +21,7 @@ from tests.policies.helpers import (
     sandbox_messages,
     wait_for,
 )
+from tests.policies.test_push_limits import limits
 
 
 async def test_a_bad_rule_is_422_with_its_path_and_makes_nothing(client):
@@ -211,8 +212,9 @@ async def test_pause_resume_and_cancel(client, live):
     await client.put("/sandbox/sms/faults", json={"latency_ms": 400})
     try:
         policy = await create_policy(client, admin, rule=rule_for(region), channels=("sms",))
-        campaign_id = await publish(client, admin, policy["id"])
-        await wait_for(client, admin, campaign_id, status="running")
+        with limits(live, sms_numbers_per_send=1):  # a request per message: the campaign runs long enough to pause
+            campaign_id = await publish(client, admin, policy["id"])
+            await wait_for(client, admin, campaign_id, status="running")
         r = await client.post(f"/api/v1/admin/campaigns/{campaign_id}/pause", headers=admin)
         assert r.status_code == 200 and r.json()["status"] == "paused"
         assert (await client.post(f"/api/v1/admin/campaigns/{campaign_id}/pause", headers=admin)).status_code == 409
