@@ -195,8 +195,8 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
                 if tail is not None:
                     result.notes.append(f"last send {max(tail, 0):.1f} s after the fault")
             campaign = await conn.fetchrow("SELECT status, matched, queued FROM campaign WHERE id = $1", campaign_id)
-            rows = await conn.fetch("SELECT id, status, reason FROM outbox_delivery WHERE campaign_id = $1 "
-                                    "AND channel = 'sms'", campaign_id)
+            rows = await conn.fetch("SELECT id, status, reason, provider_ref FROM outbox_delivery "
+                                    "WHERE campaign_id = $1 AND channel = 'sms'", campaign_id)
         finally:
             await conn.close()
         got = (await sandbox.get("/sandbox/sms/messages")).json()["items"]
@@ -204,10 +204,13 @@ async def run_campaign(t: Topology, *, name: str, fault, timeout: float) -> Resu
     by_phone = Counter(m["phone"] for m in got)
     expected = {r["id"] for r in rows}
     status = Counter(r["status"] for r in rows)
-    # Lost: a row that ended (sent, failed, expired...) and never reached the sandbox. Rows still open, and people
-    # of the audience with no row yet (a match that has not run again), are left uncertain: not told, not given up.
-    result.lost = len({r["id"] for r in rows if r["status"] not in OPEN} - set(by_out))
-    result.duplicated = sum(n - 1 for n in by_out.values() if n > 1)
+    # Lost: a row that ended (sent, failed, expired...) and never reached the sandbox, counted per OutId (a row's own
+    # id, or the id of the request that carried it with up to SMS_NUMBERS_PER_SEND others: its provider_ref). Rows
+    # still open, and people of the audience with no row yet (a match that has not run again), are left uncertain:
+    # not told, not given up. Duplicated: a second message to one person (each has one phone and one SMS row).
+    ended = Counter(r["provider_ref"] or r["id"] for r in rows if r["status"] not in OPEN)
+    result.lost = sum(max(0, n - by_out[out_id]) for out_id, n in ended.items())
+    result.duplicated = sum(n - 1 for n in by_phone.values() if n > 1)
     unqueued = max(0, audience - len(expected))
     result.uncertain = sum(status[k] for k in OPEN) + unqueued
     if unqueued:

@@ -9,7 +9,6 @@ import asyncio
 import atexit
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 import redis
+
+from tests.processes import kill_groups
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 SENTINELS = 3
@@ -154,16 +155,7 @@ class RedisTopology:
 
     def stop(self) -> None:
         """Kill every process group started here (idempotent) and remove the directory if it was made here."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_groups(self.processes.values(), wait=5)
         self.processes.clear()
         if self._own_dir:
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.processes import kill_groups
+
 BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
 
@@ -106,16 +108,7 @@ class PostgresPair:
 
     def stop(self) -> None:
         """Kill both servers' process groups (idempotent) and remove the directory."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_groups(self.processes.values())
         self.processes.clear()
         shutil.rmtree(self.directory, ignore_errors=True)
         atexit.unregister(self.stop)

@@ -10,18 +10,16 @@ import contextlib
 import datetime as dt
 import os
 import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.core.outage_proxy import stop_process
 from tests.pg_replica import PostgresPair, postgres_available
+from tests.processes import served_app
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="starts PostgreSQL servers of its own")
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,25 +69,11 @@ async def app(pair, tmp_path_factory):
                DB_POOL_MAX="3", TZ="Asia/Shanghai", LOG_LEVEL="INFO")
     await _run(env, "migrate")
     await _run(env, "create-admin", "--username", "replica_admin", "--password", PASSWORD, "--role", "super_admin")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "run"], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10,
-                                     headers={"X-Forwarded-For": "127.8.8.8"}) as c:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, log.read_text(encoding="utf-8")[-3000:]
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await c.get("/readyz", timeout=2)).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")[-3000:]
-                await asyncio.sleep(0.2)
-            r = await c.post("/api/v1/admin/auth/login", json={"username": "replica_admin", "password": PASSWORD})
-            assert r.status_code == 200, log.read_text(encoding="utf-8")[-3000:]
-            c.admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            yield c
-    finally:
-        stop_process(proc)
+    async with served_app(env, log, port=port, headers={"X-Forwarded-For": "127.8.8.8"}) as c:
+        r = await c.post("/api/v1/admin/auth/login", json={"username": "replica_admin", "password": PASSWORD})
+        assert r.status_code == 200, log.read_text(encoding="utf-8")[-3000:]
+        c.admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        yield c
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,6 @@ PostgreSQL database, hence the PostgreSQL run only; the client's own test runs i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import subprocess
@@ -27,6 +26,7 @@ from tests.conftest import free_port
 from tests.core.outage_proxy import stop_process
 from tests.ha_topology import RedisTopology, redis_server_available
 from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messages
+from tests.processes import served_app
 
 shares_postgres = pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
                                 reason="the app and a job worker in processes of their own share PostgreSQL")
@@ -64,22 +64,8 @@ async def sentinel_app(live, topology, tmp_path_factory):
     port, log = free_port(), tmp_path_factory.mktemp("sentinel-app") / "server.log"
     env = _env(live, topology, PORT=str(port), TRUSTED_PROXIES="1", ACCESS_LOG="false", INLINE_WORKER="false",
                JOB_QUEUE=f"arq:queue:sentinel-{secrets.token_hex(3)}")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "run"], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, log.read_text(encoding="utf-8")[-3000:]
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await c.get("/readyz", timeout=2)).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")[-3000:]
-                await asyncio.sleep(0.2)
-            c.log = log
-            yield c
-    finally:
-        stop_process(proc)
+    async with served_app(env, log, port=port) as c:
+        yield c
 
 
 def _address() -> str:

@@ -52,6 +52,26 @@ def _worker(live, queue: str, log: Path, **extra: str) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+async def each_sms_once(client, campaign_id: str, people: list[dict]) -> tuple[collections.Counter, set, set]:
+    """Assert a campaign killed mid-way reached everyone once: every row ended, none sent twice, each sent row
+    received by the provider, and only a dead sender's window uncertain. (statuses, phones received, phones of
+    the uncertain rows)."""
+    rows = await OutboxDelivery.filter(campaign_id=campaign_id)
+    by_status = collections.Counter(r.status for r in rows)
+    assert len(rows) == len(people) and set(by_status) <= {"sent", "delivered", "uncertain"}, by_status
+    # Only rows whose call was under way at the kill may be uncertain: at most one window of the dead sender.
+    assert by_status["uncertain"] <= CONCURRENCY * PER_SEND, by_status
+    phone_of = {p["bidx"]: p["phone"] for p in people}
+    received = collections.Counter(m["phone"] for m in await sandbox_messages(client, "sms")
+                                   if m["phone"] in phone_of.values())
+    sent = {phone_of[r.person_bidx] for r in rows if r.status in ("sent", "delivered")}  # delivered: settled
+    uncertain = {phone_of[r.person_bidx] for r in rows if r.status == "uncertain"}
+    assert max(received.values()) == 1, "a citizen got the message twice"
+    assert sent <= set(received), "a row marked sent never reached the provider"
+    assert set(received) - sent <= uncertain
+    return by_status, set(received), uncertain
+
+
 async def _sent(campaign_id: str) -> int:
     return await OutboxDelivery.filter(campaign_id=campaign_id, status="sent").count()
 
@@ -110,19 +130,7 @@ async def test_sigkill_mid_campaign_loses_nothing_and_doubles_nothing(client, li
         await client.delete("/sandbox/sms/faults")
         await jobs.close()
 
-    rows = await OutboxDelivery.filter(campaign_id=campaign_id)
-    by_status = collections.Counter(r.status for r in rows)
-    assert len(rows) == PEOPLE and set(by_status) <= {"sent", "delivered", "uncertain"}, by_status
-    # Only rows whose call was under way at the kill may be uncertain: at most one window of the dead sender.
-    assert by_status["uncertain"] <= CONCURRENCY * PER_SEND, by_status
-    phone_of = {p["bidx"]: p["phone"] for p in people}
-    received = collections.Counter(m["phone"] for m in await sandbox_messages(client, "sms")
-                                   if m["phone"] in phone_of.values())
-    sent = {phone_of[r.person_bidx] for r in rows if r.status in ("sent", "delivered")}  # delivered: settled
-    uncertain = {phone_of[r.person_bidx] for r in rows if r.status == "uncertain"}
-    assert max(received.values()) == 1, "a citizen got the message twice"
-    assert sent <= set(received), "a row marked sent never reached the provider"
-    assert set(received) - sent <= uncertain
+    by_status, received, uncertain = await each_sms_once(client, campaign_id, people)
     print(f"killed after {at_kill} sent; uncertain rows: {by_status['uncertain']}, of which the provider "
           f"received {len(set(received) & uncertain)}")
 

@@ -193,15 +193,33 @@ class _Proxy:
             self.open.discard(writer)
             writer.transport.abort()
 
+def _through(database_url: str, proxy: _Proxy) -> str:
+    """The database URL with `proxy` in front of its server."""
+    url = urlsplit(database_url)
+    return urlunsplit(url._replace(netloc=url.netloc.replace(f"{url.hostname}:{url.port}",
+                                                             f"127.0.0.1:{proxy.port}")))
+
+
+def _database_proxy(database_url: str) -> _Proxy:
+    """A proxy (not started yet) to the server of `database_url`."""
+    url = urlsplit(database_url)
+    return _Proxy((url.hostname, url.port or 5432))
+
+
+async def _logged(log: Path, text: str, worker: subprocess.Popen, *, timeout: float) -> None:
+    """Wait until the worker's log has `text`, the worker alive all along."""
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
+        await asyncio.sleep(0.1)
+
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="cuts PostgreSQL through a proxy")
 async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
     port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
-    url = urlsplit(live.settings.database_url)
-    proxy = _Proxy((url.hostname, url.port or 5432))
+    proxy = _database_proxy(live.settings.database_url)
     await proxy.start()
-    through = urlunsplit(url._replace(netloc=url.netloc.replace(f"{url.hostname}:{url.port}",
-                                                                f"127.0.0.1:{proxy.port}")))
+    through = _through(live.settings.database_url, proxy)
     redis_url = f"redis://127.0.0.1:{port}/0"
     redis = _redis(port, tmp_path / "redis")
     worker = None
@@ -209,10 +227,7 @@ async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
         worker = _worker(live, redis_url, queue, log, DATABASE_URL=through)
         await _purge_done(redis_url, queue, log, timeout=30)
         await proxy.cut()
-        deadline = time.monotonic() + 10
-        while "store_outage_started" not in log.read_text():
-            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
-            await asyncio.sleep(0.1)
+        await _logged(log, "store_outage_started", worker, timeout=10)
         for _ in range(OUTAGE_SECONDS * 10):
             assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
             await asyncio.sleep(0.1)

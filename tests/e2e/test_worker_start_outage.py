@@ -4,13 +4,20 @@
 import asyncio
 import os
 import secrets
-import time
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.test_worker_outage import _outage_over, _Proxy, _purge_done, _redis, _stop, _worker
+from tests.e2e.test_worker_outage import (
+    _database_proxy,
+    _logged,
+    _outage_over,
+    _purge_done,
+    _redis,
+    _stop,
+    _through,
+    _worker,
+)
 
 WATCHDOG_RUNS = 2  # the watchdog runs every 5 s: an outage this many runs long
 
@@ -18,19 +25,14 @@ WATCHDOG_RUNS = 2  # the watchdog runs every 5 s: an outage this many runs long
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="cuts PostgreSQL through a proxy")
 async def test_a_worker_started_in_a_database_outage_waits_and_the_watchdog_logs_once(live, tmp_path):
     port, queue, log = free_port(), f"start-{secrets.token_hex(4)}", tmp_path / "worker.log"
-    url = urlsplit(live.settings.database_url)
-    proxy = _Proxy((url.hostname, url.port or 5432))  # not started: the database refuses connections
-    through = urlunsplit(url._replace(netloc=url.netloc.replace(f"{url.hostname}:{url.port}",
-                                                                f"127.0.0.1:{proxy.port}")))
+    proxy = _database_proxy(live.settings.database_url)  # not started: the database refuses connections
+    through = _through(live.settings.database_url, proxy)
     redis_url = f"redis://127.0.0.1:{port}/0"
     redis = _redis(port, tmp_path / "redis")
     worker = None
     try:
         worker = _worker(live, redis_url, queue, log, DATABASE_URL=through)
-        deadline = time.monotonic() + 15
-        while "store_outage_started" not in log.read_text():
-            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()[-3000:]
-            await asyncio.sleep(0.1)
+        await _logged(log, "store_outage_started", worker, timeout=15)
         await asyncio.sleep(4)
         assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
         assert '"loop": "worker_start"' in log.read_text()
