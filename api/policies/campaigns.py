@@ -4,6 +4,7 @@ and finish the campaign when nothing is left; the watchdog recovers what dead wo
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 
@@ -45,7 +46,7 @@ async def run(*, campaign_id: str, jobs, settings, owner: str | None = None) -> 
                 await Campaign.filter(id=campaign.id, status="queued").update(status="running",
                                                                               started_at=utc_now())
                 policy = await Policy.get(id=campaign.policy_id)
-                figures = await _match(campaign, policy, owner=owner)
+                figures = await _match(campaign, policy, owner=owner, parallel=settings.campaign_match_parallel)
         except steps.StepLost:
             # This run stalled past its lease and another took the step over: that one's work stands, not ours.
             log.warning("campaign_step_lost", campaign_id=campaign.id)
@@ -66,14 +67,29 @@ async def run(*, campaign_id: str, jobs, settings, owner: str | None = None) -> 
 MATCH_CHUNK = 20_000  # people matched per transaction, about: a chunk is a range of the blind index
 
 
-async def _match(campaign: Campaign, policy: Policy, *, owner: str) -> dict:
+async def _match(campaign: Campaign, policy: Policy, *, owner: str, parallel: int = 1) -> dict:
     predicate = rules.compile_sql(policy.rule, as_of=campaign.as_of)
     population = rules.population_from(predicate.joins)
     matched = await rawsql.fetch_value(f"SELECT count(*) FROM {population} WHERE {predicate.sql}", predicate.params)
     # Chunk by ranges of the blind index (uniform hex): each transaction's joins read one slice of the registry's
-    # key index, memory stays flat, and a rerun after a crash skips what committed (the unique keys).
-    for low, high in key_ranges(int(matched) // MATCH_CHUNK + 1):
-        await _match_range(campaign, policy, predicate, population, low, high, owner=owner)
+    # key index, memory stays flat, and a rerun after a crash skips what committed (the unique keys). The ranges
+    # are disjoint, so chunks written at once never wait on each other's keys.
+    ranges = iter(key_ranges(int(matched) // MATCH_CHUNK + 1))
+
+    async def lane() -> None:
+        for low, high in ranges:  # the lanes share one iterator: each range is taken once
+            await _match_range(campaign, policy, predicate, population, low, high, owner=owner)
+
+    if parallel == 1 or rawsql.dialect() != "postgres":  # SQLite has one writer: lanes would only queue
+        await lane()
+    else:
+        try:
+            async with asyncio.TaskGroup() as lanes:  # one lane failing cancels the others
+                for _ in range(parallel):
+                    lanes.create_task(lane())
+        except ExceptionGroup as failed:
+            # The caller tells a lost step from a transient fault by the exception itself, not its group.
+            raise failed.exceptions[0] from None
     async with in_transaction() as conn:
         reached = await rawsql.fetch_value("SELECT count(*) FROM policy_reach WHERE campaign_id = ?", [campaign.id],
                                            conn)

@@ -67,7 +67,7 @@ class PolicyReach(keyed("grt", created_at=False)):
     policy_id = fields.CharField(max_length=40, db_index=True)
     family_id = fields.CharField(max_length=40)
     person_bidx = fields.CharField(max_length=64, db_index=True)
-    campaign_id = fields.CharField(max_length=40, db_index=True)
+    campaign_id = fields.CharField(max_length=40)
     granted = fields.BooleanField()
     status = fields.CharField(max_length=16, default="active")  # active, revoked
     created_at = fields.DatetimeField()
@@ -75,3 +75,5 @@ class PolicyReach(keyed("grt", created_at=False)):
     class Meta:
         table = "policy_reach"
         unique_together = (("family_id", "person_bidx"),)
+        # A campaign's chunks read their own slice of its people (by blind-index range), not all of them each time.
+        indexes = (("campaign_id", "person_bidx"),)

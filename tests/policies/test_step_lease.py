@@ -99,15 +99,17 @@ async def test_a_dead_owners_step_is_restarted_once_by_the_watchdog(client, live
     await _written_once(campaign_id, people)
 
 
-async def test_a_run_that_lost_its_step_rolls_back(client, live, idle_queue):
+@pytest.mark.parametrize("lanes", [1, 3])
+async def test_a_run_that_lost_its_step_rolls_back(client, live, idle_queue, monkeypatch, lanes):
     deps = idle_queue
+    monkeypatch.setattr(campaigns, "MATCH_CHUNK", 5)  # several key ranges, so several lanes each meet the fence
     campaign_id, _ = await _campaign(client, live, deps)
     # The step was taken over from this run while it stalled: its commit is fenced and nothing of it stays.
     assert await steps.take(campaign_id=campaign_id, owner="stp_other", lease_seconds=60)
     campaign = await Campaign.get(id=campaign_id)
     policy = await Policy.get(id=campaign.policy_id)
     with pytest.raises(steps.StepLost):
-        await campaigns._match(campaign, policy, owner="stp_stalled")
+        await campaigns._match(campaign, policy, owner="stp_stalled", parallel=lanes)
     assert await PolicyReach.filter(campaign_id=campaign_id).count() == 0
     assert await OutboxDelivery.filter(campaign_id=campaign_id).count() == 0
     assert (await Campaign.get(id=campaign_id)).stage == "match"
@@ -126,3 +128,12 @@ async def test_a_restarted_run_that_cannot_run_still_ends_failed(client, live, i
         await job({"deps": deps, "job_try": 1}, campaign_id, owner)
     campaign = await Campaign.get(id=campaign_id)
     assert (campaign.status, campaign.error, campaign.step_owner) == ("failed", "validation_failed", None)
+
+
+async def test_a_campaign_matched_in_chunks_at_once_writes_each_person_once(client, live, idle_queue, monkeypatch):
+    deps = idle_queue
+    deps = dataclasses.replace(deps, settings=deps.settings.model_copy(update={"campaign_match_parallel": 3}))
+    monkeypatch.setattr(campaigns, "MATCH_CHUNK", 5)  # 40 people: nine key ranges, three written at a time
+    campaign_id, people = await _campaign(client, live, deps)
+    assert await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings) == "running"
+    await _written_once(campaign_id, people)
