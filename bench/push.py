@@ -16,7 +16,10 @@ baseline measured in the same run:
 With `--compare M` it runs M people first, then N, and prints each step's growth N/M against linear (N/M) and the
 RSS ratio per process (target <= 1.2). Exits 1 when a target is missed.
 
-    python bench/push.py [--people 1000000] [--compare 200000] [--seconds 15] [--sms-per-send 100]
+By default PostgreSQL is a cluster of the bench's own configured as the province's server (deploy/postgresql.conf,
+bench/pgserver.py); `--postgres shared` uses the stock test cluster instead.
+
+    python bench/push.py [--people 1000000] [--compare 200000] [--seconds 15] [--sms-per-send 100] [--postgres shared]
 """
 
 import sys
@@ -27,6 +30,7 @@ sys.path[0] = str(ROOT)
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import secrets
@@ -38,7 +42,8 @@ import httpx
 
 from bench import synthetic
 from bench.rss import RssSampler
-from bench.stack import Stack, copy_seconds
+from bench.pgserver import ProvinceServer
+from bench.stack import PG, Stack, copy_seconds, free_port
 
 IMPORT_TARGET, PREVIEW_TARGET, SEND_TARGET = 30_000, 2.0, 2_000
 PUBLISH_TARGET = 2_000_000 / 120  # grants written and deliveries queued per second
@@ -283,13 +288,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--senders", type=int, default=2, help="campaign senders in the one job worker")
     parser.add_argument("--sms-per-send", type=int, default=100, help="numbers to a SendSms request (1: one each)")
+    parser.add_argument("--postgres", choices=("province", "shared"), default="province",
+                        help="province: a cluster of the bench's own with deploy/postgresql.conf (default); shared: "
+                             "the test cluster of BENCH_DATABASE_URL, stock settings")
     args = parser.parse_args()
     runs = []
     for people in ([args.compare] if args.compare else []) + [args.people]:
-        print(f"== {people:,} people", flush=True)
-        with Stack() as stack:
-            stack.env["SMS_NUMBERS_PER_SEND"] = str(args.sms_per_send)
-            runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders)))
+        print(f"== {people:,} people, PostgreSQL: {args.postgres}", flush=True)
+        with contextlib.ExitStack() as servers:
+            server = PG
+            if args.postgres == "province":
+                server = servers.enter_context(ProvinceServer(free_port())).url("postgres")
+            with Stack(server) as stack:
+                stack.env["SMS_NUMBERS_PER_SEND"] = str(args.sms_per_send)
+                runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders)))
     results = [r for f in runs for r in _judge(f)]
     if len(runs) == 2:
         results += _growth(*runs)

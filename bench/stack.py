@@ -83,10 +83,10 @@ def _start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen
     raise RuntimeError(f"{args} did not listen on {port}")
 
 
-async def _admin_db(sql: str) -> None:
+async def _admin_db(server: str, sql: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(PG.replace("postgres://", "postgresql://", 1))
+    conn = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1))
     try:
         await conn.execute(sql)
     finally:
@@ -111,16 +111,18 @@ async def copy_seconds(db_url: str, csv_path: Path) -> float:
 
 
 class Stack:
-    """Start with `with Stack() as s:`; `s.bare_port`, `s.api_url`, `s.sandbox_url`, `s.db_url`, `s.env`."""
+    """Start with `with Stack() as s:`; `s.bare_port`, `s.api_url`, `s.sandbox_url`, `s.db_url`, `s.env`. `server`:
+    the PostgreSQL URL whose server gets the bench's database (default BENCH_DATABASE_URL, the shared cluster)."""
 
-    def __init__(self):
+    def __init__(self, server: str = PG):
         self.work = Path(tempfile.mkdtemp(prefix="bench_"))
         self.keys = _keys()
         self.bare_port, self.sandbox_port, self.api_port = free_port(), free_port(), free_port()
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.db_name = f"bench_{secrets.token_hex(4)}"
-        self.db_url = f"{PG.rpartition('/')[0]}/{self.db_name}"
+        self.server = server
+        self.db_url = f"{server.rpartition('/')[0]}/{self.db_name}"
         base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "APP_ENV")}
         self.base_env = base
         self.sandbox_env = {**base, **self.keys, "PORT": str(self.sandbox_port), "DATA_DIR": str(self.work / "sbx"),
@@ -146,7 +148,7 @@ class Stack:
         return done.stdout
 
     def __enter__(self) -> "Stack":
-        asyncio.run(_admin_db(f'CREATE DATABASE "{self.db_name}"'))
+        asyncio.run(_admin_db(self.server, f'CREATE DATABASE "{self.db_name}"'))
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
@@ -193,4 +195,4 @@ class Stack:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        asyncio.run(_admin_db(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
+        asyncio.run(_admin_db(self.server, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
