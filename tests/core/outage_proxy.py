@@ -18,8 +18,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 class Proxy:
     """Forwards 127.0.0.1:port to a target. `cut()`: every connection closed, new ones refused; `hang()`: every
-    connection closed, new ones accepted and never answered (a network that drops packets); `restore()`: forwards
-    again on the same port."""
+    connection closed, new ones accepted and never answered (a network that drops packets); `stall()`: the
+    connections open now kept open and nothing forwarded on them either way (sessions stuck on the server), until
+    `resume()`; `restore()`: forwards again on the same port."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -28,6 +29,7 @@ class Proxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task] = set()
         self._forward = True
+        self._flows: set[asyncio.Event] = set()  # one per forwarded connection: set while it flows
 
     async def start(self) -> Proxy:
         """Listen (again) on the proxy's port."""
@@ -44,15 +46,19 @@ class Proxy:
             writer.close()
             return
         self._writers.add(up_writer)
+        flowing = asyncio.Event()
+        flowing.set()
+        self._flows.add(flowing)
         for a, b in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(a, b))
+            task = asyncio.create_task(self._pipe(a, b, flowing))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    async def _pipe(reader, writer) -> None:
+    async def _pipe(reader, writer, flowing: asyncio.Event) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
+                await flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.close()
@@ -63,6 +69,7 @@ class Proxy:
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
+        self._flows.clear()
         await asyncio.sleep(0)
 
     async def cut(self) -> None:
@@ -76,6 +83,17 @@ class Proxy:
         """Close every connection; accept new ones and never answer them."""
         self._forward = False
         await self._drop_all()
+
+    async def stall(self) -> None:
+        """The connections open now stay open and forward nothing more (sessions stuck on the server); new ones are
+        served."""
+        for flowing in self._flows:
+            flowing.clear()
+
+    async def resume(self) -> None:
+        """After `stall()`: the held-back bytes flow on and the connections stay open (the server answers again)."""
+        for flowing in self._flows:
+            flowing.set()
 
     async def restore(self) -> None:
         """Forward again."""
