@@ -41,8 +41,8 @@ import asyncpg
 import httpx
 
 from bench import synthetic
-from bench.rss import RssSampler
 from bench.pgserver import ProvinceServer
+from bench.rss import RssSampler
 from bench.stack import PG, Stack, copy_seconds, free_port
 
 IMPORT_TARGET, PREVIEW_TARGET, SEND_TARGET = 30_000, 2.0, 2_000
