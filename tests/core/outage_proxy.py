@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import free_port
 
@@ -105,6 +106,19 @@ class Proxy:
     async def close(self) -> None:
         """Stop for good."""
         await self.cut()
+
+
+def database_proxy(database_url: str) -> Proxy:
+    """A proxy (not started: it refuses connections until `start()`) to the server of `database_url`."""
+    parts = urlsplit(database_url)
+    return Proxy(parts.hostname, parts.port or 5432)
+
+
+def through(database_url: str, proxy: Proxy) -> str:
+    """`database_url` with `proxy` in front of its server (user and database kept)."""
+    parts = urlsplit(database_url)
+    credentials = parts.netloc.rpartition("@")[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
 
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen, int]:

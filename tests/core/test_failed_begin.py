@@ -7,24 +7,20 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from api.core import db
-from tests.core.outage_proxy import Proxy
+from tests.core.outage_proxy import database_proxy, through
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="a pool of asyncpg connections")
 POOL, COMMAND_TIMEOUT = 2, 0.5
 
 
 async def test_a_transaction_whose_begin_fails_gives_its_connection_back(live):
-    parts = urlsplit(live.settings.database_url)
-    proxy = await Proxy(parts.hostname, parts.port or 5432).start()
-    credentials = parts.netloc.rpartition("@")[0] + "@" if "@" in parts.netloc else ""
-    through = urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
+    proxy = await database_proxy(live.settings.database_url).start()
     settings = live.settings.model_copy(update={"db_pool_max": POOL, "db_command_timeout_seconds": COMMAND_TIMEOUT})
-    client = db._client(db._connection(settings, through), name="failed_begin_test")
+    client = db._client(db._connection(settings, through(live.settings.database_url, proxy)), name="failed_begin_test")
     try:
         async with client._in_transaction() as conn:  # the pool opens with one live connection, now idle
             assert (await conn.execute_query_dict("SELECT 1 AS one"))[0]["one"] == 1

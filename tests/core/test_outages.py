@@ -12,13 +12,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.core.outage_proxy import Proxy, start_redis, stop_process
+from tests.core.outage_proxy import Proxy, database_proxy, start_redis, stop_process, through
 from tests.factories import bearer, verified_citizen, wechat_codes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,10 +58,8 @@ async def outage(stores, tmp_path_factory):
     redis = await Proxy("127.0.0.1", redis_port).start()
     database, database_url, proc = None, stores["database_url"], None
     if database_url:
-        parts = urlsplit(database_url)
-        database = await Proxy(parts.hostname, parts.port or 5432).start()
-        credentials = parts.netloc.rpartition("@")[0] + "@" if "@" in parts.netloc else ""
-        database_url = urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{database.port}"))
+        database = await database_proxy(database_url).start()
+        database_url = through(database_url, database)
     port, log = free_port(), directory / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(PORT=str(port), DATA_DIR=str(stores["data_dir"]), REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",

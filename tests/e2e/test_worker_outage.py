@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from arq.connections import RedisSettings, create_pool
@@ -22,6 +21,7 @@ from api.policies import service as policies
 from notifications import service as notifications
 from notifications.models import OutboxDelivery
 from tests.conftest import free_port
+from tests.core.outage_proxy import database_proxy, through
 from tests.factories import random_phone
 from tests.policies.helpers import crowd, fresh_region, rule_for, sandbox_messages
 
@@ -155,57 +155,6 @@ async def test_sigterm_stops_the_worker_in_an_outage(live, tmp_path):
             redis.kill()
 
 
-class _Proxy:
-    """A TCP proxy on a free loopback port in front of `target`, which the test can cut and restore."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target, self.port = target, free_port()
-        self.server: asyncio.Server | None = None
-        self.open: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        """Refuse new connections and reset the open ones (as a database host gone away)."""
-        self.server.close()
-        for writer in list(self.open):
-            writer.transport.abort()
-        self.open.clear()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self.open |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            self.open.discard(writer)
-            writer.transport.abort()
-
-def _through(database_url: str, proxy: _Proxy) -> str:
-    """The database URL with `proxy` in front of its server."""
-    url = urlsplit(database_url)
-    return urlunsplit(url._replace(netloc=url.netloc.replace(f"{url.hostname}:{url.port}",
-                                                             f"127.0.0.1:{proxy.port}")))
-
-
-def _database_proxy(database_url: str) -> _Proxy:
-    """A proxy (not started yet) to the server of `database_url`."""
-    url = urlsplit(database_url)
-    return _Proxy((url.hostname, url.port or 5432))
-
-
 async def _logged(log: Path, text: str, worker: subprocess.Popen, *, timeout: float) -> None:
     """Wait until the worker's log has `text`, the worker alive all along."""
     deadline = time.monotonic() + timeout
@@ -217,21 +166,19 @@ async def _logged(log: Path, text: str, worker: subprocess.Popen, *, timeout: fl
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="cuts PostgreSQL through a proxy")
 async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
     port, queue, log = free_port(), f"outage-{secrets.token_hex(4)}", tmp_path / "worker.log"
-    proxy = _database_proxy(live.settings.database_url)
-    await proxy.start()
-    through = _through(live.settings.database_url, proxy)
+    proxy = await database_proxy(live.settings.database_url).start()
     redis_url = f"redis://127.0.0.1:{port}/0"
     redis = _redis(port, tmp_path / "redis")
     worker = None
     try:
-        worker = _worker(live, redis_url, queue, log, DATABASE_URL=through)
+        worker = _worker(live, redis_url, queue, log, DATABASE_URL=through(live.settings.database_url, proxy))
         await _purge_done(redis_url, queue, log, timeout=30)
         await proxy.cut()
         await _logged(log, "store_outage_started", worker, timeout=10)
         for _ in range(OUTAGE_SECONDS * 10):
             assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
             await asyncio.sleep(0.1)
-        await proxy.start()
+        await proxy.restore()
         await _sms_event_sent(log, timeout=20)
         await _purge_done(redis_url, queue, log, timeout=20)
         await _outage_over(worker, log)
@@ -241,7 +188,7 @@ async def test_the_worker_rides_out_a_database_outage(live, tmp_path):
             worker.kill()
         redis.kill()
         redis.wait(5)
-        await proxy.cut()
+        await proxy.close()
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="a campaign across processes wants PostgreSQL")

@@ -8,14 +8,13 @@ import secrets
 import pytest
 
 from tests.conftest import free_port
+from tests.core.outage_proxy import database_proxy, through
 from tests.e2e.test_worker_outage import (
-    _database_proxy,
     _logged,
     _outage_over,
     _purge_done,
     _redis,
     _stop,
-    _through,
     _worker,
 )
 
@@ -25,13 +24,12 @@ WATCHDOG_RUNS = 2  # the watchdog runs every 5 s: an outage this many runs long
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="cuts PostgreSQL through a proxy")
 async def test_a_worker_started_in_a_database_outage_waits_and_the_watchdog_logs_once(live, tmp_path):
     port, queue, log = free_port(), f"start-{secrets.token_hex(4)}", tmp_path / "worker.log"
-    proxy = _database_proxy(live.settings.database_url)  # not started: the database refuses connections
-    through = _through(live.settings.database_url, proxy)
+    proxy = database_proxy(live.settings.database_url)  # not started: the database refuses connections
     redis_url = f"redis://127.0.0.1:{port}/0"
     redis = _redis(port, tmp_path / "redis")
     worker = None
     try:
-        worker = _worker(live, redis_url, queue, log, DATABASE_URL=through)
+        worker = _worker(live, redis_url, queue, log, DATABASE_URL=through(live.settings.database_url, proxy))
         await _logged(log, "store_outage_started", worker, timeout=15)
         await asyncio.sleep(4)
         assert worker.poll() is None, "the worker ended in the outage: " + log.read_text()[-3000:]
@@ -43,7 +41,7 @@ async def test_a_worker_started_in_a_database_outage_waits_and_the_watchdog_logs
         await proxy.cut()
         await asyncio.sleep(5 * WATCHDOG_RUNS + 1)
         assert worker.poll() is None, log.read_text()[-3000:]
-        await proxy.start()
+        await proxy.restore()
         await _purge_done(redis_url, queue, log, timeout=30)
         text = log.read_text()
         assert text.count("store_outage_started") == 2, text[-3000:]  # one for each outage
@@ -54,5 +52,4 @@ async def test_a_worker_started_in_a_database_outage_waits_and_the_watchdog_logs
             worker.kill()
         redis.kill()
         redis.wait(5)
-        if proxy.server is not None:
-            await proxy.cut()
+        await proxy.close()
