@@ -34,6 +34,7 @@ import contextlib
 import datetime as dt
 import json
 import secrets
+import signal
 import subprocess
 import time
 
@@ -292,6 +293,8 @@ def main() -> int:
                         help="province: a cluster of the bench's own with deploy/postgresql.conf (default); shared: "
                              "the test cluster of BENCH_DATABASE_URL, stock settings")
     args = parser.parse_args()
+    # A SIGTERM ends the bench as Ctrl-C does: the with-blocks stop its processes and remove its cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs = []
     for people in ([args.compare] if args.compare else []) + [args.people]:
         print(f"== {people:,} people, PostgreSQL: {args.postgres}", flush=True)

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -196,3 +197,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         asyncio.run(_admin_db(self.server, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
+        if exc and exc[0] is not None:
+            print(f"the processes' logs are kept in {self.work}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
