@@ -33,6 +33,7 @@ BY_LINE = Order((Key("line", int),))
 CSV_CHUNK = 5000
 CLI_ACTOR = "cli"
 POOL_MIN_ROWS = 20_000  # below this, starting the processes costs more than they save
+REQUEUE_AFTER_SECONDS = 60  # an upload's job is in the queue within a second of its answer; this leaves no race
 
 
 class UnknownDataset(NotFound):
@@ -65,8 +66,31 @@ async def create_job(*, dataset: str, data: bytes, actor, storage, jobs) -> Impo
         await job.save()
         await audit.record_for(actor, action="registry.import", target_type="import_job", target_id=job.id,
                                detail={"dataset": dataset, "bytes": len(data), "rows": total})
-    await jobs.enqueue("run_import_job", job.id)
+    await queue_job(job.id, jobs=jobs)
     return job
+
+
+def _queue_key(job_id: str) -> str:
+    return f"run_import_job:{job_id}"
+
+
+async def queue_job(job_id: str, *, jobs) -> bool:
+    """Queue an upload's import under a key of its own: False when the queue knows it already (waiting or running),
+    so queueing it again never runs it twice."""
+    return await jobs.enqueue("run_import_job", job_id, job_id=_queue_key(job_id)) is not None
+
+
+async def requeue_lost(*, jobs, older_than_seconds: float = REQUEUE_AFTER_SECONDS) -> list[str]:
+    """Queue again the unfinished uploads the job queue no longer knows (an enqueue that met a Redis outage, a queue
+    lost with a Redis primary): the ids queued. A command-line import (no upload kept) is left alone."""
+    since = _now() - dt.timedelta(seconds=older_than_seconds)
+    # Unfinished uploads are a handful: their age is compared here, alike on both stores.
+    unfinished = await ImportJob.filter(status__in=("queued", "running"), file_key__isnull=False) \
+        .values_list("id", "created_at")
+    queued = [job_id for job_id, created in unfinished if created <= since and await queue_job(job_id, jobs=jobs)]
+    for job_id in queued:
+        log.warning("registry_import_requeued", job_id=job_id)
+    return queued
 
 
 async def run_job(*, job_id: str, storage) -> dict:
