@@ -64,9 +64,9 @@ class AuditFilter:
             if getattr(self, name):
                 query = query.filter(**{name: getattr(self, name)})
         if self.since:
-            query = query.filter(created_at__gte=self.since)
+            query = query.filter(created_at__gte=db.as_stored(self.since))
         if self.until:
-            query = query.filter(created_at__lt=self.until)
+            query = query.filter(created_at__lt=db.as_stored(self.until))
         return query
 
     def given(self) -> dict:

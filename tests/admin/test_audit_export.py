@@ -66,3 +66,17 @@ async def test_only_auditors_and_super_admins_read_or_export_it(client):
         assert (await client.get(path, headers=reviewer)).status_code == 403
         assert (await client.get(path)).status_code == 401
     assert await AuditLog.filter(action="admin.audit.export").count() == before
+
+
+async def test_a_time_window_given_in_utc_narrows_the_same(client):
+    name = await new_staff()
+    await staff_login(client, name, "wrong-password-1")
+    auditor = await _auditor(client)
+    now = dt.datetime.now(dt.timezone.utc)
+    # The same moments as Beijing times, written in UTC ("Z"): on SQLite the stored times are Beijing text.
+    before, after = now - dt.timedelta(minutes=5), now + dt.timedelta(minutes=1)
+    for window, expected in (({"since": before}, 1), ({"since": after}, 0), ({"until": after}, 1),
+                             ({"until": before}, 0)):
+        given = {k: v.isoformat().replace("+00:00", "Z") for k, v in window.items()}
+        r = await client.get(f"/api/v1/admin/audit-logs?{_q(actor_id=f'username:{name}', **given)}", headers=auditor)
+        assert r.status_code == 200 and len(r.json()["items"]) == expected, (given, r.text)
