@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from api.citizens import registry, registry_csv
 from api.citizens.datasets import Dataset
 from api.citizens.models import ImportJob, ImportRejection
-from api.core import audit, failures, pii, rawsql
+from api.core import audit, db, failures, pii, rawsql
 from api.core.errors import NotFound
 from api.core.ids import new_id
 from api.core.logging import get_logger
@@ -83,11 +83,10 @@ async def queue_job(job_id: str, *, jobs) -> bool:
 async def requeue_lost(*, jobs, older_than_seconds: float = REQUEUE_AFTER_SECONDS) -> list[str]:
     """Queue again the unfinished uploads the job queue no longer knows (an enqueue that met a Redis outage, a queue
     lost with a Redis primary): the ids queued. A command-line import (no upload kept) is left alone."""
-    since = _now() - dt.timedelta(seconds=older_than_seconds)
-    # Unfinished uploads are a handful: their age is compared here, alike on both stores.
-    unfinished = await ImportJob.filter(status__in=("queued", "running"), file_key__isnull=False) \
-        .values_list("id", "created_at")
-    queued = [job_id for job_id, created in unfinished if created <= since and await queue_job(job_id, jobs=jobs)]
+    since = db.as_stored(_now() - dt.timedelta(seconds=older_than_seconds))
+    ids = await ImportJob.filter(status__in=("queued", "running"), file_key__isnull=False, created_at__lte=since) \
+        .values_list("id", flat=True)
+    queued = [job_id for job_id in ids if await queue_job(job_id, jobs=jobs)]
     for job_id in queued:
         log.warning("registry_import_requeued", job_id=job_id)
     return queued
