@@ -2,7 +2,8 @@
 try again, never end.
 
 A process logs one line when its first loop starts failing (`store_outage_started`) and one when its last failing
-loop is through again (`store_outage_ended`, with the outage's length), however many loops and tries lie between.
+loop is through again (`store_outage_ended`, with the outage's length), however many loops and tries lie between;
+a periodic job that met the outage is through as soon as any try of the process works.
 """
 
 from __future__ import annotations
@@ -30,10 +31,14 @@ def store_outage(exc: BaseException) -> bool:
 class Backoff:
     """One loop's way through outages: `failed(exc)` after a try that failed, `ok()` after one that worked."""
 
-    def __init__(self, loop: str, *, first: float = FIRST_PAUSE_SECONDS, cap: float = MAX_PAUSE_SECONDS):
+    def __init__(self, loop: str, *, first: float = FIRST_PAUSE_SECONDS, cap: float = MAX_PAUSE_SECONDS,
+                 periodic: bool = False):
         self.loop = loop
         self.first, self.cap = first, cap
         self.pause = first
+        # A periodic job's next run may be an hour away: any try of the process that works shows the stores are
+        # back, so it does not hold the outage open until then.
+        self.periodic = periodic
 
     @property
     def failing(self) -> bool:
@@ -58,11 +63,13 @@ class Backoff:
         _failing.add(self)
 
     def ok(self) -> None:
-        """Note a try that worked: the process's outage ends here when this was the last loop failing."""
+        """Note a try that worked: the process's outage ends here when this was the last loop failing (periodic
+        jobs that failed count as through once any try works)."""
         self.pause = self.first
-        if self not in _failing:
+        through = [b for b in _failing if b is self or b.periodic]
+        if not through:
             return
-        _failing.discard(self)
+        _failing.difference_update(through)
         if not _failing and _since is not None:
             log.warning("store_outage_ended", loop=self.loop, seconds=round(time.monotonic() - _since, 1))
 

@@ -81,7 +81,7 @@ def quiet_in_outages(coroutine):
     """`coroutine(ctx, *args)` as a periodic job runs it: a run that meets a database or Redis outage ends quietly
     (the outage is logged once for the process, api.core.backoff), since the next run comes in seconds anyway;
     without this, a 5-second job writes a traceback every 5 seconds of the outage."""
-    backoff = Backoff(coroutine.__name__)
+    backoff = Backoff(coroutine.__name__, periodic=True)
 
     async def run(ctx, *args):
         try:

@@ -33,3 +33,30 @@ async def test_any_other_error_of_a_periodic_job_still_fails_it():
 
     with pytest.raises(ValueError):
         await quiet_in_outages(broken)({})
+
+
+async def test_an_hourly_job_that_met_the_outage_does_not_hold_it_open_until_its_next_run():
+    from api.core.backoff import Backoff
+
+    port, up = free_port(), {"now": False}
+
+    async def hourly(ctx):
+        await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/x", timeout=2)  # down for the whole test
+
+    async def watchdog(ctx):
+        if not up["now"]:
+            await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/x", timeout=2)
+        return 7
+
+    loop, run_watchdog = Backoff("event_lane"), quiet_in_outages(watchdog)
+    with capture_logs() as logs:
+        assert await quiet_in_outages(hourly)({}) is None  # its next run is an hour away
+        assert await run_watchdog({}) is None
+        loop.note(ConnectionRefusedError(111, "refused"))  # a loop that polls all the time fails too
+        up["now"] = True
+        assert await run_watchdog({}) == 7
+        events = [line["event"] for line in logs]
+        assert "store_outage_ended" not in events  # the loop is still failing: the outage is not over
+        loop.ok()
+    events = [line["event"] for line in logs]
+    assert events.count("store_outage_started") == 1 and events.count("store_outage_ended") == 1, logs
