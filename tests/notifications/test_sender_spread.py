@@ -63,7 +63,9 @@ async def test_a_campaigns_two_senders_run_on_two_workers(client, live, two_work
         await asyncio.sleep(0.05)
     region = fresh_region()
     people = await crowd(client, region=region, count=PEOPLE, settings=live.settings, wechat=0, alipay=0)
-    await client.put("/sandbox/sms/faults", json={"latency_ms": 150})
+    # One sender alone would take about 10 s: time for the second's hops (each lands elsewhere about as often as
+    # not, 0.25-0.75 s apart) to reach the other worker even on a loaded machine.
+    await client.put("/sandbox/sms/faults", json={"latency_ms": 400})
     admin = Actor(kind="admin", actor_id=f"adm_{secrets.token_hex(4)}", session_id="-")
     policy = await policies.create(actor=admin, data={
         "title": "分布测试政策", "summary": "分布测试", "body": "分布测试", "mode": "auto_grant",
