@@ -15,6 +15,15 @@ from tests.factories import random_id_number, random_phone
 POPULATION_HEADER = ["id_number", "name", "gender", "birth_date", "phone", "hukou_region", "address"]
 
 
+async def restart_inline_worker(live) -> None:
+    """Start the app's job worker again after a test stopped it to hold a job in the queue."""
+    from api.core.queue import create_job_queue
+    from server import start_inline_worker
+
+    live.app.ctx.deps.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
+    start_inline_worker(live.app)
+
+
 async def import_admin(client) -> dict:
     """Headers of a staff member who may import (policy_admin)."""
     return await staff_headers(client, roles=("policy_admin",), depts=())

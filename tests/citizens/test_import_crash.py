@@ -12,7 +12,15 @@ import pytest
 
 from api.citizens import imports, registry
 from api.citizens.models import ImportJob, ImportRejection, TransitRecord
-from tests.citizens.import_helpers import finished, import_admin, job_row, landed, rejection_rows, upload
+from tests.citizens.import_helpers import (
+    finished,
+    import_admin,
+    job_row,
+    landed,
+    rejection_rows,
+    restart_inline_worker,
+    upload,
+)
 from tests.factories import random_id_number
 
 BAD_LINES = {40: "standing", 95: "身份证号与第 12 行重复", 160: "standing", 251: "身份证号与第 200 行重复"}
@@ -37,14 +45,6 @@ async def _agrees(job_id: str) -> ImportJob:
     assert await landed(TransitRecord, job_id) == job.inserted + job.updated
     assert len(await rejection_rows(job_id)) == job.rejected == await ImportRejection.filter(job_id=job_id).count()
     return job
-
-
-async def _restart_inline_worker(live) -> None:
-    from api.core.queue import create_job_queue
-    from server import start_inline_worker
-
-    live.app.ctx.deps.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
-    start_inline_worker(live.app)
 
 
 @pytest.mark.parametrize("stop_at", [60, 130])
@@ -72,7 +72,7 @@ async def test_a_worker_lost_mid_import_leaves_what_the_job_says_and_the_retry_g
         result = await imports.run_job(job_id=job_id, storage=deps.storage)  # arq's retry
         assert (result["read"], result["inserted"], result["updated"], result["rejected"]) == (600, 596, 0, 4)
     finally:
-        await _restart_inline_worker(live)
+        await restart_inline_worker(live)
     done = await finished(client, admin, job_id)
     assert (done["status"], done["processed"], done["inserted"], done["updated"], done["rejected"]) == (
         "completed", 600, 596, 0, 4)

@@ -8,18 +8,10 @@ from arq.constants import job_key_prefix
 from api.citizens import imports
 from api.citizens.jobs import CRON, requeue_lost_imports
 from api.citizens.models import ImportJob, TransitRecord
-from tests.citizens.import_helpers import bidx, finished, import_admin, upload
+from tests.citizens.import_helpers import bidx, finished, import_admin, restart_inline_worker, upload
 from tests.factories import random_id_number
 
 TRANSIT = "id_number,ride_account,standing\n{id},RA-0001,good\n"
-
-
-async def _restart_worker(live) -> None:
-    from api.core.queue import create_job_queue
-    from server import start_inline_worker
-
-    live.app.ctx.deps.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
-    start_inline_worker(live.app)
 
 
 async def _runs(jobs, job_id: str) -> int:
@@ -44,7 +36,7 @@ async def test_a_lost_upload_is_queued_again_and_imported_once(client, live):
         assert await imports.requeue_lost(jobs=deps.jobs, older_than_seconds=0) == [job["id"]]
         assert await imports.requeue_lost(jobs=deps.jobs, older_than_seconds=0) == []  # queued once
     finally:
-        await _restart_worker(live)
+        await restart_inline_worker(live)
     done = await finished(client, admin, job["id"])
     assert done["status"] == "completed" and done["inserted"] == 1, done
     assert await TransitRecord.filter(id_number_bidx=bidx(id_number)).count() == 1

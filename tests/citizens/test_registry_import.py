@@ -18,6 +18,7 @@ from api.citizens.models import (
 from api.core import pii
 from api.core.storage import FileStorage
 from tests.applications.conftest import staff_headers
+from tests.citizens.import_helpers import restart_inline_worker
 from tests.factories import bearer, random_id_number, verified_citizen
 
 ROWS = {
@@ -112,11 +113,7 @@ async def test_the_upload_is_kept_encrypted_and_deleted_once_imported(client, li
         stored = await live.app.ctx.deps.storage.get((await ImportJob.get(id=job["id"])).file_key)
         assert id_number.encode() not in stored and b"health_card_no" not in stored
     finally:
-        from api.core.queue import create_job_queue
-        from server import start_inline_worker
-
-        live.app.ctx.deps.jobs = await create_job_queue(live.settings)  # stopping the worker closed its pool
-        start_inline_worker(live.app)
+        await restart_inline_worker(live)
     done = await _finished(client, admin, job["id"])
     assert done["status"] == "completed"
     with pytest.raises(FileNotFoundError):
