@@ -3,7 +3,7 @@ try again, never end.
 
 A process logs one line when its first loop starts failing (`store_outage_started`) and one when its last failing
 loop is through again (`store_outage_ended`, with the outage's length), however many loops and tries lie between;
-a periodic job that met the outage is through as soon as any try of the process works.
+a periodic job that met the outage is through once any try of the process works PERIODIC_HOLD_SECONDS later.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ log = get_logger("api.backoff")
 
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 10.0
+# A periodic job's failure holds the process's outage open this long, then any try that works ends it: a job that
+# runs every few seconds keeps it open through a partial outage (no flapping log), an hourly one does not for an hour.
+PERIODIC_HOLD_SECONDS = MAX_PAUSE_SECONDS
 _failing: set[Backoff] = set()  # the loops of this process that are waiting out an outage
 _since: float | None = None  # when the first of them failed (monotonic)
 
@@ -36,9 +39,8 @@ class Backoff:
         self.loop = loop
         self.first, self.cap = first, cap
         self.pause = first
-        # A periodic job's next run may be an hour away: any try of the process that works shows the stores are
-        # back, so it does not hold the outage open until then.
-        self.periodic = periodic
+        self.periodic = periodic  # its next run may be an hour away: see PERIODIC_HOLD_SECONDS
+        self.failed_at = 0.0
 
     @property
     def failing(self) -> bool:
@@ -60,13 +62,17 @@ class Backoff:
             _since = time.monotonic()
             log.error("store_outage_started", loop=self.loop, reason=failures.failure_reason(exc),
                       error_type=type(exc).__name__)
+        self.failed_at = time.monotonic()
         _failing.add(self)
 
     def ok(self) -> None:
-        """Note a try that worked: the process's outage ends here when this was the last loop failing (periodic
-        jobs that failed count as through once any try works)."""
+        """Note a try that worked: the process's outage ends here when this was the last loop failing (a periodic
+        job that failed PERIODIC_HOLD_SECONDS ago or more counts as through)."""
         self.pause = self.first
-        through = [b for b in _failing if b is self or b.periodic]
+        if not _failing:
+            return
+        held_since = time.monotonic() - PERIODIC_HOLD_SECONDS
+        through = [b for b in _failing if b is self or (b.periodic and b.failed_at <= held_since)]
         if not through:
             return
         _failing.difference_update(through)
