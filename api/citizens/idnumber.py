@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -34,11 +35,23 @@ def problem(id_number: str) -> str | None:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "身份证号中的出生日期无效"
-    if born > dt.date.today() or born.year < 1890:
+    if born > _today() or born.year < 1890:
         return "身份证号中的出生日期无效"
     if check_digit(value[:17]) != value[17]:
         return "身份证号校验位不正确"
     return None
+
+
+_today_cache: tuple[float, dt.date] = (0.0, dt.date.min)
+
+
+def _today() -> dt.date:
+    """Today's date, read from the clock at most once a second (a registry import checks millions of rows)."""
+    global _today_cache
+    now = time.monotonic()
+    if now - _today_cache[0] >= 1:
+        _today_cache = (now, dt.date.today())
+    return _today_cache[1]
 
 
 def is_valid(id_number: str) -> bool:

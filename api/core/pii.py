@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hmac
 import os
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from api.core.settings import Settings
 
 _FORMAT = "v1"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64.urlsafe_b64encode's table, used without its Python wrapper
 
 
 @functools.lru_cache(maxsize=16)
@@ -36,7 +38,9 @@ class PiiCipher:
             return None
         nonce = os.urandom(12)
         ct = _aead(self.keys[self.active_key_id]).encrypt(nonce, plaintext.encode(), context.encode())
-        return f"{_FORMAT}:{self.active_key_id}:{base64.urlsafe_b64encode(nonce + ct).decode()}"
+        # urlsafe_b64encode's output in one C call and one translate (a registry import encrypts 4 fields a row).
+        body = binascii.b2a_base64(nonce + ct, newline=False).translate(_URLSAFE).decode("ascii")
+        return f"{_FORMAT}:{self.active_key_id}:{body}"
 
     def decrypt(self, token: str | None, *, context: str) -> str | None:
         """The plaintext of a value made by `encrypt`."""
@@ -109,6 +113,8 @@ def normalize(value: str, *, kind: str) -> str:
     """The canonical form of a phone number, id number or name."""
     value = value.strip()
     if kind == "phone":
+        if len(value) == 11 and value.isascii() and value.isdigit():
+            return value  # already canonical: most numbers, and every one a registry import keys
         digits = re.sub(r"\D", "", value)
         return digits[-11:] if digits.startswith("86") and len(digits) == 13 else digits
     if kind == "id_number":
