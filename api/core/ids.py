@@ -4,6 +4,7 @@ import base64
 import os
 import re
 import threading
+import time
 
 # Random bytes are drawn from the OS 4 KiB at a time: one getrandom call serves 256 ids instead of one each
 # (under load the per-call cost showed in every request's profile).
@@ -50,6 +51,13 @@ def new_id(prefix: str) -> str:
     """A new opaque id such as `cit_3k9v...`."""
     token = base64.urlsafe_b64encode(random_bytes(16)).rstrip(b"=").decode()
     return f"{prefix}_{token.replace('-', 'x').replace('_', 'y')}"
+
+
+def ordered_id(prefix: str) -> str:
+    """An id whose text sorts by the millisecond it was made, then 80 random bits (`pop_18f3a...`): rows written in
+    bulk append to their primary key's index instead of landing on random pages of it. Still not countable, but it
+    tells when a row was made: only for rows no answer shows (registry rows, found by their blind index)."""
+    return f"{prefix}_{time.time_ns() // 1_000_000:011x}{random_bytes(10).hex()}"
 
 
 def request_id() -> str:
