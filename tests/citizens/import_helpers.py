@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import traceback
 
 from api.citizens import idnumber
 from api.citizens.models import ImportJob, ImportRejection
@@ -13,6 +14,21 @@ from tests.applications.conftest import staff_headers
 from tests.factories import random_id_number, random_phone
 
 POPULATION_HEADER = ["id_number", "name", "gender", "birth_date", "phone", "hukou_region", "address"]
+
+
+async def stop_inline_worker(live, *, timeout: float = 30) -> None:
+    """Stop the app's job worker so a test can hold a job in the queue; one that does not stop within `timeout`
+    fails the test naming every task still running and where it waits (not a worker killed at the suite's limit)."""
+    try:
+        await asyncio.wait_for(live.app.ctx.inline_worker.stop(), timeout)
+    except TimeoutError:
+        stacks = []
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                frames = "".join(traceback.format_list(traceback.extract_stack(task.get_stack()[-1]))) \
+                    if task.get_stack() else "(no frame)\n"
+                stacks.append(f"{task.get_name()} {task.get_coro()!r}\n{frames}")
+        raise AssertionError(f"the inline worker did not stop in {timeout} s; tasks:\n" + "\n".join(stacks)) from None
 
 
 async def restart_inline_worker(live) -> None:

@@ -19,6 +19,7 @@ from tests.citizens.import_helpers import (
     landed,
     rejection_rows,
     restart_inline_worker,
+    stop_inline_worker,
     upload,
 )
 from tests.factories import random_id_number
@@ -54,7 +55,7 @@ async def test_a_worker_lost_mid_import_leaves_what_the_job_says_and_the_retry_g
     admin = await import_admin(client)
     text, ids = _transit_file(600)
     deps = live.app.ctx.deps
-    await live.app.ctx.inline_worker.stop()  # this test plays the worker: one run that dies, then the retry
+    await stop_inline_worker(live)  # this test plays the worker: one run that dies, then the retry
     try:
         job_id = (await upload(client, admin, "transit", text))["id"]
         run = asyncio.create_task(imports.run_job(job_id=job_id, storage=deps.storage))

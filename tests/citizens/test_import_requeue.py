@@ -8,7 +8,14 @@ from arq.constants import job_key_prefix
 from api.citizens import imports
 from api.citizens.jobs import CRON, requeue_lost_imports
 from api.citizens.models import ImportJob, TransitRecord
-from tests.citizens.import_helpers import bidx, finished, import_admin, restart_inline_worker, upload
+from tests.citizens.import_helpers import (
+    bidx,
+    finished,
+    import_admin,
+    restart_inline_worker,
+    stop_inline_worker,
+    upload,
+)
 from tests.factories import random_id_number
 
 TRANSIT = "id_number,ride_account,standing\n{id},RA-0001,good\n"
@@ -21,7 +28,7 @@ async def _runs(jobs, job_id: str) -> int:
 async def test_a_lost_upload_is_queued_again_and_imported_once(client, live):
     admin = await import_admin(client)
     id_number = random_id_number()
-    await live.app.ctx.inline_worker.stop()  # the job waits in the queue while the test looks
+    await stop_inline_worker(live)  # the job waits in the queue while the test looks
     try:
         deps = live.app.ctx.deps
         job = await upload(client, admin, "transit", TRANSIT.format(id=id_number))

@@ -18,7 +18,7 @@ from api.citizens.models import (
 from api.core import pii
 from api.core.storage import FileStorage
 from tests.applications.conftest import staff_headers
-from tests.citizens.import_helpers import restart_inline_worker
+from tests.citizens.import_helpers import restart_inline_worker, stop_inline_worker
 from tests.factories import bearer, random_id_number, verified_citizen
 
 ROWS = {
@@ -107,7 +107,7 @@ async def test_the_upload_is_kept_encrypted_and_deleted_once_imported(client, li
     admin = await _admin(client)
     id_number = random_id_number()
     header, good = ROWS["health_card"]
-    await live.app.ctx.inline_worker.stop()  # hold the job so the stored upload can be looked at
+    await stop_inline_worker(live)  # hold the job so the stored upload can be looked at
     try:
         job = await _import(client, admin, "health_card", f"{header}\n{good.format(id=id_number)}\n")
         stored = await live.app.ctx.deps.storage.get((await ImportJob.get(id=job["id"])).file_key)
