@@ -34,6 +34,7 @@ from tests import cleanup  # noqa: E402
 from tests.applications.catalogue_fixture import CATALOGUE  # noqa: E402
 
 Sanic.test_mode = True
+pytest_plugins = ["tests.stuck_tasks"]  # a test stuck near its time limit names its asyncio tasks
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under pytest-xdist
 WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 CONNECT_TIMEOUT = 3.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import traceback
 
 from api.citizens import idnumber
 from api.citizens.models import ImportJob, ImportRejection
@@ -25,9 +24,9 @@ async def stop_inline_worker(live, *, timeout: float = 30) -> None:
         stacks = []
         for task in asyncio.all_tasks():
             if task is not asyncio.current_task():
-                frames = "".join(traceback.format_list(traceback.extract_stack(task.get_stack()[-1]))) \
-                    if task.get_stack() else "(no frame)\n"
-                stacks.append(f"{task.get_name()} {task.get_coro()!r}\n{frames}")
+                stack = io.StringIO()
+                task.print_stack(file=stack)
+                stacks.append(stack.getvalue())
         raise AssertionError(f"the inline worker did not stop in {timeout} s; tasks:\n" + "\n".join(stacks)) from None
 
 
