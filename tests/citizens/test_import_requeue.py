@@ -3,6 +3,8 @@ the minute's sweep, and runs once; one the queue still holds is not queued twice
 
 from __future__ import annotations
 
+import asyncio
+
 from arq.constants import job_key_prefix
 
 from api.citizens import imports
@@ -22,7 +24,15 @@ TRANSIT = "id_number,ride_account,standing\n{id},RA-0001,good\n"
 
 
 async def _runs(jobs, job_id: str) -> int:
-    return sum(1 for r in await jobs.pool.all_job_results() if r.function == "run_import_job" and r.args == (job_id,))
+    """How many runs of the upload's job arq recorded, once it has recorded one: arq records a result after the job
+    returns, a moment after the job's own row says `completed`."""
+    for _ in range(100):
+        runs = sum(1 for r in await jobs.pool.all_job_results()
+                   if r.function == "run_import_job" and r.args == (job_id,))
+        if runs:
+            return runs
+        await asyncio.sleep(0.1)
+    return 0
 
 
 async def test_a_lost_upload_is_queued_again_and_imported_once(client, live):
