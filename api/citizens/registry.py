@@ -305,6 +305,10 @@ async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple
 async def _values_upsert(conn, table: str, columns: list[str], records: list[tuple], updates: str,
                          import_id: str) -> tuple[int, int, list[tuple[int, int]]]:
     """SQLite: the rows that exist already, then multi-row INSERT ... ON CONFLICT statements."""
+    # Take the write lock first (a no-op write waits out another writer for busy_timeout): a transaction that read
+    # first fails at once with "database is locked" when another process (the server, beside a command-line import)
+    # has committed since its read.
+    await rawsql.execute(f"UPDATE {table} SET import_line = import_line WHERE 0", [], conn)
     keys = [r[1] for r in records]
     existing = await rawsql.fetch(
         f"SELECT id_number_bidx AS k, import_id, import_line FROM {table} WHERE id_number_bidx IN "
