@@ -1,4 +1,5 @@
-"""Opaque identifiers: a short type prefix and 128 random bits, never a countable sequence."""
+"""Opaque identifiers: a short type prefix and 128 random bits, never a countable sequence (registry rows: the
+millisecond and 80 random bits, `ordered_id`)."""
 
 import base64
 import os
@@ -54,7 +55,7 @@ def new_id(prefix: str) -> str:
 
 
 def ordered_id(prefix: str) -> str:
-    """An id whose text sorts by the millisecond it was made, then 80 random bits (`pop_18f3a...`): rows written in
+    """An id whose text sorts by the millisecond it was made, then 80 random bits (`pop_1a2371...`): rows written in
     bulk append to their primary key's index instead of landing on random pages of it. Still not countable, but it
     tells when a row was made: only for rows no answer shows (registry rows, found by their blind index)."""
     return f"{prefix}_{time.time_ns() // 1_000_000:011x}{random_bytes(10).hex()}"
