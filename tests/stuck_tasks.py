@@ -35,13 +35,18 @@ def pytest_runtest_call(item):
         timer.cancel()
 
 
+def task_stacks(tasks) -> str:
+    """Each task, and where it waits, as asyncio prints it."""
+    out = io.StringIO()
+    for task in list(tasks):
+        task.print_stack(file=out)
+    return out.getvalue()
+
+
 def _dump(nodeid: str) -> None:
-    lines = [f"\n=== {nodeid} still running after {SECONDS:.0f} s: its asyncio tasks ===\n"]
+    text = f"\n=== {nodeid} still running after {SECONDS:.0f} s: its asyncio tasks ===\n"
     with contextlib.suppress(Exception):
         for loop in [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]:
-            for task in list(asyncio.all_tasks(loop)):
-                stack = io.StringIO()
-                task.print_stack(file=stack)
-                lines.append(stack.getvalue())
+            text += task_stacks(asyncio.all_tasks(loop))
     if _stderr is not None:
-        os.write(_stderr, "".join(lines).encode("utf-8", "replace"))
+        os.write(_stderr, text.encode("utf-8", "replace"))

@@ -11,6 +11,7 @@ from api.citizens.models import ImportJob, ImportRejection
 from api.core import pii
 from tests.applications.conftest import staff_headers
 from tests.factories import random_id_number, random_phone
+from tests.stuck_tasks import task_stacks
 
 POPULATION_HEADER = ["id_number", "name", "gender", "birth_date", "phone", "hukou_region", "address"]
 
@@ -21,13 +22,8 @@ async def stop_inline_worker(live, *, timeout: float = 30) -> None:
     try:
         await asyncio.wait_for(live.app.ctx.inline_worker.stop(), timeout)
     except TimeoutError:
-        stacks = []
-        for task in asyncio.all_tasks():
-            if task is not asyncio.current_task():
-                stack = io.StringIO()
-                task.print_stack(file=stack)
-                stacks.append(stack.getvalue())
-        raise AssertionError(f"the inline worker did not stop in {timeout} s; tasks:\n" + "\n".join(stacks)) from None
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        raise AssertionError(f"the inline worker did not stop in {timeout} s; tasks:\n{task_stacks(others)}") from None
 
 
 async def restart_inline_worker(live) -> None:
