@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -147,22 +148,51 @@ async def _sql(stack: Stack, sql: str):
         await conn.close()
 
 
-def _import(stack: Stack, rss: RssSampler, dataset: str, path: Path) -> tuple[float, dict]:
-    """Wall seconds of `python server.py import DATASET PATH` (its processes watched as the importer); its report."""
+def _import(stack: Stack, rss: RssSampler, dataset: str, path: Path) -> tuple[float, dict, dict[str, float]]:
+    """Wall seconds of `python server.py import DATASET PATH` (its processes watched as the importer); its report;
+    the CPU seconds it took, by process group (see `_cpu_split`)."""
+    rss.sample()
+    before = rss.cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "server.py", "import", dataset, str(path)], cwd=ROOT, env=stack.env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     rss.watch("importer", proc.pid)
     out, _ = proc.communicate()
+    seconds = time.perf_counter() - started
     if proc.returncode:
         raise RuntimeError(f"import {dataset} exited {proc.returncode}")
-    return time.perf_counter() - started, json.loads(out.strip().splitlines()[-1])
+    return seconds, json.loads(out.strip().splitlines()[-1]), _cpu_split(before, rss.cpu_seconds())
 
 
-async def _run(stack: Stack, people: int, seconds: int, senders: int) -> dict:
-    """One run at `people`: its figures."""
+def _cpu_split(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds used between two `RssSampler.cpu_seconds()` readings: the importer's own process, its pool
+    (its descendants) and the PostgreSQL server (when it is the bench's own cluster, watched as `postgres`)."""
+    def used(role: str, part: int) -> float:
+        return after.get(role, (0.0, 0.0))[part] - before.get(role, (0.0, 0.0))[part]
+
+    split = {"importer": used("importer", 0), "its pool": used("importer", 1)}
+    if "postgres" in after:
+        split["PostgreSQL"] = used("postgres", 0) + used("postgres", 1)
+    return split
+
+
+def _cpu_line(people: int, seconds: float, split: dict[str, float]) -> str:
+    """The import's CPU per row by process group, and the rate this machine's cores allow at that cost."""
+    per_row = {group: 1e6 * cpu / people for group, cpu in split.items()}
+    total, cores = sum(per_row.values()), os.cpu_count() or 1
+    ceiling = cores * 1e6 / total
+    return (f"import CPU per row: {', '.join(f'{g} {us:.1f} us' for g, us in per_row.items())} = {total:.1f} us; "
+            f"{cores} cores give at most {ceiling:,.0f} rows/s at that cost, the import ran at "
+            f"{people / seconds / ceiling:.2f} of it")
+
+
+async def _run(stack: Stack, people: int, seconds: int, senders: int, postgres_pid: int | None = None) -> dict:
+    """One run at `people` (`postgres_pid`: the bench's own cluster, whose CPU time the import's figures count): its
+    figures."""
     f: dict = {"people": people}
     rss = RssSampler().start()
+    if postgres_pid is not None:
+        rss.watch("postgres", postgres_pid, memory=False)
     work = stack.work
     for proc, role in zip(stack.procs, ("bare", "sandbox"), strict=False):
         rss.watch(role, proc.pid)
@@ -170,8 +200,9 @@ async def _run(stack: Stack, people: int, seconds: int, senders: int) -> dict:
     ids = synthetic.write_population(csv_path, people)
     synthetic.write_low_income(low_path, ids, 0.05)
     del ids
-    f["import_s"], report = _import(stack, rss, "population", csv_path)
+    f["import_s"], report, split = _import(stack, rss, "population", csv_path)
     assert report["read"] == people, report
+    f["import_cpu_us"] = {group: 1e6 * cpu / people for group, cpu in split.items()}
     _import(stack, rss, "low_income", low_path)
     f["copy_s"] = await copy_seconds(stack.db_url, csv_path)
     csv_path.unlink()
@@ -183,6 +214,7 @@ async def _run(stack: Stack, people: int, seconds: int, senders: int) -> dict:
           f"import/COPY {f['import_s'] / f['copy_s']:.1f}x "
           f"(target <= 3x); COPY of the stored rows into the indexed table {f['stored_copy_s']:.1f} s, "
           f"import/that {f['import_s'] / f['stored_copy_s']:.1f}x", flush=True)
+    print(_cpu_line(people, f["import_s"], split), flush=True)
     # What autovacuum does after a bulk load (it is off on the shared bench cluster): statistics, and the visibility
     # map that lets a rule's count read the index alone.
     started = time.perf_counter()
@@ -269,6 +301,9 @@ def _growth(small: dict, big: dict) -> list[tuple[str, bool]]:
                       ("grants", "granted")):
         print(f"  {step}: {small[key]:,.2f} -> {big[key]:,.2f}: {big[key] / small[key]:.1f}x "
               f"({big[key] / small[key] / linear:.2f} of linear)")
+    for group in small["import_cpu_us"].keys() & big["import_cpu_us"].keys():
+        print(f"  import CPU per row, {group}: {small['import_cpu_us'][group]:.1f} -> "
+              f"{big['import_cpu_us'][group]:.1f} us (flat is linear)")
     print(f"  send rate: {small['send_rate']:,.0f} -> {big['send_rate']:,.0f}/s: "
           f"{big['send_rate'] / small['send_rate']:.2f}x (flat is the goal)")
     results = []
@@ -299,12 +334,13 @@ def main() -> int:
     for people in ([args.compare] if args.compare else []) + [args.people]:
         print(f"== {people:,} people, PostgreSQL: {args.postgres}", flush=True)
         with contextlib.ExitStack() as servers:
-            server = PG
+            server, postgres_pid = PG, None
             if args.postgres == "province":
-                server = servers.enter_context(ProvinceServer(free_port())).url("postgres")
+                province = servers.enter_context(ProvinceServer(free_port()))
+                server, postgres_pid = province.url("postgres"), province.process.pid
             with Stack(server) as stack:
                 stack.env["SMS_NUMBERS_PER_SEND"] = str(args.sms_per_send)
-                runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders)))
+                runs.append(asyncio.run(_run(stack, people, args.seconds, args.senders, postgres_pid)))
     results = [r for f in runs for r in _judge(f)]
     if len(runs) == 2:
         results += _growth(*runs)
