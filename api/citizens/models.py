@@ -63,7 +63,9 @@ class PopulationRecord(keyed("pop", created_at=False), RegistryRow):
     gender = fields.CharField(max_length=8, null=True)
     birth_date = fields.DateField(null=True)
     phone_enc = fields.TextField(null=True)
-    phone_bidx = fields.CharField(max_length=64, null=True, db_index=True)
+    # Kept for matching, not indexed: no query looks a registry row up by phone, and keeping an index of 64 random
+    # hex digits cost a fifth of the database's work in a bulk import (docs/scale.md).
+    phone_bidx = fields.CharField(max_length=64, null=True)
     hukou_region = fields.CharField(max_length=6, null=True, db_index=True)
     address_enc = fields.TextField(null=True)
 
