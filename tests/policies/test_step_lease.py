@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from api.citizens import registry
 from api.core.guards import Actor
 from api.core.jobs import with_retries
 from api.core.queue import create_job_queue
@@ -38,13 +39,17 @@ async def idle_queue(live):
 async def _campaign(client, live, deps) -> tuple[str, list[dict]]:
     region = fresh_region()
     people = await crowd(client, region=region, count=PEOPLE, settings=live.settings, wechat=0.5, alipay=0)
+    return await _published(deps, rule_for(region)), people
+
+
+async def _published(deps, rule: dict) -> str:
     admin = Actor(kind="admin", actor_id=f"adm_{secrets.token_hex(4)}", session_id="-")
     policy = await policies.create(actor=admin, data={
         "title": "租约测试政策", "summary": "租约测试", "body": "租约测试", "mode": "auto_grant",
-        "rule": rule_for(region), "benefit": "测试", "channels": ["wechat", "inbox"], "apply_url": None})
+        "rule": rule, "benefit": "测试", "channels": ["wechat", "inbox"], "apply_url": None})
     answer = await policies.publish(actor=admin, policy_id=policy.id, idempotency_key=None, raw={}, jobs=deps.jobs,
                                     queue_name=deps.settings.job_queue)
-    return answer["campaign_id"], people
+    return answer["campaign_id"]
 
 
 async def _queued_runs(deps) -> list:
@@ -137,3 +142,28 @@ async def test_a_campaign_matched_in_chunks_at_once_writes_each_person_once(clie
     campaign_id, people = await _campaign(client, live, deps)
     assert await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings) == "running"
     await _written_once(campaign_id, people)
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+@pytest.mark.parametrize("on_low_income", [True, False])
+async def test_a_rule_on_a_joined_registry_matched_in_key_ranges_reaches_exactly_its_people(
+        client, live, idle_queue, monkeypatch, lanes, on_low_income):
+    # Each key range cuts the joined registry as well as the population: a person's low-income record must be read
+    # by the range that holds the person, or they would be matched as having none.
+    deps = dataclasses.replace(idle_queue, settings=idle_queue.settings.model_copy(
+        update={"campaign_match_parallel": lanes}))
+    monkeypatch.setattr(campaigns, "MATCH_CHUNK", 5)  # about 13 to 27 matched: three to six key ranges
+    region = fresh_region()
+    people = await crowd(client, region=region, count=PEOPLE, settings=live.settings, wechat=0.5, alipay=0)
+    poor = people[::3]
+    report = await registry.import_rows("low_income", [{"id_number": p["id_number"], "category": "低保",
+                                                        "since": "2020-01-01"} for p in poor])
+    assert report.inserted == len(poor), report.as_dict()
+    condition = {"field": "low_income_category", "op": "exists", "value": on_low_income}
+    campaign_id = await _published(deps, {"all": [*rule_for(region)["all"], condition]})
+    assert await campaigns.run(campaign_id=campaign_id, jobs=deps.jobs, settings=deps.settings) == "running"
+    expected = {p["bidx"] for p in poor} if on_low_income else {p["bidx"] for p in people} - {p["bidx"] for p in poor}
+    reached = await PolicyReach.filter(campaign_id=campaign_id).values_list("person_bidx", flat=True)
+    assert sorted(reached) == sorted(expected)
+    campaign = await Campaign.get(id=campaign_id)
+    assert (campaign.matched, campaign.granted) == (len(expected), len(expected))
