@@ -117,13 +117,13 @@ async def _match_range(campaign: Campaign, policy: Policy, predicate, low: str |
         # A single range is the whole registry: there the rule's own indexes serve it best, unfenced.
         sliced = (low, high) != (None, None) and rawsql.dialect(conn) == "postgres"
         people_in_range, range_params = rules.population_slice(predicate.joins, low, high, fenced=sliced)
-        # People reached by an earlier campaign of this policy, of any of its versions, keep their row: only the
-        # newly eligible are added (and granted, and messaged).
         if sliced:
             # Inside the fence the slice needs only the rule's columns, which the preview index also holds: the
             # planner then may read that whole index filtered by key (1,902,628 entries read for a slice of 93,770
             # at 2M people). Without index-only scans it reads the slice by the key index.
             await rawsql.execute("SET LOCAL enable_indexonlyscan = off", [], conn)
+        # People reached by an earlier campaign of this policy, of any of its versions, keep their row: only the
+        # newly eligible are added (and granted, and messaged).
         await rawsql.execute(
             f"INSERT INTO policy_reach (id, policy_id, family_id, person_bidx, campaign_id, granted, status, "
             f"created_at) SELECT {rawsql.new_id_sql('grt', conn)}, ?, ?, p.id_number_bidx, ?, ?, 'active', ? "
