@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from api.citizens.datasets import DATASETS, Dataset, id_bidx
 from api.citizens.registry_csv import Record
-from api.core import pii, rawsql
+from api.core import copy_format, pii, rawsql
 from api.core.ids import new_id, ordered_id
 
 BATCH = 2000
@@ -86,8 +86,9 @@ class _Batch:
     rows: dict[str, tuple[int, str, dict]] = field(default_factory=dict)  # bidx -> (line, id number, values)
     rejections: list[Rejection] = field(default_factory=list)
     read: int = 0
-    # (columns, COPY records, SET clause), made where the rows were checked (a pool process): see prepare_batch
-    prepared: tuple[list[str], list[tuple], str] | None = None
+    # (columns, the rows as records or as COPY text data, SET clause), made where the rows were checked (a pool
+    # process): see prepare_batch
+    prepared: tuple[list[str], list[tuple] | bytes, str] | None = None
 
 
 async def import_rows(dataset: str, rows: Iterable[dict], *,
@@ -143,6 +144,7 @@ async def _import_pooled(spec: Dataset, records: Iterable[Record], *, import_id:
                          on_batch: OnBatch | None, progress, pool: Executor) -> ImportReport:
     loop = asyncio.get_running_loop()
     c = pii.cipher()
+    as_text = rawsql.dialect() == "postgres"
     ahead = 2 * max(getattr(pool, "_max_workers", 2), 1)  # enough queued to keep every process busy, no more
     pending: deque[asyncio.Future] = deque()
     writing: asyncio.Task | None = None
@@ -160,7 +162,7 @@ async def _import_pooled(spec: Dataset, records: Iterable[Record], *, import_id:
         size = BATCH * POOL_BATCHES
         # Read in a thread: parsing 10,000 CSV records would hold the loop (and the write in flight) for ~50 ms.
         while chunk := await asyncio.to_thread(lambda: list(itertools.islice(records, size))):
-            pending.append(loop.run_in_executor(pool, prepare_batch, spec.name, chunk, import_id, c))
+            pending.append(loop.run_in_executor(pool, prepare_batch, spec.name, chunk, import_id, c, as_text))
             while len(pending) >= ahead:
                 await write_next()
         while pending:
@@ -177,16 +179,18 @@ async def _import_pooled(spec: Dataset, records: Iterable[Record], *, import_id:
     return report
 
 
-def prepare_batch(dataset: str, records: list[Record], import_id: str, c: pii.PiiCipher) -> _Batch:
-    """Check, key and encrypt one batch of records (run in a pool process); the batch with its COPY records."""
+def prepare_batch(dataset: str, records: list[Record], import_id: str, c: pii.PiiCipher,
+                  as_text: bool = False) -> _Batch:
+    """Check, key and encrypt one batch of records (run in a pool process); the batch with its rows ready to write:
+    as COPY text data (`as_text`, for PostgreSQL) or as table records (SQLite)."""
     spec = DATASETS[dataset]
     batch = _Batch()
     for record in records:
         batch.read += 1
         _take(spec, record, batch, c)
     if batch.rows:
-        batch.prepared = _copy_records(spec, batch.rows, import_id)
-        # The values travel back once, inside the COPY records.
+        batch.prepared = _copy_data(spec, batch.rows) if as_text else _copy_records(spec, batch.rows, import_id)
+        # The values travel back once, inside what was prepared.
         batch.rows = {key: (line, id_number, None) for key, (line, id_number, _) in batch.rows.items()}
     return batch
 
@@ -246,55 +250,78 @@ async def _write(spec: Dataset, batch: _Batch, import_id: str, report: ImportRep
 async def _upsert(conn, spec: Dataset, batch: _Batch, import_id: str) -> tuple[int, int, list[tuple[int, int]]]:
     """Insert or update the batch's rows; (inserted, updated, [(line, first line)] of the rows an earlier batch of
     this import already wrote: a duplicate in the file, not written)."""
-    columns, records, updates = batch.prepared or _copy_records(spec, batch.rows, import_id)
     if rawsql.dialect(conn) == "postgres":
-        return await _copy_upsert(conn, spec.table, columns, records, updates)
+        columns, data, updates = batch.prepared or _copy_data(spec, batch.rows)
+        return await _copy_upsert(conn, spec.table, columns, data, updates, import_id, batch.rows)
+    columns, records, updates = batch.prepared or _copy_records(spec, batch.rows, import_id)
     return await _values_upsert(conn, spec.table, columns, records, updates, import_id)
+
+
+def _value_columns(rows: dict[str, tuple[int, str, dict]]) -> tuple[list[str], Callable[[dict], tuple]]:
+    """The dataset's stored value columns, and a function picking a row's values in their order."""
+    value_columns = list(next(iter(rows.values()))[2])
+    pick = operator.itemgetter(*value_columns) if len(value_columns) > 1 else lambda v: (v[value_columns[0]],)
+    return value_columns, pick
+
+
+def _updates(value_columns: list[str]) -> str:
+    """The upsert's SET clause."""
+    return ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "import_id", "import_line", "updated_at"])
 
 
 def _copy_records(spec: Dataset, rows: dict[str, tuple[int, str, dict]],
                   import_id: str) -> tuple[list[str], list[tuple], str]:
     """The batch's rows as table records: (columns, records, the upsert's SET clause)."""
-    value_columns = list(next(iter(rows.values()))[2])
+    value_columns, pick = _value_columns(rows)
     columns = ["id", "id_number_bidx", *value_columns, "import_id", "import_line", "imported_at", "updated_at"]
     now = dt.datetime.now(dt.timezone.utc)
-    pick = operator.itemgetter(*value_columns) if len(value_columns) > 1 else lambda v: (v[value_columns[0]],)
     # Ordered ids: a registry's primary key grows at its right edge, not at 10,000 random places a batch.
     records = [(ordered_id(spec.id_prefix), key, *pick(values), import_id, line, now, now)
                for key, (line, _, values) in rows.items()]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in [*value_columns, "import_id", "import_line", "updated_at"])
-    return columns, records, updates
+    return columns, records, _updates(value_columns)
 
 
-async def _copy_upsert(conn, table: str, columns: list[str], records: list[tuple],
-                       updates: str) -> tuple[int, int, list[tuple[int, int]]]:
-    """PostgreSQL: binary COPY into a session-local staging table, then one upsert from it that leaves alone a row
-    this import wrote already."""
+def _copy_data(spec: Dataset, rows: dict[str, tuple[int, str, dict]]) -> tuple[list[str], bytes, str]:
+    """The batch's rows as COPY text data, without what every row of the batch shares (the import, the time), which
+    the upsert adds: (columns, data, the upsert's SET clause)."""
+    value_columns, pick = _value_columns(rows)
+    columns = ["id", "id_number_bidx", *value_columns, "import_line"]
+    data = copy_format.text_rows((ordered_id(spec.id_prefix), key, *pick(values), line)
+                                 for key, (line, _, values) in rows.items())
+    return columns, data, _updates(value_columns)
+
+
+async def _copy_upsert(conn, table: str, columns: list[str], data: bytes, updates: str, import_id: str,
+                       rows: dict[str, tuple[int, str, dict]]) -> tuple[int, int, list[tuple[int, int]]]:
+    """PostgreSQL: COPY into a session-local staging table, then one upsert from it that leaves alone a row this
+    import wrote already."""
     staging = f"staging_{table}"
+    listed = ", ".join(columns)
     async with conn.acquire_connection() as raw:
         # A batch lost to a database crash in the last moments is lost with the job's counts that commit with it,
         # so a retry imports it again: the import need not wait for each commit to reach the disk.
         await raw.execute("SET LOCAL synchronous_commit TO OFF")
-        await raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) "
-                          "ON COMMIT DELETE ROWS")
-        await raw.copy_records_to_table(staging, records=records, columns=columns)
+        await raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                          f"SELECT {listed} FROM {table} WITH NO DATA")
+        # A memoryview: asyncpg would take bytes for a file name.
+        await raw.copy_to_table(staging, source=memoryview(data), columns=columns, format="text")
         # Counted in the database: 10,000 rows returned a batch would cost both ends more than the counts do. The
         # lines written come back only when some row was left alone.
         counts = await raw.fetchrow(
-            f"WITH written AS (INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
+            f"WITH written AS (INSERT INTO {table} ({listed}, import_id, imported_at, updated_at) "
+            f"SELECT {listed}, $2, now(), now() FROM {staging} "
             f"ON CONFLICT (id_number_bidx) DO UPDATE SET {updates} "
             f"WHERE {table}.import_id IS DISTINCT FROM excluded.import_id "
             "RETURNING import_line, (xmax = 0) AS inserted) "
             "SELECT count(*) AS written, count(*) FILTER (WHERE inserted) AS inserted, "
-            "CASE WHEN count(*) < $1 THEN array_agg(import_line) END AS lines FROM written", len(records))
+            "CASE WHEN count(*) < $1 THEN array_agg(import_line) END AS lines FROM written", len(rows), import_id)
         written, inserted = counts["written"], counts["inserted"]
         duplicates = []
-        if written < len(records):
+        if written < len(rows):
             # An id number repeated in the file: the first lines of those left alone, found by the key's index (a
             # join on the unanalysed staging table would scan the registry).
-            line_at = columns.index("import_line")
-            lines = set(counts["lines"])
-            left = [(r[line_at], r[1]) for r in records if r[line_at] not in lines]
+            lines = set(counts["lines"] or ())  # none at all when every row was an earlier one's duplicate
+            left = [(line, key) for key, (line, _, _) in rows.items() if line not in lines]
             first = {r["k"]: r["line"] for r in await raw.fetch(
                 f"SELECT id_number_bidx AS k, import_line AS line FROM {table} WHERE id_number_bidx = ANY($1::text[])",
                 [key for _, key in left])}

@@ -222,6 +222,25 @@ async def test_duplicates_across_and_within_batches_are_rejected_and_counted(cli
     assert await TransitRecord.all().count() == 42
 
 
+async def test_a_file_listing_its_people_twice_imports_them_once_and_rejects_every_repeat(client, monkeypatch):
+    # An export pasted twice into one file: the later batches hold nothing but rows an earlier batch wrote.
+    monkeypatch.setattr(registry, "BATCH", 10)
+    admin = await import_admin(client)
+    ids = list({random_id_number() for _ in range(20)})[:20]
+    lines = [f"{n},RA-{i},good\n" for i, n in enumerate(ids)]
+    text = "id_number,ride_account,standing\n" + "".join(lines + lines)
+    job = await finished(client, admin, (await upload(client, admin, "transit", text))["id"])
+    assert job["status"] == "completed", job
+    assert (job["processed"], job["inserted"], job["updated"], job["rejected"]) == (40, 20, 0, 20), job
+    assert [(e["line"], e["reason"]) for e in job["errors"]] == [
+        (line, f"身份证号与第 {line - 20} 行重复") for line in range(22, 42)]
+    assert await TransitRecord.all().count() == 20 == await landed(TransitRecord, job["id"])
+    c = pii.cipher()
+    rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
+    assert [c.decrypt(rows[bidx(n)].ride_account_enc, context="transit.ride_account") for n in ids] == [
+        f"RA-{i}" for i in range(20)]
+
+
 async def test_the_command_line_import_is_a_job_readable_through_the_api(live, client, tmp_path):
     from tests.core.test_cli import _run
 
