@@ -54,3 +54,16 @@ def test_a_ciphertext_is_url_safe_base64_of_nonce_and_sealed_text_and_decrypts()
     assert len(seen) == 200  # a fresh nonce every time
     blind = c.blind_index(" 13800138000", kind="phone")
     assert blind == hmac.new(c.blind_key, b"phone:13800138000", "sha256").hexdigest()
+
+
+def test_a_blind_index_is_the_hmac_of_its_key_whatever_the_key_length():
+    # A key longer than SHA-256's 64-byte block is hashed first; a shorter one is padded: both as RFC 2104 says.
+    for key in [b"k", b"dev-blind-index-key", bytes(range(64)), bytes(range(65)), "密钥".encode() * 40]:
+        c = pii.PiiCipher(keys={"k1": bytes(32)}, active_key_id="k1", blind_key=key)
+        for value, kind in [("430102199001011234", "id_number"), ("13800138000", "phone"), ("阿依古丽·买买提", "name"),
+                            ("x" * 300, "name")]:
+            message = f"{kind}:{pii.normalize(value, kind=kind)}".encode()
+            assert c.blind_index(value, kind=kind) == hmac.new(key, message, "sha256").hexdigest(), (key, value)
+    # Each key keeps its own states: two ciphers in one process never share an index.
+    one, two = (pii.PiiCipher(keys={}, active_key_id="k1", blind_key=k) for k in (b"one", b"two"))
+    assert one.blind_index("13800138000", kind="phone") != two.blind_index("13800138000", kind="phone")
