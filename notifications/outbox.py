@@ -41,7 +41,7 @@ async def queue_campaign(*, campaign_id: str, policy_id: str, topic: str, chain:
     # The inbox always gets the message, for everyone with an account (a registry entry alone has no inbox).
     await rawsql.execute(
         "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, status, "
-        f"attempts, created_at) SELECT {rawsql.new_id_sql('dlv')}, CAST(? AS TEXT) || x.person_bidx || ':inbox', "
+        f"attempts, created_at) SELECT {rawsql.ordered_id_sql('dlv')}, CAST(? AS TEXT) || x.person_bidx || ':inbox', "
         f"?, x.person_bidx, x.citizen_id, 'inbox', ?, 'queued', 0, ? FROM ({contacts.sql}) x "
         "WHERE x.citizen_id IS NOT NULL ON CONFLICT (dedupe_key) DO NOTHING",
         [f"{policy_id}:", campaign_id, topic, t, *contacts.params])
@@ -50,7 +50,7 @@ async def queue_campaign(*, campaign_id: str, policy_id: str, topic: str, chain:
         choice = "CASE " + " ".join(f"WHEN {_USABLE[c]} THEN '{c}'" for c in chain) + " END"
         await rawsql.execute(
             "INSERT INTO outbox_delivery (id, dedupe_key, campaign_id, person_bidx, citizen_id, channel, topic, "
-            f"status, attempts, created_at) SELECT {rawsql.new_id_sql('dlv')}, "
+            f"status, attempts, created_at) SELECT {rawsql.ordered_id_sql('dlv')}, "
             "CAST(? AS TEXT) || x.person_bidx || ':' || x.ch, ?, x.person_bidx, x.citizen_id, x.ch, ?, 'queued', 0, ? "
             f"FROM (SELECT y.person_bidx, y.citizen_id, {choice} AS ch FROM ({contacts.sql}) y "
             "WHERE y.citizen_id IS NULL OR NOT EXISTS (SELECT 1 FROM notification_opt_out t "

@@ -1,5 +1,5 @@
-"""Opaque identifiers: a short type prefix and 128 random bits, never a countable sequence (registry rows: the
-millisecond and 80 random bits, `ordered_id`)."""
+"""Opaque identifiers: a short type prefix and 128 random bits, never a countable sequence (rows written in bulk:
+the millisecond and 80 random bits, `ordered_id` and its SQL twin `rawsql.ordered_id_sql`)."""
 
 import base64
 import os
@@ -57,7 +57,8 @@ def new_id(prefix: str) -> str:
 def ordered_id(prefix: str) -> str:
     """An id whose text sorts by the millisecond it was made, then 80 random bits (`pop_1a2371...`): rows written in
     bulk append to their primary key's index instead of landing on random pages of it. Still not countable, but it
-    tells when a row was made: only for rows no answer shows (registry rows, found by their blind index)."""
+    tells when a row was made: only for rows whose answers show that time anyway or show nothing (registry rows; a
+    campaign's grants, whose `granted_at` is their creation, and deliveries)."""
     return f"{prefix}_{time.time_ns() // 1_000_000:011x}{random_bytes(10).hex()}"
 
 

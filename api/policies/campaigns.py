@@ -126,7 +126,7 @@ async def _match_range(campaign: Campaign, policy: Policy, predicate, low: str |
         # newly eligible are added (and granted, and messaged).
         await rawsql.execute(
             f"INSERT INTO policy_reach (id, policy_id, family_id, person_bidx, campaign_id, granted, status, "
-            f"created_at) SELECT {rawsql.new_id_sql('grt', conn)}, ?, ?, p.id_number_bidx, ?, ?, 'active', ? "
+            f"created_at) SELECT {rawsql.ordered_id_sql('grt', conn)}, ?, ?, p.id_number_bidx, ?, ?, 'active', ? "
             f"FROM {people_in_range} WHERE {predicate.sql} ON CONFLICT (family_id, person_bidx) DO NOTHING",
             [policy.id, policy.family_id, campaign.id, policy.mode == "auto_grant", utc_now(), *range_params,
              *predicate.params], conn)

@@ -87,3 +87,21 @@ async def test_many_rows_go_in_at_once_with_their_types(probe):
     with pytest.raises(IntegrityError):  # nothing of a failed write stays
         await rawsql.insert_rows(TABLE, ("k", "v"), [("new", 1), ("k0", 2)])
     assert await rawsql.fetch_value(f"SELECT count(*) FROM {TABLE} WHERE k = ?", ["new"]) == 0
+
+
+async def test_ids_made_in_sql_have_ordered_ids_shape_and_order_and_never_repeat(live):
+    import re
+
+    from api.core import ids
+
+    rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+    before = ids.ordered_id("grt")
+    made = [r["id"] for r in await rawsql.fetch(f"{rows}SELECT {rawsql.ordered_id_sql('grt')} AS id FROM n")]
+    after = ids.ordered_id("grt")
+    assert len(made) == 5000 and all(re.fullmatch(r"grt_[0-9a-f]{31}", i) for i in made), made[:3]
+    assert len(set(made)) == 5000
+    # 80 random bits per row, none of them made once for the whole statement: 48 bits, then 32 (two repeats among
+    # 5,000 draws of 32 bits happen about once in a million runs).
+    assert len({i[15:27] for i in made}) == 5000 and len({i[27:] for i in made}) >= 4998
+    stamps = [i[:4 + 11] for i in made]
+    assert before[:15] <= stamps[0] and stamps == sorted(stamps) and stamps[-1] <= after[:15]
