@@ -226,7 +226,9 @@ async def test_a_file_listing_its_people_twice_imports_them_once_and_rejects_eve
     # An export pasted twice into one file: the later batches hold nothing but rows an earlier batch wrote.
     monkeypatch.setattr(registry, "BATCH", 10)
     admin = await import_admin(client)
-    ids = list({random_id_number() for _ in range(20)})[:20]
+    ids: list[str] = []
+    while len(ids) < 20:
+        ids += [n for n in [random_id_number()] if n not in ids]
     lines = [f"{n},RA-{i},good\n" for i, n in enumerate(ids)]
     text = "id_number,ride_account,standing\n" + "".join(lines + lines)
     job = await finished(client, admin, (await upload(client, admin, "transit", text))["id"])
