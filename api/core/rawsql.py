@@ -65,7 +65,7 @@ def ordered_id_sql(prefix: str, conn: BaseDBAsyncClient | None = None) -> str:
     """An SQL expression making a fresh id per row as api.core.ids.ordered_id does: the millisecond, then 80 random
     bits, so rows written in bulk append to their primary key's index instead of landing on random pages of it."""
     if dialect(conn) == "postgres":
-        return (f"'{prefix}_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 11, '0') || "
+        return (f"'{prefix}_' || lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 11, '0') || "
                 # 48 and 32 bits of two random UUIDs, before their fixed version digit: 80 random bits. (One UUID
                 # named twice would need a subquery, which PostgreSQL evaluates once for the whole statement.)
                 "replace(left(gen_random_uuid()::text, 13), '-', '') || left(gen_random_uuid()::text, 8)")
