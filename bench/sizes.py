@@ -46,9 +46,9 @@ def _statements(sealed: dict) -> dict[str, str]:
     return {
         "population_record": (
             "INSERT INTO population_record (id, id_number_bidx, id_number_enc, name_enc, gender, birth_date, "
-            "phone_enc, phone_bidx, hukou_region, address_enc, imported_at, updated_at) "
+            "phone_enc, hukou_region, address_enc, imported_at, updated_at) "
             f"SELECT {ID.format(p='pop')}, {BIDX}, {s('id')}, {s('name')}, 'F', DATE '1970-01-01' + (g % 20000), "
-            f"{s('phone')}, encode(sha256(('ph' || g)::bytea), 'hex'), lpad((110101 + g % 3000)::text, 6, '0'), "
+            f"{s('phone')}, lpad((110101 + g % 3000)::text, 6, '0'), "
             f"{s('address')}, now(), now() FROM generate_series(1, $1) g"),
         "citizen": (
             "INSERT INTO citizen (id, name_enc, phone_enc, phone_bidx, id_number_enc, id_number_bidx, assurance_level, "

@@ -155,7 +155,6 @@ def _population_values(row: dict, c: pii.PiiCipher) -> dict:
         "gender": (row.get("gender") or "").strip() or idnumber.gender(id_number),
         "birth_date": idnumber.birth_date(id_number),  # a birth_date given is checked to be this one
         "phone_enc": c.encrypt(phone, context="population.phone"),
-        "phone_bidx": c.blind_index(phone, kind="phone"),
         "hukou_region": (row.get("hukou_region") or "").strip() or id_number[:6],
         "address_enc": c.encrypt((row.get("address") or "").strip() or None, context="population.address"),
         "extra_enc": _extra(row, POPULATION_COLUMNS, c, "population"),

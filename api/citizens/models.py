@@ -62,10 +62,10 @@ class PopulationRecord(keyed("pop", created_at=False), RegistryRow):
     name_enc = fields.TextField()
     gender = fields.CharField(max_length=8, null=True)
     birth_date = fields.DateField(null=True)
+    # Encrypted, with no blind index: nothing looks a registry row up by phone (a phone is no proof of who someone
+    # is, and families share them), so a keyed hash of every resident's phone would be personal data kept for no
+    # purpose, and cost every imported row an HMAC and 65 bytes of table and WAL (migration 17).
     phone_enc = fields.TextField(null=True)
-    # Kept for matching, not indexed: no query looks a registry row up by phone, and keeping an index of 64 random
-    # hex digits cost a fifth of the database's work in a bulk import (docs/scale.md).
-    phone_bidx = fields.CharField(max_length=64, null=True)
     hukou_region = fields.CharField(max_length=6, null=True, db_index=True)
     address_enc = fields.TextField(null=True)
 
