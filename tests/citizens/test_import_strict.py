@@ -9,7 +9,7 @@ import pytest
 
 from api.citizens import registry
 from api.citizens.models import ImportJob, PopulationRecord, TransitRecord
-from api.core import pii
+from api.core import pii, rawsql
 from api.core.models import AuditLog
 from tests.citizens.import_helpers import (
     POPULATION_HEADER,
@@ -243,6 +243,47 @@ async def test_a_file_listing_its_people_twice_imports_them_once_and_rejects_eve
     rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
     assert [c.decrypt(rows[bidx(n)].ride_account_enc, context="transit.ride_account") for n in ids] == [
         f"RA-{i}" for i in range(20)]
+
+
+async def test_new_people_go_in_by_copy_and_a_batch_holding_a_known_one_is_upserted_whole(client, monkeypatch):
+    # On PostgreSQL a batch of people the registry does not have is COPYed straight into the table; one that turns
+    # out to hold a known person (here its fifth row) is undone to its savepoint and upserted instead.
+    monkeypatch.setattr(registry, "BATCH", 10)
+    tried: list[bool] = []
+    copy_new = registry._copy_new
+
+    async def recorded(*args):
+        tried.append(await copy_new(*args))
+        return tried[-1]
+
+    monkeypatch.setattr(registry, "_copy_new", recorded)
+    admin = await import_admin(client)
+    known = random_id_number()
+    first = await finished(client, admin, (await upload(client, admin, "transit",
+                                                        f"id_number,ride_account,standing\n{known},RA-old,good\n"))["id"])
+    assert first["status"] == "completed", first
+    before = await TransitRecord.get(id_number_bidx=bidx(known))
+    ids: list[str] = []
+    while len(ids) < 39:
+        ids += [n for n in [random_id_number()] if n not in ids and n != known]
+    ids.insert(14, known)  # line 16, the fifth row of the second batch
+    text = "id_number,ride_account,standing\n" + "".join(f"{n},RA-{i},good\n" for i, n in enumerate(ids))
+    tried.clear()
+    job = await finished(client, admin, (await upload(client, admin, "transit", text))["id"])
+    assert job["status"] == "completed", job
+    assert (job["processed"], job["inserted"], job["updated"], job["rejected"]) == (40, 39, 1, 0), job
+    if rawsql.dialect() == "postgres":
+        # Batch 1 by COPY, batch 2 back to the upsert, batch 3 upserted (the last batch was not all new), batch 4
+        # by COPY again.
+        assert tried == [True, False, True], tried
+    c = pii.cipher()
+    rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
+    assert len(rows) == 40 == await landed(TransitRecord, job["id"])
+    for i, n in enumerate(ids):
+        row = rows[bidx(n)]
+        assert c.decrypt(row.ride_account_enc, context="transit.ride_account") == f"RA-{i}"
+        assert (row.import_id, row.import_line) == (job["id"], i + 2) and row.imported_at and row.updated_at
+    assert rows[bidx(known)].imported_at == before.imported_at < rows[bidx(known)].updated_at
 
 
 async def test_the_command_line_import_is_a_job_readable_through_the_api(live, client, tmp_path):
