@@ -245,18 +245,25 @@ async def test_a_file_listing_its_people_twice_imports_them_once_and_rejects_eve
         f"RA-{i}" for i in range(20)]
 
 
-async def test_new_people_go_in_by_copy_and_a_batch_holding_a_known_one_is_upserted_whole(client, monkeypatch):
-    # On PostgreSQL a batch of people the registry does not have is COPYed straight into the table; one that turns
-    # out to hold a known person (here its fifth row) is undone to its savepoint and upserted instead.
+async def test_new_people_go_in_by_copy_and_a_known_one_by_the_upsert(client, monkeypatch):
+    # On PostgreSQL a batch of people the registry does not have is COPYed straight into the table. One that turns
+    # out to hold a known person (here its fifth row) is undone to its savepoint and taken apart: its new people
+    # by COPY, the known one by the upsert.
     monkeypatch.setattr(registry, "BATCH", 10)
-    tried: list[bool] = []
-    copy_new = registry._copy_new
+    copied: list[tuple[int, bool]] = []  # (rows, whether the COPY took them)
+    upserted: list[int] = []
+    copy_new, copy_upsert = registry._copy_new, registry._copy_upsert
 
-    async def recorded(*args):
-        tried.append(await copy_new(*args))
-        return tried[-1]
+    async def recorded_copy(raw, table, columns, data, import_id):
+        copied.append((data.count(b"\n"), await copy_new(raw, table, columns, data, import_id)))
+        return copied[-1][1]
 
-    monkeypatch.setattr(registry, "_copy_new", recorded)
+    async def recorded_upsert(raw, table, columns, data, updates, import_id, rows):
+        upserted.append(len(rows))
+        return await copy_upsert(raw, table, columns, data, updates, import_id, rows)
+
+    monkeypatch.setattr(registry, "_copy_new", recorded_copy)
+    monkeypatch.setattr(registry, "_copy_upsert", recorded_upsert)
     admin = await import_admin(client)
     known = random_id_number()
     first = await finished(client, admin, (await upload(client, admin, "transit",
@@ -268,14 +275,16 @@ async def test_new_people_go_in_by_copy_and_a_batch_holding_a_known_one_is_upser
         ids += [n for n in [random_id_number()] if n not in ids and n != known]
     ids.insert(14, known)  # line 16, the fifth row of the second batch
     text = "id_number,ride_account,standing\n" + "".join(f"{n},RA-{i},good\n" for i, n in enumerate(ids))
-    tried.clear()
+    copied.clear()
+    upserted.clear()
     job = await finished(client, admin, (await upload(client, admin, "transit", text))["id"])
     assert job["status"] == "completed", job
     assert (job["processed"], job["inserted"], job["updated"], job["rejected"]) == (40, 39, 1, 0), job
     if rawsql.dialect() == "postgres":
-        # Batch 1 by COPY, batch 2 back to the upsert, batch 3 upserted (the last batch was not all new), batch 4
-        # by COPY again.
-        assert tried == [True, False, True], tried
+        # Batch 1 by COPY; batch 2's COPY undone, then its nine new rows by COPY and the known one upserted;
+        # batches 3 and 4 looked up first (the last ones held a known person) and COPYed whole.
+        assert copied == [(10, True), (10, False), (9, True), (10, True), (10, True)], copied
+        assert upserted == [1], upserted
     c = pii.cipher()
     rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
     assert len(rows) == 40 == await landed(TransitRecord, job["id"])
@@ -284,6 +293,38 @@ async def test_new_people_go_in_by_copy_and_a_batch_holding_a_known_one_is_upser
         assert c.decrypt(row.ride_account_enc, context="transit.ride_account") == f"RA-{i}"
         assert (row.import_id, row.import_line) == (job["id"], i + 2) and row.imported_at and row.updated_at
     assert rows[bidx(known)].imported_at == before.imported_at < rows[bidx(known)].updated_at
+
+
+async def test_a_person_written_by_another_import_after_the_lookup_is_updated_not_lost(client, monkeypatch):
+    # Two known people in one batch, the lookup blind to one of them, as when another import wrote it between the
+    # lookup and the COPY: the COPY of the "new" rows meets it, is undone, and the upsert takes them all.
+    monkeypatch.setattr(registry, "BATCH", 10)
+    admin = await import_admin(client)
+    seen, hidden = random_id_number(), random_id_number()
+    earlier = f"id_number,ride_account,standing\n{seen},RA-old,good\n{hidden},RA-old,good\n"
+    first = await finished(client, admin, (await upload(client, admin, "transit", earlier))["id"])
+    assert first["status"] == "completed", first
+    known = registry._known
+
+    async def blind(raw, table, rows, import_id):
+        found = await known(raw, table, rows, import_id)
+        found.pop(bidx(hidden), None)
+        return found
+
+    monkeypatch.setattr(registry, "_known", blind)
+    ids: list[str] = []
+    while len(ids) < 8:
+        ids += [n for n in [random_id_number()] if n not in ids and n not in (seen, hidden)]
+    ids[2:2] = [seen, hidden]  # lines 4 and 5
+    text = "id_number,ride_account,standing\n" + "".join(f"{n},RA-{i},good\n" for i, n in enumerate(ids))
+    job = await finished(client, admin, (await upload(client, admin, "transit", text))["id"])
+    assert job["status"] == "completed", job
+    assert (job["processed"], job["inserted"], job["updated"], job["rejected"]) == (10, 8, 2, 0), job
+    c = pii.cipher()
+    rows = {r.id_number_bidx: r for r in await TransitRecord.all()}
+    assert len(rows) == 10 == await landed(TransitRecord, job["id"])
+    assert [c.decrypt(rows[bidx(n)].ride_account_enc, context="transit.ride_account") for n in ids] == [
+        f"RA-{i}" for i in range(10)]
 
 
 async def test_the_command_line_import_is_a_job_readable_through_the_api(live, client, tmp_path):
