@@ -325,13 +325,13 @@ async def _pg_write(raw, spec: Dataset, batch: _Batch, import_id: str,
     return inserted + more, updated, duplicates + repeated
 
 
-async def _known(raw, table: str, rows: dict[str, tuple[int, str, dict]],
-                 import_id: str) -> dict[str, tuple[int, bool]]:
-    """Which of the batch's people the registry has: key -> (the line that wrote them, whether this import did)."""
+async def _known(raw, table: str, keys: Iterable[str], import_id: str) -> dict[str, tuple[int, bool]]:
+    """Which of these people (blind-index keys) the registry has: key -> (the line that wrote them, whether this
+    import did)."""
     # The keys (hex digits) as one text: asyncpg encodes a 10,000-element array at four times the client's CPU.
     found = await raw.fetch(
         f"SELECT id_number_bidx AS k, import_line AS line, coalesce(import_id = $2, false) AS ours FROM {table} "
-        "WHERE id_number_bidx = ANY(string_to_array($1, ','))", ",".join(rows), import_id)
+        "WHERE id_number_bidx = ANY(string_to_array($1, ','))", ",".join(keys), import_id)
     return {r["k"]: (r["line"], r["ours"]) for r in found}
 
 
@@ -372,7 +372,7 @@ def _copy_data(spec: Dataset, rows: dict[str, tuple[int, str, dict]]) -> tuple[l
 async def _copy_new(raw, table: str, columns: list[str], data: bytes, import_id: str) -> bool:
     """PostgreSQL: COPY the batch straight into the table, as when none of its people is there yet. True when it
     did; False, with nothing written, when one already was (a re-import, an id number repeated in the file, another
-    import's row), for the upsert to take the batch."""
+    import's row), for the caller to take the batch apart or upsert it."""
     # COPY writes a page of rows to the WAL at once and runs no plan per row: the database's CPU per row of a first
     # load fell by a fourth against the staging table's upsert (1M rows, bench cluster, 2026-12-03).
     # The database's clock, as the upsert's now(): a row's times never come from two clocks.
@@ -414,10 +414,8 @@ async def _copy_upsert(raw, table: str, columns: list[str], data: bytes, updates
         # join on the unanalysed staging table would scan the registry).
         lines = set(counts["lines"] or ())  # none at all when every row was an earlier one's duplicate
         left = [(line, key) for key, (line, _, _) in rows.items() if line not in lines]
-        first = {r["k"]: r["line"] for r in await raw.fetch(
-            f"SELECT id_number_bidx AS k, import_line AS line FROM {table} WHERE id_number_bidx = ANY($1::text[])",
-            [key for _, key in left])}
-        duplicates = [(line, first[key]) for line, key in left]
+        first = await _known(raw, table, [key for _, key in left], import_id)
+        duplicates = [(line, first[key][0]) for line, key in left]
     return inserted, written - inserted, duplicates
 
 
