@@ -171,10 +171,10 @@ def _campaign_answer(campaign: Campaign, figures: dict) -> dict:
 
 
 async def campaign_figures(campaign_id: str) -> dict:
-    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason; why
-    it failed, when it did."""
+    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason (none
+    while it is still matching); why it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    return _campaign_answer(campaign, await notifications.campaign_delivery_figures(campaign_id=campaign_id))
+    return _campaign_answer(campaign, (await campaigns.delivery_figures([campaign]))[campaign.id])
 
 
 async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: str | None) -> Page:
@@ -190,7 +190,7 @@ async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: 
     if status is not None:
         query = query.filter(status=status)
     found = await paginate(query, page=paging)
-    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found.items])
+    figures = await campaigns.delivery_figures(found.items)
     return found.map(lambda c: _campaign_answer(c, figures[c.id]))
 
 
