@@ -174,7 +174,9 @@ async def campaign_figures(campaign_id: str) -> dict:
     """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason (none
     while it is still matching); why it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    return _campaign_answer(campaign, (await campaigns.delivery_figures([campaign]))[campaign.id])
+    figures = notifications.no_delivery_figures() if campaigns.matching(campaign) else \
+        await notifications.campaign_delivery_figures(campaign_id=campaign.id)
+    return _campaign_answer(campaign, figures)
 
 
 async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: str | None) -> Page:
