@@ -273,8 +273,9 @@ async def _run(stack: Stack, people: int, seconds: int, senders: int, postgres_p
           f"(target >= {SEND_TARGET:,}); posted straight at the sandbox {f['upstream_rate']:,.0f}/s, "
           f"ratio {f['send_rate'] / f['upstream_rate']:.2f}",
           flush=True)
-    # Last: it writes a second registry (tables, indexes, WAL: tens of GB at 10M) and drops it, which run before the
-    # publish left that step a cold cache and a throttled disk (2026-12-03: 270 s at 10M against 67-82 s warm).
+    # Last: it writes a second registry (tables, indexes, WAL: tens of GB at 10M) and drops it; run between the
+    # import and the publish it added its evictions and its disk traffic to the publish's (2026-12-03 at 10M:
+    # publish 270 s with it before, 225 s with it last, both IO-bound after the import itself).
     f["stored_copy_s"] = await _stored_copy_seconds(stack)
     print(f"import against a COPY of the stored rows into the indexed table ({f['stored_copy_s']:.1f} s): "
           f"{f['import_s'] / f['stored_copy_s']:.1f}x (target <= 3x)", flush=True)
