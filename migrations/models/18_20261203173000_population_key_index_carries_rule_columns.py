@@ -4,7 +4,7 @@ and SQLite, which has no INCLUDE, keeps its index.
 
 Publishing a campaign matches its rule chunk by chunk, each chunk a range of the blind index. Each chunk read its
 people's table rows, which lie all over the table (they were imported in file order, the keys are random): at
-10M people a chunk of 1 % of the keys touched a sixth of the table's pages, 56 seconds of reads on a throttled
+10M people a chunk of 1 % of the keys touched a sixth of the table's pages, 54 seconds of reads on a throttled
 disk. From this index alone, the same chunk reads its range's leaf pages (210 ms). The index is no larger than the
 one it replaces when built at once (1,077 against 1,181 MB at 10M people, that one grown by random inserts), keeps
 the constraint's name, and still serves the import's ON CONFLICT (id_number_bidx).
