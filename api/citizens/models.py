@@ -65,6 +65,8 @@ class PopulationRecord(keyed("pop", created_at=False), RegistryRow):
     # Encrypted, with no blind index: nothing looks a registry row up by phone (a phone is no proof of who someone
     # is, and families share them), so a keyed hash of every resident's phone would be personal data kept for no
     # purpose, and cost every imported row an HMAC and 65 bytes of table and WAL (migration 17).
+    # The database keeps `has_phone` (phone_enc IS NOT NULL, a generated column outside this model: migration 19),
+    # which the PostgreSQL key index carries for campaigns' queueing.
     phone_enc = fields.TextField(null=True)
     hukou_region = fields.CharField(max_length=6, null=True, db_index=True)
     address_enc = fields.TextField(null=True)
