@@ -18,5 +18,6 @@ def reachable(people: rawsql.Subquery) -> rawsql.Subquery:
                           f"AND a.platform = '{platform}') AS on_{platform}" for platform in PLATFORMS)
     return rawsql.Subquery(
         "SELECT r.person_bidx, c.id AS citizen_id, "
-        f"(c.phone_enc IS NOT NULL OR COALESCE(p.has_phone, FALSE)) AS has_phone, {platforms} FROM ({people.sql}) r LEFT JOIN citizen c ON c.id_number_bidx = r.person_bidx "
+        f"(c.phone_enc IS NOT NULL OR COALESCE(p.has_phone, FALSE)) AS has_phone, {platforms} "
+        f"FROM ({people.sql}) r LEFT JOIN citizen c ON c.id_number_bidx = r.person_bidx "
         "LEFT JOIN population_record p ON p.id_number_bidx = r.person_bidx", list(people.params))
