@@ -10,8 +10,8 @@ import os
 import pytest
 from tortoise.transactions import in_transaction
 
-from api.core import rawsql
 from api.citizens import contacts
+from api.core import rawsql
 from api.policies import attributes, campaigns, rules
 
 pytestmark = pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="INCLUDE and the planner are PostgreSQL's")
