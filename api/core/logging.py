@@ -106,8 +106,13 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
         structlog.processors.TimeStamper(fmt="iso"),
         _add_request_id,
     ]
+    # The chain is changed in place: a logger cached on first use holds this very list, and a second configuration
+    # in one process (the command line's, run in-process) would otherwise leave it on the old one, out of reach of
+    # structlog.testing.capture_logs (which edits the configured list; tests/core/test_cron_outage.py saw nothing).
+    chain = structlog.get_config()["processors"]
+    chain[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=chain,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
