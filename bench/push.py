@@ -14,6 +14,8 @@ baseline measured in the same run:
 - send: SMS messages per second that one worker sends through the sandbox with no rate limit (target >= 2,000),
   many numbers to a request as a campaign sends them (--sms-per-send), and as a ratio of the sandbox's own rate
   for the same requests posted straight at it;
+- campaign figures: the time of `GET /admin/campaigns/{id}` once the campaign has sent for a while (its figures
+  come from the tally the database keeps), against counting its deliveries by channel, status and reason;
 - memory: the peak RSS of every process (API, job worker, importer and its pool, sandbox), sampled from /proc.
 With `--compare M` it runs M people first, then N, and prints each step's growth N/M against linear (N/M) and the
 RSS ratio per process (target <= 1.2). Exits 1 when a target is missed.
@@ -94,6 +96,25 @@ async def _policy(client, admin, rule: dict, channels: list[str]) -> str:
         "benefit": {"name": "津贴", "amount": 100, "unit": "元/月"}, "channels": channels})
     r.raise_for_status()
     return r.json()["id"]
+
+
+async def _figures_against_a_count(stack: Stack, client, admin, campaign_id: str) -> tuple[float, float]:
+    """Seconds for the campaign's answer (its figures from the tally) and for counting its deliveries by channel,
+    status and reason, as the figures were read before the tally; the fastest of three each."""
+    answers, counts = [], []
+    conn = await asyncpg.connect(_pg(stack))
+    try:
+        for _ in range(3):
+            started = time.perf_counter()
+            await _campaign(client, admin, campaign_id)
+            answers.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await conn.fetch("SELECT channel, status, reason, count(*) FROM outbox_delivery WHERE campaign_id = $1 "
+                             "GROUP BY channel, status, reason", campaign_id)
+            counts.append(time.perf_counter() - started)
+    finally:
+        await conn.close()
+    return min(answers), min(counts)
 
 
 async def _campaign(client, admin, campaign_id: str) -> dict:
@@ -266,6 +287,10 @@ async def _run(stack: Stack, people: int, seconds: int, senders: int, postgres_p
         last = await _campaign(client, admin, campaign_id)
         f["send_rate"] = (last["sent"]["total"] - first["sent"]["total"]) / (time.perf_counter() - t0)
         await client.post(f"/api/v1/admin/campaigns/{campaign_id}/cancel", headers=admin)
+        f["figures_s"], f["figures_count_s"] = await _figures_against_a_count(stack, client, admin, campaign_id)
+        print(f"campaign figures: the answer of GET /admin/campaigns/{{id}} in {f['figures_s'] * 1000:.1f} ms; "
+              f"counting its {f['queued']:,} deliveries instead {f['figures_count_s'] * 1000:.0f} ms, ratio "
+              f"{f['figures_s'] / f['figures_count_s']:.3f}", flush=True)
     await asyncio.sleep(1)
     per_send = int(stack.env.get("SMS_NUMBERS_PER_SEND", "100"))
     f["upstream_rate"] = await _sandbox_rate(stack, 5, per_send)
@@ -307,6 +332,7 @@ def _growth(small: dict, big: dict) -> list[tuple[str, bool]]:
     for step, key in (("import", "import_s"), ("plain COPY", "copy_s"), ("stored COPY", "stored_copy_s"),
                       ("vacuum", "vacuum_s"),
                       ("preview", "preview_s"), ("hand count", "hand_s"), ("publish", "publish_s"),
+                      ("campaign figures", "figures_s"), ("their count", "figures_count_s"),
                       ("grants", "granted")):
         print(f"  {step}: {small[key]:,.2f} -> {big[key]:,.2f}: {big[key] / small[key]:.1f}x "
               f"({big[key] / small[key] / linear:.2f} of linear)")

@@ -1,6 +1,7 @@
 """Inbox messages, staff notices and queued deliveries (the outbox the push workers send from)."""
 
 from tortoise import fields
+from tortoise.models import Model
 
 from api.core.models import keyed
 
@@ -50,6 +51,23 @@ class OutboxDelivery(keyed("dlv")):
         table = "outbox_delivery"
         # (person_bidx, sent_at): the weekly cap counts a person's recent policy pushes (notifications/limits.py)
         indexes = (("campaign_id", "status", "channel"), ("status", "lease_until"), ("person_bidx", "sent_at"))
+
+
+class CampaignDeliveryTally(Model):
+    """A change in how many of a campaign's deliveries stand in one channel, status and reason (+n or -n), written
+    by the database's triggers on outbox_delivery (migration 20); a campaign's figures are the sums of its rows.
+    Status `read` counts the campaign's inbox messages opened (notifications.service.mark_read)."""
+
+    # A sequence, not a random id: the rows are deltas, appended by triggers and folded away (notifications/tally.py).
+    id = fields.BigIntField(pk=True)
+    campaign_id = fields.CharField(max_length=40, db_index=True)
+    channel = fields.CharField(max_length=16)
+    status = fields.CharField(max_length=16)
+    reason = fields.CharField(max_length=48, null=True)
+    n = fields.BigIntField()
+
+    class Meta:
+        table = "campaign_delivery_tally"
 
 
 class Subscription(keyed("sub", created_at=False)):

@@ -14,7 +14,7 @@ import datetime as dt
 
 from tortoise.transactions import in_transaction
 
-from api.core import db, rawsql
+from api.core import rawsql
 from api.core.ids import new_id
 from api.core.workdays import utc_now
 from notifications.channels import EXTERNAL
@@ -319,36 +319,3 @@ async def cancel_open(campaign_id: str) -> int:
     """Cancel the rows not yet started (a cancelled campaign); rows mid-send finish on their own."""
     return await rawsql.execute("UPDATE outbox_delivery SET status = 'cancelled', claim_id = NULL, lease_until = NULL "
                                 "WHERE campaign_id = ? AND status IN ('queued', 'claimed')", [campaign_id])
-
-
-async def figures(campaign_id: str) -> list[dict]:
-    """Counts of the campaign's rows by channel, status and reason."""
-    return await rawsql.fetch("SELECT channel, status, reason, count(*) AS n FROM outbox_delivery "
-                              "WHERE campaign_id = ? GROUP BY channel, status, reason", [campaign_id])
-
-
-async def figures_of(campaign_ids: list[str]) -> list[dict]:
-    """Counts of several campaigns' rows by campaign, channel, status and reason, in one query."""
-    if not campaign_ids:
-        return []
-    return await rawsql.fetch("SELECT campaign_id, channel, status, reason, count(*) AS n FROM outbox_delivery "
-                              f"WHERE campaign_id IN {rawsql.in_list(campaign_ids)} "
-                              "GROUP BY campaign_id, channel, status, reason", list(campaign_ids), db.reader())
-
-
-async def read_counts_of(campaign_ids: list[str]) -> dict[str, int]:
-    """Opened inbox messages of several campaigns, by campaign, in one query."""
-    if not campaign_ids:
-        return {}
-    rows = await rawsql.fetch(
-        "SELECT d.campaign_id, count(*) AS n FROM outbox_delivery d JOIN inbox_message m ON m.id = d.provider_ref "
-        f"WHERE d.campaign_id IN {rawsql.in_list(campaign_ids)} AND d.channel = 'inbox' AND m.read_at IS NOT NULL "
-        "GROUP BY d.campaign_id", list(campaign_ids), db.reader())
-    return {r["campaign_id"]: int(r["n"]) for r in rows}
-
-
-async def read_count(campaign_id: str) -> int:
-    """Inbox messages of the campaign that their citizen has opened."""
-    return int(await rawsql.fetch_value(
-        "SELECT count(*) FROM outbox_delivery d JOIN inbox_message m ON m.id = d.provider_ref "
-        "WHERE d.campaign_id = ? AND d.channel = 'inbox' AND m.read_at IS NOT NULL", [campaign_id]) or 0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from api.core import rawsql
 from api.core.deps import Deps
 from api.core.errors import NotFound
 from api.core.pagination import Page, PageRequest, paginate
-from notifications import events, outbox, settle
+from notifications import events, outbox, settle, tally
 from notifications.channels import Message
 from notifications.models import InboxMessage, OutboxDelivery, StaffNotice
 
@@ -86,14 +87,16 @@ async def deliver_held_messages(*, citizen_id: str, person_bidx: str) -> int:
 
 async def campaign_delivery_figures(*, campaign_id: str) -> dict:
     """A campaign's deliveries: sent, delivered, failed and skipped by channel (and reason); uncertain, expired,
-    pending and read."""
-    return _delivery_figures(await outbox.figures(campaign_id), read=await outbox.read_count(campaign_id))
+    pending and read (from the tally the database keeps, on the primary)."""
+    return _delivery_figures(await tally.figures_of([campaign_id], primary=True),
+                             read=(await tally.reads_of([campaign_id], primary=True)).get(campaign_id, 0))
 
 
 async def campaigns_delivery_figures(*, campaign_ids: list[str]) -> dict[str, dict]:
-    """The delivery figures of several campaigns (as campaign_delivery_figures), by campaign id, in two queries."""
-    rows = await outbox.figures_of(campaign_ids)
-    reads = await outbox.read_counts_of(campaign_ids)
+    """The delivery figures of several campaigns (as campaign_delivery_figures, from a replica when there is one),
+    by campaign id, in two queries."""
+    rows = await tally.figures_of(campaign_ids)
+    reads = await tally.reads_of(campaign_ids)
     return {cid: _delivery_figures([r for r in rows if r["campaign_id"] == cid], read=reads.get(cid, 0))
             for cid in campaign_ids}
 
@@ -188,12 +191,16 @@ async def message_history(*, citizen_id: str, paging: PageRequest) -> Page:
 
 async def mark_read(*, citizen_id: str, message_id: str) -> InboxMessage:
     """Mark one of the citizen's messages read (once; later calls keep the first time)."""
+    async with in_transaction() as conn:
+        # Only the first reading marks it, so a campaign's tally counts it once however often (or concurrently)
+        # it is opened.
+        first = await InboxMessage.filter(id=message_id, citizen_id=citizen_id, read_at__isnull=True).using_db(
+            conn).update(read_at=dt.datetime.now(dt.timezone.utc))
+        if first:
+            await tally.count_read(message_id=message_id, conn=conn)
     message = await InboxMessage.get_or_none(id=message_id, citizen_id=citizen_id)
     if message is None:
         raise NotFound("消息不存在")
-    if message.read_at is None:
-        message.read_at = dt.datetime.now(dt.timezone.utc)
-        await message.save(update_fields=["read_at"])
     return message
 
 

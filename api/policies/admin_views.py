@@ -131,8 +131,8 @@ async def list_campaigns(request):
 
 
 @bp.get("/campaigns/<campaign_id:id>")
-@doc("推送批次进度与数据：匹配、享受、排队、各渠道已发送/送达/失败（按原因）、已读"
-     "（匹配阶段 stage=match 进行中时尚不统计，各项为 0）", response=CampaignRead,
+@doc("推送批次进度与数据：匹配、享受、排队、各渠道已发送/送达/失败（按原因）、待发送、已读"
+     "（匹配阶段 stage=match 进行中时，待发送随逐段写入增加）", response=CampaignRead,
      errors=(401, 403, 404), tag="policies-admin", secured="admin")
 @admin_required(*POLICY_ROLES)
 async def read_campaign(request, campaign_id: str):

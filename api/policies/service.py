@@ -171,12 +171,10 @@ def _campaign_answer(campaign: Campaign, figures: dict) -> dict:
 
 
 async def campaign_figures(campaign_id: str) -> dict:
-    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason (none
-    while it is still matching); why it failed, when it did."""
+    """The campaign with its figures: matched, granted, queued; sent, delivered, failed by channel and reason; why
+    it failed, when it did."""
     campaign = await get_campaign(campaign_id)
-    figures = notifications.no_delivery_figures() if campaigns.matching(campaign) else \
-        await notifications.campaign_delivery_figures(campaign_id=campaign.id)
-    return _campaign_answer(campaign, figures)
+    return _campaign_answer(campaign, await notifications.campaign_delivery_figures(campaign_id=campaign.id))
 
 
 async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: str | None) -> Page:

@@ -281,9 +281,9 @@ async def test_a_campaign_that_cannot_run_fails_at_once_with_its_reason(client, 
     assert (await Campaign.get(id=campaign_id)).status == "failed"
 
 
-async def test_a_campaign_still_matching_shows_no_delivery_figures_yet(client, live):
-    # Counting a campaign's deliveries reads all of its rows: while it writes them, chunk by chunk, a console polling
-    # it would take the database from the matching. The figures come once matching is done.
+async def test_a_campaign_still_matching_shows_its_deliveries_as_they_stand(client, live):
+    # The figures come from the tally the database keeps (notifications/tally.py), so reading them costs the same
+    # at any size and a console may poll a campaign while it matches: it sees the rows written so far.
     admin = await policy_admin(client)
     region = fresh_region()
     await crowd(client, region=region, count=4, settings=live.settings, wechat=0, alipay=0)
@@ -293,13 +293,11 @@ async def test_a_campaign_still_matching_shows_no_delivery_figures_yet(client, l
     assert done["sent"]["total"] == 4 and done["stage"] != "match"
     finished = await Campaign.get(id=campaign_id)
     try:
-        # As it was a moment before its matching ended: running, in the match stage, its rows written.
+        # As if its matching were still writing: running, in the match stage, with its rows.
         await Campaign.filter(id=campaign_id).update(stage="match", status="running")
         one = (await client.get(f"/api/v1/admin/campaigns/{campaign_id}", headers=admin)).json()
         listed = (await client.get(f"/api/v1/admin/campaigns?policy_id={policy['id']}", headers=admin)).json()
     finally:
         await Campaign.filter(id=campaign_id).update(stage=finished.stage, status=finished.status)
-    assert one["stage"] == "match" and one["sent"]["total"] == 0 and one["pending"] == 0
-    assert [c["sent"]["total"] for c in listed["items"]] == [0]
-    again = (await client.get(f"/api/v1/admin/campaigns/{campaign_id}", headers=admin)).json()
-    assert again["sent"]["total"] == 4 and again["status"] == "completed"
+    assert one["stage"] == "match" and one["sent"]["total"] == 4 and one["pending"] == 0
+    assert [c["sent"]["total"] for c in listed["items"]] == [4]
