@@ -334,7 +334,8 @@ def _growth(small: dict, big: dict) -> list[tuple[str, bool]]:
                       ("preview", "preview_s"), ("hand count", "hand_s"), ("publish", "publish_s"),
                       ("campaign figures", "figures_s"), ("their count", "figures_count_s"),
                       ("grants", "granted")):
-        print(f"  {step}: {small[key]:,.2f} -> {big[key]:,.2f}: {big[key] / small[key]:.1f}x "
+        places = 4 if small[key] < 1 else 2  # the figures' answer takes milliseconds
+        print(f"  {step}: {small[key]:,.{places}f} -> {big[key]:,.{places}f}: {big[key] / small[key]:.1f}x "
               f"({big[key] / small[key] / linear:.2f} of linear)")
     for group in small["import_cpu_us"].keys() & big["import_cpu_us"].keys():
         print(f"  import CPU per row, {group}: {small['import_cpu_us'][group]:.1f} -> "
