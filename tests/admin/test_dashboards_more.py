@@ -6,6 +6,7 @@ import secrets
 
 from api.core import workdays
 from api.policies.models import Campaign, Policy
+from notifications import service as notifications
 from notifications.models import InboxMessage, OutboxDelivery
 from tests.admin.dashboard_helpers import DASHBOARDS, beijing, certificate, dashboard, scans, staff
 from tests.factories import bearer, verified_citizen
@@ -92,12 +93,17 @@ async def _campaign(title: str, at: dt.datetime, *, queued: int, outcomes: dict[
     rows = [OutboxDelivery(dedupe_key=f"{campaign.id}:{secrets.token_hex(6)}", campaign_id=campaign.id,
                            channel="sms", topic="policy", status=status, reason="x" if status == "failed" else None)
             for status, n in outcomes.items() for _ in range(n)]
-    for _ in range(read):
-        message = await InboxMessage.create(citizen_id="cit_x", title=title, body="正文", topic="policy",
-                                            read_at=at)
-        rows.append(OutboxDelivery(dedupe_key=f"{campaign.id}:{secrets.token_hex(6)}", campaign_id=campaign.id,
-                                   channel="inbox", topic="policy", status="delivered", provider_ref=message.id))
+    opened = []
+    for _ in range(read):  # as the sender writes an inbox message: its id is the delivery's
+        row = OutboxDelivery(dedupe_key=f"{campaign.id}:{secrets.token_hex(6)}", campaign_id=campaign.id,
+                             channel="inbox", topic="policy", status="delivered")
+        row.provider_ref = f"msg_{row.id[4:]}"
+        rows.append(row)
+        opened.append(await InboxMessage.create(id=row.provider_ref, citizen_id="cit_x", title=title, body="正文",
+                                                topic="policy"))
     await OutboxDelivery.bulk_create(rows)
+    for message in opened:  # opened by its citizen, which the campaign's tally counts
+        await notifications.mark_read(citizen_id="cit_x", message_id=message.id)
     return campaign.id
 
 
