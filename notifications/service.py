@@ -101,11 +101,6 @@ async def campaigns_delivery_figures(*, campaign_ids: list[str]) -> dict[str, di
             for cid in campaign_ids}
 
 
-def no_delivery_figures() -> dict:
-    """The delivery figures of a campaign none of whose deliveries are counted (as campaign_delivery_figures)."""
-    return _delivery_figures([], read=0)
-
-
 def _delivery_figures(rows: list[dict], *, read: int) -> dict:
     sent, delivered = {}, {}
     failed: dict[str, dict[str, int]] = {}

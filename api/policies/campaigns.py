@@ -27,12 +27,6 @@ LOST_ENQUEUE = dt.timedelta(seconds=10)
 GRANT_PAGE = "pages/grants/detail?id={id}"  # the mini-program page of one grant (GET /api/v1/grants/{id})
 
 
-async def delivery_figures(found: list[Campaign]) -> dict[str, dict]:
-    """The delivery figures of these campaigns by id (notifications' campaigns_delivery_figures)."""
-    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found]) if found else {}
-    return {c.id: figures.get(c.id) or notifications.no_delivery_figures() for c in found}
-
-
 async def run(*, campaign_id: str, jobs, settings, owner: str | None = None) -> str:
     """Match and queue (once: one run at a time holds the step, and a rerun finds the unique keys taken), then start
     the senders; `owner` is the step reservation the watchdog queued this run with. `busy` when another run holds

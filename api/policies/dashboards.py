@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from api.core import charts, db
 from api.core.errors import ValidationFailed
-from api.policies import campaigns
 from api.policies.models import Campaign, Policy
+from notifications import service as notifications
 
 DEFAULT_CAMPAIGNS, MAX_CAMPAIGNS = 10, 50
 STAGES = ("queued", "sent", "delivered", "read")
@@ -32,7 +32,7 @@ async def funnels(*, span: charts.DayRange, limit: int) -> dict:
     start, end = span.bounds()
     found = await Campaign.filter(created_at__gte=db.as_stored(start), created_at__lt=db.as_stored(end)).using_db(
         db.reader()).order_by("-created_at", "-id").limit(limit)
-    figures = await campaigns.delivery_figures(found)
+    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found])
     titles = dict(await Policy.filter(id__in=list({c.policy_id for c in found})).using_db(db.reader()).values_list(
         "id", "title"))
     items = [{"id": c.id, "policy_id": c.policy_id, "title": titles.get(c.policy_id, ""), "status": c.status,

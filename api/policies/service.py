@@ -190,7 +190,7 @@ async def campaigns_page(*, paging: PageRequest, policy_id: str | None, status: 
     if status is not None:
         query = query.filter(status=status)
     found = await paginate(query, page=paging)
-    figures = await campaigns.delivery_figures(found.items)
+    figures = await notifications.campaigns_delivery_figures(campaign_ids=[c.id for c in found.items])
     return found.map(lambda c: _campaign_answer(c, figures[c.id]))
 
 
